@@ -1,0 +1,3 @@
+from cityops.manage import main
+
+main()

@@ -1,0 +1,42 @@
+"""`cityops worker`: runs background tasks (django-tasks database worker) and enqueues periodic tasks."""
+
+import threading
+import time
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+
+from cityops.core.tasks import PERIODIC
+
+
+class Command(BaseCommand):
+    help = "后台任务进程 / background worker: runs queued tasks and the periodic deadline sweep"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="run each periodic task once, then exit")
+        parser.add_argument("--no-scheduler", action="store_true", help="only run queued tasks")
+
+    def handle(self, *args, **options):
+        if options["once"]:
+            for name, (task, _interval) in PERIODIC.items():
+                result = task.call()
+                self.stdout.write(f"{name}: {result}")
+            return
+        if not options["no_scheduler"]:
+            threading.Thread(target=self._schedule, daemon=True, name="cityops-scheduler").start()
+        self.stdout.write("cityops worker started / 后台任务进程已启动")
+        call_command("db_worker", queue_name="*", interval=1.0, reload=False)
+
+    def _schedule(self) -> None:
+        last_run: dict[str, float] = {}
+        while True:
+            now = time.monotonic()
+            for name, (task, interval_setting) in PERIODIC.items():
+                interval = getattr(settings, interval_setting, 60)
+                if now - last_run.get(name, -interval) >= interval:
+                    close_old_connections()
+                    task.enqueue()
+                    last_run[name] = now
+            time.sleep(1)

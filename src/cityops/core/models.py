@@ -1,0 +1,151 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class AppendOnlyError(Exception):
+    """The timeline is append-only: entries are never changed or removed."""
+
+
+class TimelineQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("timeline entries cannot be updated")
+
+    def delete(self):
+        raise AppendOnlyError("timeline entries cannot be deleted")
+
+
+class TimelineEntry(models.Model):
+    """One thing that happened to one subject (a case, a dispute, a user, a category…).
+
+    Entries of a subject form a hash chain: `hash` = SHA-256 over the entry's content and `prev_hash`, so
+    `cityops audit verify` finds any edited or deleted entry (DESIGN.md "The timeline").
+    """
+
+    subject_type = models.CharField(max_length=64)
+    subject_id = models.CharField(max_length=64)
+    seq = models.PositiveIntegerField()
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    # No foreign key: deleting a user must never rewrite history; the name is kept as it was.
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    actor_name = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=40, db_index=True)
+    from_state = models.CharField(max_length=40, blank=True)
+    to_state = models.CharField(max_length=40, blank=True)
+    note = models.TextField(blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64)
+
+    objects = TimelineQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["subject_type", "subject_id", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["subject_type", "subject_id", "seq"], name="timeline_subject_seq")
+        ]
+        indexes = [models.Index(fields=["action", "at"], name="timeline_action_at")]
+        verbose_name = _("时间线记录")
+        verbose_name_plural = _("时间线记录")
+
+    def __str__(self) -> str:
+        return f"{self.subject_type}:{self.subject_id}#{self.seq} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("timeline entries cannot be updated")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("timeline entries cannot be deleted")
+
+
+class TimelineHead(models.Model):
+    """The last sequence number and hash of each subject's chain: it detects a deleted last entry, and its
+    row lock serialises appends to one subject."""
+
+    subject_type = models.CharField(max_length=64)
+    subject_id = models.CharField(max_length=64)
+    seq = models.PositiveIntegerField(default=0)
+    hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["subject_type", "subject_id"], name="timeline_head_subject")]
+
+
+class Notification(models.Model):
+    """An in-app inbox message; email/SMS go out through core.notify backends from the same row."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    subject_type = models.CharField(max_length=64, blank=True)
+    subject_id = models.CharField(max_length=64, blank=True)
+    kind = models.CharField(max_length=40)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_inbox")]
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class WorkflowModel(models.Model):
+    """Base for every case-like model. Only core.workflow.transition() writes `state` and the clock fields.
+
+    The clock: a state with a timer gets a limit in seconds (working or calendar time); `clock_used_s` is
+    what was consumed before the current running segment that began at `clock_started_at`; while
+    `clock_paused_at` is set the clock stands still (挂账: suspended time does not count).
+    """
+
+    workflow = None  # a cityops.core.workflow.Workflow, set by each subclass
+
+    state = models.CharField(_("状态"), max_length=40, db_index=True, editable=False)
+    state_changed_at = models.DateTimeField(_("状态变更时间"), default=timezone.now, editable=False)
+    version = models.PositiveIntegerField(default=0, editable=False)
+    deadline_at = models.DateTimeField(_("当前时限"), null=True, blank=True, db_index=True, editable=False)
+    clock_mode = models.CharField(max_length=10, default="work", editable=False)
+    clock_limit_s = models.FloatField(null=True, blank=True, editable=False)
+    clock_used_s = models.FloatField(default=0.0, editable=False)
+    clock_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    clock_paused_at = models.DateTimeField(null=True, blank=True, editable=False)
+    overdue = models.BooleanField(_("超期"), default=False, db_index=True, editable=False)
+    escalation_level = models.PositiveSmallIntegerField(_("督办级别"), default=0, editable=False)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def subject_type(self) -> str:
+        return self._meta.label_lower
+
+    def state_label(self) -> str:
+        state = self.workflow.states.get(self.state) if self.workflow else None
+        return str(state.label) if state else self.state
+
+    def clock_used_now(self, now=None) -> float:
+        from cityops.core.calendar import elapsed_seconds
+
+        used = self.clock_used_s
+        if self.clock_started_at and not self.clock_paused_at:
+            used += elapsed_seconds(self.clock_started_at, now or timezone.now(), self.clock_mode)
+        return used
+
+    def traffic_light(self, now=None) -> str:
+        """green ≤ 80 % of the limit used, yellow ≤ 100 %, red overdue; "" when no clock runs."""
+        if not self.clock_limit_s:
+            return ""
+        fraction = self.clock_used_now(now) / self.clock_limit_s
+        if fraction <= 0.8:
+            return "green"
+        if fraction <= 1.0:
+            return "yellow"
+        return "red"

@@ -1,0 +1,43 @@
+"""Notifications: an in-app inbox row for each recipient, then delivery through pluggable backends
+(email/SMS in production; the console backend prints). Sent after the transaction commits."""
+
+import logging
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from cityops.core.models import Notification
+
+logger = logging.getLogger(__name__)
+
+
+class ConsoleBackend:
+    """Writes each message to the log; the default, so demos show what would be sent."""
+
+    def send(self, notification: Notification) -> None:
+        logger.info("notify %s: %s — %s", notification.recipient, notification.title, notification.body)
+
+
+def _backends():
+    paths = getattr(settings, "CITYOPS_NOTIFY_BACKENDS", ["cityops.core.notify.ConsoleBackend"])
+    return [import_string(p)() for p in paths]
+
+
+def notify(*, recipients: Iterable, kind: str, title: str, body: str = "", subject=None, url: str = "") -> list[Notification]:
+    subject_type = subject._meta.label_lower if subject is not None else ""
+    subject_id = str(subject.pk) if subject is not None else ""
+    rows = [
+        Notification(recipient=r, kind=kind, title=title[:200], body=body, url=url, subject_type=subject_type, subject_id=subject_id)
+        for r in {r.pk: r for r in recipients if r is not None}.values()
+    ]
+    created = Notification.objects.bulk_create(rows)
+    for backend in _backends():
+        for n in created:
+            try:
+                backend.send(n)
+            except Exception:  # a failing channel must not lose the inbox row
+                logger.exception("notification backend %s failed", type(backend).__name__)
+    Notification.objects.filter(pk__in=[n.pk for n in created if n.pk]).update(sent_at=timezone.now())
+    return created

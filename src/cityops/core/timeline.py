@@ -1,0 +1,219 @@
+"""The timeline: append-only, hash-chained per subject (DESIGN.md "The timeline")."""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+
+from cityops.core.models import TimelineEntry, TimelineHead
+
+SYSTEM = "system"
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, cls=DjangoJSONEncoder, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def subject_key(subject: Any) -> tuple[str, str]:
+    """(type, id) of a model instance, or a (type, id) pair given directly."""
+    if isinstance(subject, models.Model):
+        return subject._meta.label_lower, str(subject.pk)
+    subject_type, subject_id = subject
+    return str(subject_type), str(subject_id)
+
+
+def entry_hash(
+    *,
+    subject_type: str,
+    subject_id: str,
+    seq: int,
+    at: datetime,
+    actor_id: int | None,
+    actor_name: str,
+    action: str,
+    from_state: str,
+    to_state: str,
+    note: str,
+    params: dict,
+    prev_hash: str,
+) -> str:
+    content = _canonical(
+        [
+            subject_type,
+            subject_id,
+            seq,
+            at.astimezone(UTC).isoformat(timespec="microseconds"),
+            actor_id,
+            actor_name,
+            action,
+            from_state,
+            to_state,
+            note,
+            params,
+            prev_hash,
+        ]
+    )
+    return hashlib.sha256(content.encode()).hexdigest()
+
+
+def _hash_of(entry: TimelineEntry) -> str:
+    return entry_hash(
+        subject_type=entry.subject_type,
+        subject_id=entry.subject_id,
+        seq=entry.seq,
+        at=entry.at,
+        actor_id=entry.actor_id,
+        actor_name=entry.actor_name,
+        action=entry.action,
+        from_state=entry.from_state,
+        to_state=entry.to_state,
+        note=entry.note,
+        params=entry.params,
+        prev_hash=entry.prev_hash,
+    )
+
+
+def _lock_head(subject_type: str, subject_id: str) -> TimelineHead:
+    head = TimelineHead.objects.select_for_update().filter(subject_type=subject_type, subject_id=subject_id).first()
+    if head is not None:
+        return head
+    try:
+        with transaction.atomic():
+            return TimelineHead.objects.create(subject_type=subject_type, subject_id=subject_id)
+    except IntegrityError:
+        # Another transaction created it first; now wait for its lock.
+        return TimelineHead.objects.select_for_update().get(subject_type=subject_type, subject_id=subject_id)
+
+
+def timeline_append(
+    *,
+    subject: Any,
+    action: str,
+    actor=None,
+    actor_name: str | None = None,
+    from_state: str = "",
+    to_state: str = "",
+    note: str = "",
+    params: dict | None = None,
+    at: datetime | None = None,
+) -> TimelineEntry:
+    """Append one entry to the subject's chain. Must run inside the transaction of the change it records,
+    so that the change and its record commit together or not at all."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("timeline_append must run inside the transaction of the change it records")
+    subject_type, subject_id = subject_key(subject)
+    # Store params exactly as they will be read back, so the hash can be recomputed from the database.
+    clean_params = json.loads(_canonical(params or {}))
+    at = at or timezone.now()
+    actor_id = getattr(actor, "pk", None)
+    if actor_name is None:
+        actor_name = actor.get_username() if actor is not None else SYSTEM
+    head = _lock_head(subject_type, subject_id)
+    seq = head.seq + 1
+    digest = entry_hash(
+        subject_type=subject_type,
+        subject_id=subject_id,
+        seq=seq,
+        at=at,
+        actor_id=actor_id,
+        actor_name=actor_name,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        note=note,
+        params=clean_params,
+        prev_hash=head.hash,
+    )
+    entry = TimelineEntry.objects.create(
+        subject_type=subject_type,
+        subject_id=subject_id,
+        seq=seq,
+        at=at,
+        actor_id=actor_id,
+        actor_name=actor_name,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        note=note,
+        params=clean_params,
+        prev_hash=head.hash,
+        hash=digest,
+    )
+    TimelineHead.objects.filter(pk=head.pk).update(seq=seq, hash=digest)
+    return entry
+
+
+def timeline_for(subject: Any) -> models.QuerySet:
+    subject_type, subject_id = subject_key(subject)
+    return TimelineEntry.objects.filter(subject_type=subject_type, subject_id=subject_id).order_by("seq")
+
+
+@dataclass(frozen=True)
+class AuditProblem:
+    subject_type: str
+    subject_id: str
+    seq: int | None
+    kind: str  # edited | deleted | missing_head | foreign_chain
+    detail: str
+
+    def __str__(self) -> str:
+        where = f"{self.subject_type}:{self.subject_id}" + (f"#{self.seq}" if self.seq is not None else "")
+        return f"{where} {self.kind}: {self.detail}"
+
+
+def audit_verify(*, subject_type: str | None = None, chunk_size: int = 5000) -> tuple[int, list[AuditProblem]]:
+    """Recompute every chain. Returns (entries checked, problems). Finds an edited entry (its hash no longer
+    matches its content), a deleted entry (a gap in seq or a broken prev_hash link) and a deleted tail
+    (the head says the chain is longer than what is stored)."""
+    problems: list[AuditProblem] = []
+    heads = {
+        (h.subject_type, h.subject_id): h
+        for h in TimelineHead.objects.filter(**({"subject_type": subject_type} if subject_type else {}))
+    }
+    entries = TimelineEntry.objects.all()
+    if subject_type:
+        entries = entries.filter(subject_type=subject_type)
+    entries = entries.order_by("subject_type", "subject_id", "seq")
+
+    checked = 0
+    current: tuple[str, str] | None = None
+    expected_seq, prev_hash = 1, ""
+    seen: set[tuple[str, str]] = set()
+
+    def close_chain(key: tuple[str, str], last_seq: int, last_hash: str) -> None:
+        head = heads.get(key)
+        if head is None:
+            problems.append(AuditProblem(*key, None, "missing_head", "chain has no head record"))
+        elif head.seq != last_seq or head.hash != last_hash:
+            problems.append(
+                AuditProblem(*key, head.seq, "deleted", f"head expects #{head.seq}, last stored is #{last_seq}")
+            )
+
+    for entry in entries.iterator(chunk_size=chunk_size):
+        checked += 1
+        key = (entry.subject_type, entry.subject_id)
+        if key != current:
+            if current is not None:
+                close_chain(current, expected_seq - 1, prev_hash)
+            current, expected_seq, prev_hash = key, 1, ""
+            seen.add(key)
+        if entry.seq != expected_seq:
+            problems.append(
+                AuditProblem(*key, expected_seq, "deleted", f"entries #{expected_seq}..#{entry.seq - 1} missing")
+            )
+        elif entry.prev_hash != prev_hash:
+            problems.append(AuditProblem(*key, entry.seq, "edited", "link to the previous entry is broken"))
+        if _hash_of(entry) != entry.hash:
+            problems.append(AuditProblem(*key, entry.seq, "edited", "content does not match its hash"))
+        expected_seq, prev_hash = entry.seq + 1, entry.hash
+    if current is not None:
+        close_chain(current, expected_seq - 1, prev_hash)
+    for key, head in heads.items():
+        if key not in seen and head.seq > 0:
+            problems.append(AuditProblem(*key, None, "deleted", f"all {head.seq} entries are gone"))
+    return checked, problems

@@ -1,0 +1,224 @@
+"""cityops settings — everything comes from the environment (12-factor).
+
+CITYOPS_ENV=development (default) runs on SQLite with the demo secret; CITYOPS_ENV=production refuses to start
+without a real SECRET_KEY and turns on every protection `check --deploy` asks for.
+"""
+
+import importlib.util
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent
+env = environ.Env()
+environ.Env.read_env(env.str("CITYOPS_ENV_FILE", default=str(Path.cwd() / ".env")), overwrite=False)
+
+CITYOPS_ENV = env.str("CITYOPS_ENV", default="development")
+PRODUCTION = CITYOPS_ENV == "production"
+DATA_DIR = Path(env.str("CITYOPS_DATA_DIR", default=str(Path.cwd() / "var")))
+
+# Only ever used in development and tests; production refuses it (see below and core/checks.py).
+DEV_SECRET_KEY = "cityops-development-secret-not-for-production"  # noqa: S105
+SECRET_KEY = env.str("SECRET_KEY", default=env.str("CITYOPS_SECRET_KEY", default=DEV_SECRET_KEY))
+DEBUG = env.bool("CITYOPS_DEBUG", default=not PRODUCTION)
+ALLOWED_HOSTS = env.list("CITYOPS_ALLOWED_HOSTS", default=[] if PRODUCTION else ["*"])
+CSRF_TRUSTED_ORIGINS = env.list("CITYOPS_CSRF_TRUSTED_ORIGINS", default=[])
+
+DEMO_PASSWORD = env.str("CITYOPS_DEMO_PASSWORD", default="cityops-demo")
+
+if PRODUCTION:
+    if SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 50:
+        raise ImproperlyConfigured(
+            "生产模式需要设置至少 50 个字符的 SECRET_KEY / production mode needs a SECRET_KEY of at least 50 characters"
+        )
+    if DEBUG:
+        raise ImproperlyConfigured("生产模式不能开启 DEBUG / production mode cannot run with DEBUG on")
+    if env.str("CITYOPS_DEMO_PASSWORD", default=""):
+        raise ImproperlyConfigured(
+            "生产模式不能设置演示密码 CITYOPS_DEMO_PASSWORD / production mode refuses a demo password"
+        )
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "axes",
+    "django_tasks",
+    "django_tasks_db",
+    "cityops.core",
+    "cityops.accounts",
+    "cityops.geo",
+    "cityops.cases",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "cityops.core.middleware.SecurityHeadersMiddleware",
+    # django-axes must be last: it turns repeated failed logins into a lockout response.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "cityops.urls"
+WSGI_APPLICATION = "cityops.wsgi.application"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "cityops.core.context_processors.cityops",
+            ],
+        },
+    },
+]
+
+# --- Database: SQLite (WAL) unless DATABASE_URL is given ------------------------------------------------
+_sqlite_path = DATA_DIR / "cityops.sqlite3"
+DATABASES = {
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{_sqlite_path}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN so two
+            # transitions never deadlock on lock upgrade (SQLite has no SELECT ... FOR UPDATE).
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+    )
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-cityops.sqlite3")}
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CITYOPS_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {
+    "default": env.cache_url("CACHE_URL", default="locmemcache://cityops")
+}
+
+# --- Background tasks (django-tasks; database backend by default) --------------------------------------
+TASKS = {
+    "default": {
+        "BACKEND": env.str("CITYOPS_TASK_BACKEND", default="django_tasks_db.DatabaseBackend"),
+    }
+}
+CITYOPS_SWEEP_INTERVAL = env.int("CITYOPS_SWEEP_INTERVAL", default=60)
+
+# --- Auth and security ----------------------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Throttling: 5 failures for one username from one address lock it for 15 minutes.
+AXES_FAILURE_LIMIT = env.int("CITYOPS_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("CITYOPS_LOGIN_COOLOFF_HOURS", default=0.25)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
+AXES_VERBOSE = False
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env.int("CITYOPS_SESSION_AGE", default=8 * 3600)
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env.bool("CITYOPS_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.int("CITYOPS_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Uploads: hard caps so an oversize request is refused before it is read into memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("CITYOPS_MAX_REQUEST_BYTES", default=12 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+CITYOPS_MAX_PHOTO_BYTES = env.int("CITYOPS_MAX_PHOTO_BYTES", default=5 * 1024 * 1024)
+
+# --- i18n: Chinese first, English too --------------------------------------------------------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env.str("CITYOPS_TIME_ZONE", default="Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and media --------------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+# Leaflet's own files come from the django-leaflet wheel; its Django app is not installed because its admin
+# widgets need GDAL, which cityops does not require (DESIGN.md: shapely, no GDAL/PostGIS).
+STATICFILES_DIRS = [Path(importlib.util.find_spec("leaflet").origin).parent / "static"]
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env.str("CITYOPS_MEDIA_ROOT", default=str(DATA_DIR / "media")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+
+# --- Maps: no online tiles by default; a city may configure its own tile server -------------------------
+CITYOPS_TILE_URL = env.str("CITYOPS_TILE_URL", default="")
+CITYOPS_TILE_ATTRIBUTION = env.str("CITYOPS_TILE_ATTRIBUTION", default="")
+CITYOPS_MAP_CENTER = (30.593, 114.305)
+
+# --- Working-time calendar (RULES.md §1): office hours are local practice, so configurable ----------------
+CITYOPS_OFFICE_HOURS = env.str("CITYOPS_OFFICE_HOURS", default="08:30-12:00,13:30-18:00")
+CITYOPS_CITY_CODE = env.str("CITYOPS_CITY_CODE", default="420100")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("CITYOPS_LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+    },
+}

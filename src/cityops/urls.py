@@ -1,0 +1,25 @@
+import importlib.util
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.static import serve
+
+from cityops.api import api
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("cityops.accounts.urls")),
+]
+
+# Each domain app with web pages has urls.py; mounted at its own prefix.
+WEB_APPS = [("geo/", "cityops.geo.urls"), ("cases/", "cityops.cases.urls"), ("", "cityops.core.urls")]
+for prefix, module_name in WEB_APPS:
+    if importlib.util.find_spec(module_name) is not None:
+        urlpatterns.append(path(prefix, include(module_name)))
+
+if not settings.PRODUCTION:
+    # Media (case photos) are served by the app in development; production uses the web server.
+    urlpatterns.append(path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}))
