@@ -108,8 +108,8 @@ def clip_cells(geom: BaseGeometry, size_m: float, sliver_fraction: float = 0.2) 
     boxes = square_cells(geom, size_m)
     if len(boxes) == 0:
         return []
-    prepared = shapely.prepare(geom) or geom
-    candidates = boxes[shapely.intersects(prepared, boxes)]
+    shapely.prepare(geom)
+    candidates = boxes[shapely.intersects(geom, boxes)]
     clipped = [polygonal(snap(g)) for g in shapely.intersection(candidates, geom)]
     cells = [g for g in clipped if g is not None]
     if not cells:
