@@ -1,0 +1,9 @@
+"""Settings for the test suite: the normal settings plus a sample workflow app used to prove the engine."""
+
+from cityops.settings import *  # noqa: F403
+from cityops.settings import INSTALLED_APPS, PASSWORD_HASHERS
+
+INSTALLED_APPS = [*INSTALLED_APPS, "cityops.core.tests.sample"]
+# Argon2 costs ~50 ms a login; tests log in hundreds of times. Production keeps Argon2.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
