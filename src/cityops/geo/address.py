@@ -26,16 +26,17 @@ class NameMatcher:
     def __init__(self, nodes) -> None:
         self.parent: dict[str, str | None] = {}
         self.level: dict[str, str] = {}
-        by_alias: dict[str, set[str]] = defaultdict(set)
+        by_alias: dict[str, dict[str, bool]] = defaultdict(dict)
         for node in nodes:
             self.parent[node.code] = node.parent_code
             self.level[node.code] = node.level
             if node.level in MATCHED_LEVELS:
-                for alias in name_aliases(node.name):
-                    by_alias[alias].add(node.code)
+                for alias, strong in name_aliases(node.name, node.level).items():
+                    codes = by_alias[alias]
+                    codes[node.code] = codes.get(node.code, False) or strong
         self.automaton = ahocorasick.Automaton()
         for alias, codes in by_alias.items():
-            self.automaton.add_word(alias, (alias, frozenset(codes)))
+            self.automaton.add_word(alias, (alias, tuple(codes.items())))
         if by_alias:
             self.automaton.make_automaton()
         self.empty = not by_alias
@@ -55,11 +56,15 @@ class NameMatcher:
             return None
         # Keep only the longest match at each end position ("东亭社区" wins over "亭社区" or "社区").
         matched: dict[str, int] = {}
+        strong: set[str] = set()
         for _end, (alias, codes) in self.automaton.iter_long(text):
-            for code in codes:
+            for code, is_strong in codes:
                 matched[code] = max(matched.get(code, 0), len(alias))
+                if is_strong:
+                    strong.add(code)
         if district_code and district_code in self.level:
             matched.setdefault(district_code, 0)
+            strong.add(district_code)
         if not matched:
             return None
         best: list[tuple[tuple, str]] = []
@@ -69,6 +74,8 @@ class NameMatcher:
                 if district_code not in ancestors:
                     continue  # contradicts the district cpca found
             support = sum(1 for a in ancestors if a in matched)
+            if code not in strong and not support:
+                continue  # a bare stem ("火车站") alone is more likely a landmark than this community
             best.append(((support, DEPTH.get(self.level[code], 0), length), code))
         if not best:
             return district_code
@@ -81,9 +88,9 @@ class NameMatcher:
         common = set([tied[0], *self.ancestors(tied[0])])
         for code in tied[1:]:
             common &= {code, *self.ancestors(code)}
-        if not common:
-            return None
-        return max(common, key=lambda c: DEPTH.get(self.level[c], 0))
+        deepest = max(common, key=lambda c: DEPTH.get(self.level[c], 0)) if common else None
+        # Only "somewhere in the city" is no answer to an address.
+        return deepest if deepest and DEPTH.get(self.level[deepest], 0) >= DEPTH["district"] else None
 
 
 _cpca_failed = False

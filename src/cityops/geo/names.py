@@ -27,19 +27,20 @@ def short_name(name: str) -> str:
     return name
 
 
-def name_aliases(name: str) -> set[str]:
-    """Every form of a name worth matching in free text; forms shorter than two characters are dropped
-    because they match far too much."""
-    aliases = {name, short_name(name)}
+def name_aliases(name: str, level: str = "") -> dict[str, bool]:
+    """Every form of a name worth matching in free text → whether it is strong on its own. A bare stem of a
+    street or community ("火车站" of "火车站社区居委会") is weak: it is also a landmark or road name, so it only
+    counts when an ancestor is named too. Forms shorter than two characters are dropped."""
+    aliases = {name: True, short_name(name): True}
     for suffix in SUFFIXES:
         if name.endswith(suffix):
             stem = name[: -len(suffix)]
-            aliases.add(stem)
+            aliases.setdefault(stem, level in ("", "city", "district"))
             if suffix in ("街办事处", "街道办事处", "办事处"):
-                aliases.update({stem + "街道", stem + "街"})
+                aliases.update({stem + "街道": True, stem + "街": False})
             if suffix in ("社区居委会", "社区居民委员会", "居委会"):
-                aliases.add(stem + "社区")
+                aliases[stem + "社区"] = True
             if suffix in ("村委会", "村民委员会"):
-                aliases.add(stem + "村")
+                aliases[stem + "村"] = True
             break
-    return {a for a in aliases if len(a) >= 2}
+    return {a: strong for a, strong in aliases.items() if len(a) >= 2}
