@@ -5,9 +5,10 @@ import time
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 
+from cityops.core.security import startup_problems
 from cityops.core.tasks import PERIODIC
 
 
@@ -19,6 +20,9 @@ class Command(BaseCommand):
         parser.add_argument("--no-scheduler", action="store_true", help="only run queued tasks")
 
     def handle(self, *args, **options):
+        problems = startup_problems()
+        if problems:
+            raise CommandError("拒绝启动 / refusing to start:\n" + "\n".join(problems))
         if options["once"]:
             for name, (task, _interval) in PERIODIC.items():
                 result = task.call()

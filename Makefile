@@ -1,0 +1,56 @@
+# cityops — `make run` starts the demo city; `make test` runs the whole suite (SQLite, then PostgreSQL).
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+PG_URL ?= postgres://postgres@127.0.0.1:5432/cityops
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
+.PHONY: install install-test run demo test test-sqlite test-postgres lint chromium bench messages clean
+
+$(BIN)/uv:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+install: $(BIN)/uv
+	$(BIN)/uv pip install --python $(BIN)/python --quiet -r requirements.lock
+	$(BIN)/uv pip install --python $(BIN)/python --quiet --no-deps -e .
+
+install-test: $(BIN)/uv
+	$(BIN)/uv pip install --python $(BIN)/python --quiet -r requirements-test.lock
+	$(BIN)/uv pip install --python $(BIN)/python --quiet --no-deps -e .
+
+demo: install
+	$(BIN)/cityops migrate --no-input
+	$(BIN)/cityops load_demo
+
+run: demo
+	$(BIN)/cityops run
+
+# Debian's chromium drives the browser tests (never `playwright install`).
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+lint: install-test
+	$(BIN)/ruff check .
+
+test: install-test chromium lint test-sqlite test-postgres
+
+test-sqlite:
+	env -u DATABASE_URL $(BIN)/python -m pytest -q
+
+test-postgres:
+	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_URL)'.rsplit('/',1)[0]+'/postgres', connect_timeout=3).close()" 2>/dev/null; then \
+		DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q --create-db; \
+	elif [ "$$CI" = "true" ]; then echo "PostgreSQL at $(PG_URL) is not reachable and CI=true: failing"; exit 1; \
+	else echo "PostgreSQL not reachable at $(PG_URL): PostgreSQL run skipped (CI=true makes this an error)"; fi
+
+bench: install-test
+	$(BIN)/python bench/transition.py
+	$(BIN)/python bench/locate.py
+
+messages:
+	cd src/cityops && ../../$(BIN)/cityops makemessages -l en --no-obsolete && ../../$(BIN)/cityops compilemessages
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,30 @@
+"""`cityops run`: web server and background worker together (what `make run` starts)."""
+
+import os
+import signal
+import subprocess
+import sys
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "启动 Web 服务和后台任务 / run the web server and the background worker together"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--bind", default=os.environ.get("CITYOPS_BIND", "127.0.0.1:8000"))
+
+    def handle(self, *args, **opts):
+        children = [subprocess.Popen([sys.executable, "-m", "cityops", "worker"])]
+        # Domain apps with long-running consumers (IoT MQTT ingestion) add themselves here.
+        try:
+            call_command("serve", bind=opts["bind"])
+        finally:
+            for child in children:
+                child.send_signal(signal.SIGTERM)
+            for child in children:
+                try:
+                    child.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    child.kill()

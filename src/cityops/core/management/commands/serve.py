@@ -1,0 +1,43 @@
+"""`cityops serve`: the production web server (gunicorn, sync workers — measured fastest here, DESIGN.md)."""
+
+import os
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from cityops.core.security import startup_problems
+
+
+class Command(BaseCommand):
+    help = "启动 Web 服务 / serve cityops with gunicorn"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--bind", default=os.environ.get("CITYOPS_BIND", "127.0.0.1:8000"))
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("CITYOPS_WORKERS", "2")))
+        parser.add_argument("--check", action="store_true", help="only run the start-up safety checks")
+
+    def handle(self, *args, **opts):
+        problems = startup_problems()
+        if problems:
+            raise CommandError("拒绝启动 / refusing to start:\n" + "\n".join(problems))
+        if opts["check"]:
+            self.stdout.write("start-up checks passed")
+            return
+        from gunicorn.app.base import BaseApplication
+
+        from cityops.wsgi import application
+
+        class App(BaseApplication):
+            def load_config(self):
+                self.cfg.set("bind", opts["bind"])
+                self.cfg.set("workers", opts["workers"])
+                self.cfg.set("worker_class", "sync")
+                self.cfg.set("timeout", 60)
+                self.cfg.set("accesslog", "-" if os.environ.get("CITYOPS_ACCESS_LOG") else None)
+                self.cfg.set("limit_request_line", 8190)
+
+            def load(self):
+                return application
+
+        self.stdout.write(f"cityops serving on http://{opts['bind']} ({opts['workers']} workers, {settings.CITYOPS_ENV})")
+        App().run()

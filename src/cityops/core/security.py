@@ -1,0 +1,39 @@
+"""Start-up refusals for production (issue: foundation, "Security from the first day")."""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.checks import Error, Tags, register
+from django.db.utils import DatabaseError
+
+
+def demo_password_users() -> list[str]:
+    """Usernames of demo accounts that still accept the well-known demo password."""
+    from cityops.accounts.demo import DEMO_USERS
+
+    found = []
+    try:
+        for user in get_user_model().objects.filter(username__in=list(DEMO_USERS), is_active=True):
+            if user.check_password("cityops-demo") or user.check_password(settings.DEMO_PASSWORD):
+                found.append(user.username)
+    except DatabaseError:
+        return []  # not migrated yet: nothing to refuse
+    return found
+
+
+def startup_problems() -> list[str]:
+    if not settings.PRODUCTION:
+        return []
+    users = demo_password_users()
+    if users:
+        return [
+            f"生产模式下这些账号仍使用演示密码：{', '.join(users)} / "
+            f"these accounts still use the demo password in production: {', '.join(users)}"
+        ]
+    return []
+
+
+@register(Tags.security, Tags.database)
+def check_demo_passwords(app_configs, databases=None, **kwargs):
+    if not databases or not settings.PRODUCTION:
+        return []
+    return [Error(p, id="cityops.E001") for p in startup_problems()]
