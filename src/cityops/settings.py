@@ -17,6 +17,7 @@ environ.Env.read_env(env.str("CITYOPS_ENV_FILE", default=str(Path.cwd() / ".env"
 CITYOPS_ENV = env.str("CITYOPS_ENV", default="development")
 PRODUCTION = CITYOPS_ENV == "production"
 DATA_DIR = Path(env.str("CITYOPS_DATA_DIR", default=str(Path.cwd() / "var")))
+(DATA_DIR / "static").mkdir(parents=True, exist_ok=True)
 
 # Only ever used in development and tests; production refuses it (see below and core/checks.py).
 DEV_SECRET_KEY = "cityops-development-secret-not-for-production"  # noqa: S105

@@ -1,0 +1,64 @@
+import pytest
+from django.test import Client
+
+from cityops.core.notify import notify
+
+pytestmark = pytest.mark.django_db
+
+
+def test_login_required_for_the_home_page():
+    response = Client().get("/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize(
+    "fixture, expected, absent",
+    [
+        ("operator", "上报受理", "派遣队列"),
+        ("dispatcher", "派遣队列", "上报受理"),
+        ("handler_hw", "本部门待办", "派遣队列"),
+        ("grid_worker", "现场任务", "派遣队列"),
+        ("resident", "我的上报", "派遣队列"),
+        ("leader", "综合评价", "上报受理"),
+    ],
+)
+def test_home_page_fits_the_role(request, fixture, expected, absent):
+    client = Client()
+    client.force_login(request.getfixturevalue(fixture))
+    html = client.get("/").content.decode()
+    assert expected in html and absent not in html
+
+
+def test_english_switch_translates_the_page(operator):
+    client = Client()
+    client.force_login(operator)
+    assert "工作台" in client.get("/").content.decode()
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert response.status_code == 302
+    html = client.get("/").content.decode()
+    assert "Workbench" in html and "Report intake" in html
+    assert 'lang="en"' in html
+
+
+def test_inbox_shows_only_my_notifications(operator, dispatcher):
+    notify(recipients=[operator], kind="test", title="给受理员的通知")
+    notify(recipients=[dispatcher], kind="test", title="给派遣员的通知")
+    client = Client()
+    client.force_login(operator)
+    html = client.get("/inbox/").content.decode()
+    assert "给受理员的通知" in html and "给派遣员的通知" not in html
+
+
+def test_api_docs_and_openapi_are_served():
+    client = Client()
+    spec = client.get("/api/v1/openapi.json")
+    assert spec.status_code == 200 and spec.json()["info"]["title"] == "cityops API"
+    assert client.get("/api/v1/docs").status_code == 200
+
+
+def test_admin_works_for_reference_data(make_user):
+    admin = make_user("t_admin", "admin", is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(admin)
+    assert client.get("/admin/accounts/orgunit/").status_code == 200
+    assert client.get("/admin/core/timelineentry/").status_code == 200
