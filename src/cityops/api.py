@@ -79,6 +79,8 @@ ROUTERS = [
     ("geo", "cityops.geo.api"),
     ("core", "cityops.core.api"),
     ("", "cityops.cases.api"),
+    ("dispatch", "cityops.hotline.api"),
+    ("iot", "cityops.iot.api"),
 ]
 for prefix, module_name in ROUTERS:
     if importlib.util.find_spec(module_name) is None:

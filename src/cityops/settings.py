@@ -56,6 +56,10 @@ INSTALLED_APPS = [
     "cityops.accounts",
     "cityops.geo",
     "cityops.cases",
+    "cityops.hotline",
+    "cityops.open311",
+    "cityops.portal",
+    "cityops.iot",
 ]
 
 MIDDLEWARE = [

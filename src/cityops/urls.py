@@ -15,7 +15,15 @@ urlpatterns = [
 ]
 
 # Each domain app with web pages has urls.py; mounted at its own prefix.
-WEB_APPS = [("geo/", "cityops.geo.urls"), ("cases/", "cityops.cases.urls"), ("", "cityops.core.urls")]
+WEB_APPS = [
+    ("geo/", "cityops.geo.urls"),
+    ("cases/", "cityops.cases.urls"),
+    ("hotline/", "cityops.hotline.urls"),
+    ("open311/", "cityops.open311.urls"),
+    ("portal/", "cityops.portal.urls"),
+    ("iot/", "cityops.iot.urls"),
+    ("", "cityops.core.urls"),
+]
 for prefix, module_name in WEB_APPS:
     if importlib.util.find_spec(module_name) is not None:
         urlpatterns.append(path(prefix, include(module_name)))
