@@ -38,10 +38,12 @@ class RegionNode:
 class LevelTree:
     """An STRtree over one level's polygons and the code of each polygon, by position."""
 
-    __slots__ = ("tree", "codes", "geoms")
+    __slots__ = ("tree", "codes", "codes_or_none", "geoms")
 
     def __init__(self, codes: list[str], geoms: np.ndarray) -> None:
         self.codes = np.asarray(codes, dtype=object)
+        # One more slot holding None, so that position -1 (no hit) maps to None in a single take.
+        self.codes_or_none = np.append(self.codes, None)
         self.geoms = geoms
         self.tree = shapely.STRtree(geoms)
 
@@ -71,6 +73,7 @@ class RegionIndex:
         self.nodes = nodes
         self.trees = trees
         self._chains: dict[str, dict[str, RegionRef]] = {}
+        self._refs: dict[str, tuple] = {}
         self._names = None
         self._names_lock = threading.Lock()
 
@@ -89,16 +92,25 @@ class RegionIndex:
     def codes_at(self, lons, lats) -> np.ndarray:
         """Vectorised code_at: an object array of codes, None where a point lies outside every region."""
         points = shapely.points(np.asarray(lons, dtype=float), np.asarray(lats, dtype=float))
-        result = np.full(len(points), None, dtype=object)
-        todo = np.arange(len(points))
+        result = None
+        todo = None  # positions still without a region; None means all of them
         for level in SEARCH_ORDER:
             tree = self.trees.get(level)
-            if tree is None or len(todo) == 0:
+            if tree is None:
                 continue
-            hit = tree.first_hits(points[todo])
-            found = hit >= 0
-            result[todo[found]] = tree.codes[hit[found]]
-            todo = todo[~found]
+            if result is None:
+                hit = tree.first_hits(points)
+                result = tree.codes_or_none[hit]
+                todo = np.flatnonzero(hit < 0)
+            else:
+                hit = tree.first_hits(points[todo])
+                found = hit >= 0
+                result[todo[found]] = tree.codes[hit[found]]
+                todo = todo[~found]
+            if len(todo) == 0:
+                break
+        if result is None:
+            result = np.full(len(points), None, dtype=object)
         return result
 
     def chain(self, code: str) -> dict[str, RegionRef]:
@@ -114,8 +126,11 @@ class RegionIndex:
         return chain
 
     def location(self, code: str | None, lon: float, lat: float, method: str = "point") -> Location:
-        chain = self.chain(code) if code else {}
-        return Location(lon=lon, lat=lat, method=method, **{lv: chain.get(lv) for lv in LEVELS})
+        refs = self._refs.get(code)
+        if refs is None:
+            chain = self.chain(code) if code else {}
+            refs = self._refs[code] = tuple(chain.get(level) for level in LEVELS)
+        return Location(lon, lat, *refs, method)
 
     def locate(self, lon: float, lat: float) -> Location | None:
         code = self.code_at(lon, lat)
