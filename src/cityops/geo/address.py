@@ -70,9 +70,9 @@ class NameMatcher:
         best: list[tuple[tuple, str]] = []
         for code, length in matched.items():
             ancestors = self.ancestors(code)
-            if district_code and district_code in self.level and code != district_code:
-                if district_code not in ancestors:
-                    continue  # contradicts the district cpca found
+            known_district = district_code and district_code in self.level and code != district_code
+            if known_district and district_code not in ancestors:
+                continue  # contradicts the district cpca found
             support = sum(1 for a in ancestors if a in matched)
             if code not in strong and not support:
                 continue  # a bare stem ("火车站") alone is more likely a landmark than this community

@@ -15,7 +15,6 @@ Deterministic (fixed seed) and idempotent: a second call finds everything presen
 
 from __future__ import annotations
 
-import bz2
 import io
 import json
 import math
@@ -30,7 +29,7 @@ import shapely
 from django.db import transaction
 
 from cityops.geo import index
-from cityops.geo.geometry import clip_cells, metres_to_degrees, polygonal, shape_fields, snap
+from cityops.geo.geometry import clip_cells, polygonal, shape_fields, snap
 from cityops.geo.models import Region
 from cityops.geo.services import MAX_GRIDS_PER_COMMUNITY, grid_regions
 

@@ -64,6 +64,9 @@ class RegionIndexVersion(models.Model):
     token = models.CharField(max_length=36, default="")
     changed_at = models.DateTimeField(auto_now=True)
 
+    def __str__(self) -> str:
+        return self.token
+
     @classmethod
     def bump(cls) -> str:
         token = uuid.uuid4().hex

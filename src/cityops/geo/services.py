@@ -142,7 +142,7 @@ def _parse_geometry(raw, n: int, problems: _Problems, code: str | None) -> BaseG
     return geom
 
 
-def _parent_for(level: str, code: str, parent_code: str | None, parents: dict[str, Region | None]) -> str | None:
+def _parent_for(level: str, code: str, parent_code: str | None) -> str | None:
     """Parent code of a new region: the one given, else the one its code implies."""
     if parent_code:
         return parent_code
@@ -222,7 +222,7 @@ def regions_import_geojson(
         geom = _parse_geometry(feature.get("geometry"), n, problems, code)
         if geom is None:
             continue
-        own_parent = _parent_for(level, code, parent_code, {})
+        own_parent = _parent_for(level, code, parent_code)
         if own_parent and level != "district" and not code.startswith(own_parent):
             problems.add(
                 "invalid_code",
