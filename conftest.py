@@ -94,3 +94,54 @@ def api_client_for(db):
         return Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
 
     return make
+
+
+# --- Browser tests: Debian's chromium driven by playwright (never `playwright install`) --------------------
+CHROMIUM = os.environ.get("CITYOPS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"chromium not found at {CHROMIUM} (make test installs Debian's chromium)")
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # playwright's sync API runs an event loop
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def login(live_server):
+    """login(page, user, password="pw-cityops-test"): log a browser page in through the real login form."""
+
+    def do_login(page, user, password="pw-cityops-test"):
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("input[name=username]", user.username)
+        page.fill("input[name=password]", password)
+        page.click("#login-submit")
+        page.wait_for_url(f"{live_server.url}/")
+        return page
+
+    return do_login
