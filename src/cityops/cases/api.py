@@ -1,0 +1,488 @@
+"""Cases API under /api/v1/: intake, lists, one POST per action, evaluation, categories.
+Handlers are thin: scope through selectors, writes through services; errors are CityopsError answers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.http import HttpResponse
+from ninja import File, Form, Query, Router, Schema
+from ninja.files import UploadedFile
+
+from cityops.accounts import roles
+from cityops.cases import evaluation, selectors, services
+from cityops.cases.models import Case, CaseTask
+from cityops.core.errors import Forbidden, InvalidInput, NotFound
+
+router = Router(tags=["cases"])
+
+MAX_LIMIT = 200
+
+
+# --- schemas ---------------------------------------------------------------------------------------------
+class CaseIn(Schema):
+    category: str
+    description: str
+    lon: float | str | None = None
+    lat: float | str | None = None
+    crs: str = "wgs84"
+    address: str = ""
+    source: str = ""
+    reporter_phone: str = ""
+    urgency: str = "normal"
+    hotline_kind: str = ""
+    anonymous: bool = False
+
+
+class RegionRef(Schema):
+    code: str
+    name: str
+
+
+class DuplicateOut(Schema):
+    code: str
+    state: str
+    distance_m: float
+    created_at: datetime
+
+
+class CaseOut(Schema):
+    code: str
+    state: str
+    state_label: str
+    source: str
+    category: str
+    category_name: str
+    description: str
+    lon: float
+    lat: float
+    address: str
+    regions: dict[str, RegionRef | None]
+    urgency: str
+    level: str
+    proposed_department: str | None
+    lead_department: str | None
+    deadline_at: datetime | None
+    traffic_light: str
+    overdue: bool
+    reporter_phone: str
+    counters: dict[str, int]
+    result_note: str
+    satisfaction: bool | None
+    duplicate_of: str | None
+    created_at: datetime
+    version: int
+
+
+class CaseCreatedOut(CaseOut):
+    duplicates: list[DuplicateOut]
+    proposed_handle_limit_wh: float
+
+
+class CaseListOut(Schema):
+    count: int
+    offset: int
+    limit: int
+    items: list[CaseOut]
+
+
+class TimelineOut(Schema):
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    from_state: str
+    to_state: str
+    note: str
+    params: dict
+
+
+class TaskOut(Schema):
+    id: int
+    department: str
+    state: str
+    description: str
+    deadline_at: datetime | None
+    result_note: str
+
+
+def case_out(case: Case, user) -> dict:
+    return {
+        "code": case.code,
+        "state": case.state,
+        "state_label": case.state_label(),
+        "source": case.source,
+        "category": case.category.code,
+        "category_name": case.category.name_zh,
+        "description": case.description,
+        "lon": case.lon,
+        "lat": case.lat,
+        "address": case.address,
+        "regions": case.region_names,
+        "urgency": case.urgency,
+        "level": case.level,
+        "proposed_department": case.proposed_department.code if case.proposed_department_id else None,
+        "lead_department": case.lead_department.code if case.lead_department_id else None,
+        "deadline_at": case.deadline_at,
+        "traffic_light": case.traffic_light(),
+        "overdue": case.overdue,
+        "reporter_phone": case.phone_for(user),
+        "counters": {
+            "extensions": case.extensions, "returns": case.returns, "reworks": case.reworks,
+            "suspensions": case.suspensions, "escalations": case.escalations, "merged_reports": case.merged_reports,
+        },
+        "result_note": case.result_note,
+        "satisfaction": case.satisfaction,
+        "duplicate_of": case.duplicate_of.code if case.duplicate_of_id else None,
+        "created_at": case.created_at,
+        "version": case.version,
+    }
+
+
+# --- intake and reads ------------------------------------------------------------------------------------
+@router.post("/cases", response={200: CaseCreatedOut, 201: CaseCreatedOut}, summary="上报案件 / report a case")
+def create_case(request, payload: CaseIn):
+    key = request.headers.get("Idempotency-Key", "")
+    intake = services.case_create(actor=request.auth, idempotency_key=key, **payload.dict())
+    case = Case.objects.select_related("category", "proposed_department", "lead_department", "duplicate_of").get(pk=intake.case.pk)
+    body = case_out(case, request.auth)
+    body["duplicates"] = [
+        {"code": d.code, "state": d.state, "distance_m": getattr(d, "distance_m", 0.0), "created_at": d.created_at}
+        for d in intake.duplicates
+    ]
+    from cityops.cases.workflow import handle_limit_hours
+
+    body["proposed_handle_limit_wh"] = round(handle_limit_hours(case), 2)
+    return (201 if intake.created else 200), body
+
+
+class ListFilters(Schema):
+    state: str | None = None
+    category: str | None = None
+    district: str | None = None
+    department: str | None = None
+    level: str | None = None
+    source: str | None = None
+    overdue: bool | None = None
+    q: str | None = None
+    order: str | None = None
+    to: date | None = None
+    offset: int = 0
+    limit: int = 50
+
+
+@router.get("/cases", response=CaseListOut, summary="案件列表 / list cases")
+def list_cases(request, filters: Query[ListFilters], from_date: date | None = Query(None, alias="from")):
+    data = filters.dict()
+    data["from"] = from_date
+    offset = max(0, data.pop("offset"))
+    limit = min(MAX_LIMIT, max(1, data.pop("limit")))
+    qs = selectors.case_list(user=request.auth, filters=data).select_related("proposed_department", "duplicate_of")
+    return {
+        "count": qs.count(),
+        "offset": offset,
+        "limit": limit,
+        "items": [case_out(c, request.auth) for c in qs[offset : offset + limit]],
+    }
+
+
+@router.get("/cases/{code}", response=CaseOut, summary="案件详情 / one case")
+def get_case(request, code: str):
+    return case_out(selectors.case_get(user=request.auth, code=code), request.auth)
+
+
+@router.get("/cases/{code}/timeline", response=list[TimelineOut], summary="案件时间线 / timeline")
+def get_timeline(request, code: str):
+    _case, entries = selectors.case_timeline(user=request.auth, code=code)
+    return [
+        {"seq": e.seq, "at": e.at, "actor": e.actor_name, "action": e.action, "from_state": e.from_state,
+         "to_state": e.to_state, "note": e.note, "params": e.params}
+        for e in entries
+    ]
+
+
+@router.get("/cases/{code}/tasks", response=list[TaskOut], summary="协办任务 / sub-tasks")
+def get_tasks(request, code: str):
+    case = selectors.case_get(user=request.auth, code=code)
+    return [
+        {"id": t.id, "department": t.department.code, "state": t.state, "description": t.description,
+         "deadline_at": t.deadline_at, "result_note": t.result_note}
+        for t in selectors.case_tasks(case=case)
+    ]
+
+
+@router.get("/categories", summary="案件类别 / categories")
+def list_categories(request):
+    return [
+        {"code": c.code, "kind": c.kind, "major": c.major_zh, "name": c.name_zh, "name_en": c.name_en,
+         "department": c.department_code, "handle_limit_wh": c.handle_limit_wh, "urgent": c.urgent}
+        for c in selectors.category_list()
+    ]
+
+
+# --- one POST per action ---------------------------------------------------------------------------------
+class NoteIn(Schema):
+    note: str = ""
+
+
+class ReasonIn(Schema):
+    reason: str
+
+
+class DecisionIn(Schema):
+    approve: bool
+    note: str = ""
+
+
+class CheckIn(Schema):
+    found: bool = True
+    note: str = ""
+
+
+class DispatchIn(Schema):
+    department: str | None = None
+    assisting: list[str] = []
+    note: str = ""
+    task_limit_hours: float | None = None
+
+
+class ExtendIn(Schema):
+    extra_hours: float
+    reason: str
+
+
+class ResultIn(Schema):
+    result: str
+
+
+class VerifyIn(Schema):
+    passed: bool
+    note: str = ""
+
+
+class FollowUpIn(Schema):
+    satisfied: bool
+    note: str = ""
+
+
+class MergeIn(Schema):
+    into: str
+    note: str = ""
+
+
+class DecisionItem(Schema):
+    department: str
+    text: str = ""
+    limit_hours: float | None = None
+
+
+class ConsultIn(Schema):
+    meeting_at: datetime
+    topic: str
+    participants: list[str]
+    decisions: list[DecisionItem] = []
+    minutes: str = ""
+
+
+def _act(request, code: str, fn, **kwargs):
+    case = selectors.case_get(user=request.auth, code=code)
+    result = fn(case=case, actor=request.auth, **kwargs)
+    result = Case.objects.select_related("category", "proposed_department", "lead_department", "duplicate_of").get(pk=result.pk)
+    return case_out(result, request.auth)
+
+
+def _route(action: str, summary: str):
+    return router.post(f"/cases/{{code}}/{action}", response=CaseOut, summary=summary)
+
+
+@_route("register", "立案 / register")
+def act_register(request, code: str, body: NoteIn):
+    return _act(request, code, services.case_register, note=body.note)
+
+
+@_route("ask_check", "派核实 / ask a field check")
+def act_ask_check(request, code: str, body: NoteIn):
+    return _act(request, code, services.case_ask_check, note=body.note)
+
+
+@_route("check", "核实 / field check")
+def act_check(request, code: str, body: CheckIn):
+    return _act(request, code, services.case_check, found=body.found, note=body.note)
+
+
+@_route("void", "申请作废 / request voiding")
+def act_void(request, code: str, body: ReasonIn):
+    return _act(request, code, services.case_void_request, reason=body.reason)
+
+
+@_route("void_decide", "审批作废 / decide voiding")
+def act_void_decide(request, code: str, body: DecisionIn):
+    return _act(request, code, services.case_void_decide, approve=body.approve, note=body.note)
+
+
+@_route("dispatch", "派遣 / dispatch")
+def act_dispatch(request, code: str, body: DispatchIn):
+    return _act(request, code, services.case_dispatch, department=body.department, assisting=body.assisting,
+                note=body.note, task_limit_hours=body.task_limit_hours)
+
+
+@_route("accept", "签收 / accept")
+def act_accept(request, code: str, body: NoteIn):
+    return _act(request, code, services.case_accept, note=body.note)
+
+
+@_route("return", "退回 / return")
+def act_return(request, code: str, body: ReasonIn):
+    return _act(request, code, services.case_return, reason=body.reason)
+
+
+@_route("return_approve", "同意退回 / approve a return")
+def act_return_approve(request, code: str, body: NoteIn):
+    return _act(request, code, services.case_return_approve, note=body.note)
+
+
+@_route("extend", "申请延期 / request extension")
+def act_extend(request, code: str, body: ExtendIn):
+    return _act(request, code, services.case_extend_request, extra_hours=body.extra_hours, reason=body.reason)
+
+
+@_route("extend_decide", "审批延期 / decide extension")
+def act_extend_decide(request, code: str, body: DecisionIn):
+    return _act(request, code, services.case_extend_decide, approve=body.approve, note=body.note)
+
+
+@_route("suspend", "申请挂账 / request suspension")
+def act_suspend(request, code: str, body: ReasonIn):
+    return _act(request, code, services.case_suspend_request, reason=body.reason)
+
+
+@_route("suspend_decide", "审批挂账 / decide suspension")
+def act_suspend_decide(request, code: str, body: DecisionIn):
+    return _act(request, code, services.case_suspend_decide, approve=body.approve, note=body.note)
+
+
+@_route("resume", "恢复处置 / resume")
+def act_resume(request, code: str, body: NoteIn):
+    return _act(request, code, services.case_resume, note=body.note)
+
+
+@_route("handle", "处置完毕 / handled")
+def act_handle(request, code: str, body: ResultIn):
+    return _act(request, code, services.case_handle, result=body.result)
+
+
+@_route("verify", "核查 / verify")
+def act_verify(request, code: str, body: VerifyIn):
+    return _act(request, code, services.case_verify, passed=body.passed, note=body.note)
+
+
+@_route("rework", "返工 / rework")
+def act_rework(request, code: str, body: ReasonIn):
+    return _act(request, code, services.case_verify, passed=False, note=body.reason)
+
+
+@_route("close", "结案 / close")
+def act_close(request, code: str, body: NoteIn):
+    return _act(request, code, services.case_close, note=body.note)
+
+
+@_route("follow_up", "回访 / follow-up")
+def act_follow_up(request, code: str, body: FollowUpIn):
+    return _act(request, code, services.case_follow_up, satisfied=body.satisfied, note=body.note)
+
+
+@_route("self_handle", "自处理 / self-handled")
+def act_self_handle(request, code: str, body: ResultIn):
+    return _act(request, code, services.case_self_handle, result=body.result)
+
+
+@_route("claim", "街道社区认领 / claim at community or street level")
+def act_claim(request, code: str, body: NoteIn):
+    return _act(request, code, services.case_claim, note=body.note)
+
+
+@_route("escalate", "上报上级 / escalate")
+def act_escalate(request, code: str, body: ReasonIn):
+    return _act(request, code, services.case_escalate, reason=body.reason)
+
+
+@_route("merge", "合并重复 / merge a duplicate")
+def act_merge(request, code: str, body: MergeIn):
+    into = selectors.case_get(user=request.auth, code=body.into)
+    return _act(request, code, services.case_merge, into=into, note=body.note)
+
+
+@router.post("/cases/{code}/consult", response={201: dict}, summary="联办会商 / joint consultation")
+def act_consult(request, code: str, body: ConsultIn):
+    case = selectors.case_get(user=request.auth, code=code)
+    meeting = services.consultation_record(
+        case=case, actor=request.auth, meeting_at=body.meeting_at, topic=body.topic, participants=body.participants,
+        decisions=[d.dict() for d in body.decisions], minutes=body.minutes,
+    )
+    return 201, {"id": meeting.pk, "tasks": list(meeting.tasks.values_list("id", flat=True))}
+
+
+def _task(request, code: str, task_id: int) -> CaseTask:
+    case = selectors.case_get(user=request.auth, code=code)
+    task = case.tasks.filter(pk=task_id).first()
+    if task is None:
+        raise NotFound("协办任务不存在", "No such sub-task", code="task_not_found")
+    return task
+
+
+@router.post("/cases/{code}/tasks/{task_id}/done", response=TaskOut, summary="协办完成 / sub-task done")
+def act_task_done(request, code: str, task_id: int, body: ResultIn):
+    t = services.task_done(task=_task(request, code, task_id), actor=request.auth, result=body.result)
+    t = CaseTask.objects.select_related("department").get(pk=t.pk)
+    return {"id": t.id, "department": t.department.code, "state": t.state, "description": t.description,
+            "deadline_at": t.deadline_at, "result_note": t.result_note}
+
+
+@router.post("/cases/{code}/tasks/{task_id}/release", response=TaskOut, summary="免除协办 / release a sub-task")
+def act_task_release(request, code: str, task_id: int, body: ReasonIn):
+    t = services.task_release(task=_task(request, code, task_id), actor=request.auth, reason=body.reason)
+    t = CaseTask.objects.select_related("department").get(pk=t.pk)
+    return {"id": t.id, "department": t.department.code, "state": t.state, "description": t.description,
+            "deadline_at": t.deadline_at, "result_note": t.result_note}
+
+
+@router.post("/cases/{code}/photos", response={201: dict}, summary="上传照片 / add a photo")
+def add_photo(request, code: str, file: File[UploadedFile], kind: Form[str] = "report"):
+    case = selectors.case_get(user=request.auth, code=code)
+    photo = services.case_photo_add(case=case, actor=request.auth, data=file.read(), filename=file.name or "", kind=kind)
+    return 201, {"id": photo.pk, "url": photo.public.url, "content_type": photo.content_type, "size": photo.size}
+
+
+# --- evaluation ------------------------------------------------------------------------------------------
+EVALUATIONS = {
+    "departments": evaluation.evaluate_departments,
+    "dispatchers": evaluation.evaluate_dispatchers,
+    "shift_leads": evaluation.evaluate_shift_leads,
+    "field_workers": evaluation.evaluate_field_workers,
+    "regions": evaluation.evaluate_regions,
+}
+
+
+@router.get("/evaluation/{kind}", summary="综合评价 / evaluation")
+def get_evaluation(
+    request, kind: str, from_date: date = Query(..., alias="from"), to_date: date = Query(..., alias="to"),
+    level: str = "district", format: str = "json",
+):
+    if kind not in EVALUATIONS:
+        raise NotFound(f"未知评价对象 {kind}", f"Unknown evaluation {kind}", code="unknown_evaluation")
+    if not request.auth.role_codes & (roles.CITY_WIDE_ROLES | {roles.DEPT_LEAD}):
+        raise Forbidden("无权查看综合评价", "You may not read evaluations", code="role_not_allowed")
+    if to_date < from_date:
+        raise InvalidInput("结束日期早于开始日期", "'to' is before 'from'", code="invalid_range")
+    kwargs = {"level": level} if kind == "regions" else {}
+    rows = EVALUATIONS[kind](start=from_date, end=to_date, **kwargs)
+    if format == "csv":
+        return HttpResponse(evaluation.to_csv(rows), content_type="text/csv; charset=utf-8")
+    if format == "xlsx":
+        response = HttpResponse(
+            evaluation.to_xlsx(rows, title=kind),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="evaluation-{kind}-{from_date}-{to_date}.xlsx"'
+        return response
+    return {"kind": kind, "from": from_date, "to": to_date, "rows": rows}

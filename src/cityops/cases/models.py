@@ -1,0 +1,280 @@
+"""City cases (城市事件 / 12345 工单): RULES.md §1.
+
+State and clock fields come from core.WorkflowModel and are written only by core.workflow.transition();
+everything else is written by cases.services.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cityops.accounts import roles
+from cityops.core.models import WorkflowModel
+from cityops.cases.workflow import CASE_WORKFLOW, TASK_WORKFLOW
+
+
+class Category(models.Model):
+    """Taxonomy of events (E) and components (C): code = kind + 2-digit major + 2-digit minor."""
+
+    class Kind(models.TextChoices):
+        EVENT = "event", _("事件")
+        COMPONENT = "component", _("部件")
+
+    code = models.CharField(_("编码"), max_length=8, unique=True)
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    major_zh = models.CharField(_("大类"), max_length=40)
+    name_zh = models.CharField(_("名称"), max_length=80)
+    name_en = models.CharField(_("英文名称"), max_length=120, blank=True)
+    department_code = models.CharField(_("默认处置部门"), max_length=32, blank=True)
+    handle_limit_wh = models.FloatField(_("处置时限（工作小时）"), default=8)
+    urgent = models.BooleanField(_("紧急"), default=False)
+    duplicate_radius_m = models.FloatField(_("重复判定半径（米）"), null=True, blank=True)
+    active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("案件类别")
+        verbose_name_plural = _("案件类别")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name_zh}"
+
+
+class RoutingRule(models.Model):
+    """Which department handles a category in a region: the longest matching region prefix wins, so a
+    district's own bureau overrides the city default. category=None applies to every category."""
+
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.CASCADE, related_name="rules")
+    region_prefix = models.CharField(_("区域编码前缀"), max_length=20)
+    department = models.ForeignKey("accounts.OrgUnit", on_delete=models.PROTECT, related_name="+")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = _("派遣规则")
+        verbose_name_plural = _("派遣规则")
+        constraints = [
+            models.UniqueConstraint(fields=["category", "region_prefix"], name="routing_rule_category_region")
+        ]
+
+
+class CaseCounter(models.Model):
+    """Last serial per (year, district): the case code is year + district + serial."""
+
+    year = models.PositiveSmallIntegerField()
+    district = models.CharField(max_length=6)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["year", "district"], name="case_counter_year_district")]
+
+
+class Case(WorkflowModel):
+    workflow = CASE_WORKFLOW
+
+    class Source(models.TextChoices):
+        FIELD = "field", _("监督员/网格员上报")
+        HOTLINE = "hotline", _("12345 热线")
+        PORTAL = "portal", _("公众门户")
+        OPEN311 = "open311", _("Open311")
+        IOT = "iot", _("物联感知")
+        VIDEO = "video", _("视频发现")
+        ASSIGNMENT = "assignment", _("上级交办")
+
+    PUBLIC_SOURCES = ("hotline", "portal", "open311")
+
+    class Urgency(models.TextChoices):
+        NORMAL = "normal", _("一般")
+        URGENT = "urgent", _("紧急")
+
+    class HotlineKind(models.TextChoices):
+        URGENT = "urgent", _("紧急类")
+        CONSULTATION = "consultation", _("咨询类")
+        HELP = "help", _("求助类")
+        COMPLAINT = "complaint", _("投诉类")
+        SUGGESTION = "suggestion", _("建议类")
+
+    class Level(models.TextChoices):
+        CITY = "city", _("市级")
+        DISTRICT = "district", _("区级")
+        STREET = "street", _("街道")
+        COMMUNITY = "community", _("社区")
+
+    code = models.CharField(_("案件编号"), max_length=24, unique=True)
+    source = models.CharField(_("来源"), max_length=12, choices=Source.choices)
+    hotline_kind = models.CharField(_("工单类型"), max_length=12, choices=HotlineKind.choices, blank=True)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="cases", verbose_name=_("类别"))
+    lon = models.FloatField(_("经度"))
+    lat = models.FloatField(_("纬度"))
+    address = models.CharField(_("地址"), max_length=300, blank=True)
+    region_code = models.CharField(_("所在最小区域编码"), max_length=20, db_index=True)
+    district_code = models.CharField(max_length=6, blank=True)
+    district_name = models.CharField(max_length=60, blank=True)
+    street_code = models.CharField(max_length=9, blank=True)
+    street_name = models.CharField(max_length=60, blank=True)
+    community_code = models.CharField(max_length=12, blank=True)
+    community_name = models.CharField(max_length=60, blank=True)
+    grid_code = models.CharField(max_length=14, blank=True)
+    grid_name = models.CharField(max_length=60, blank=True)
+    description = models.TextField(_("问题描述"))
+    urgency = models.CharField(_("紧急程度"), max_length=8, choices=Urgency.choices, default=Urgency.NORMAL)
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="reported_cases"
+    )
+    reporter_phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    anonymous = models.BooleanField(_("匿名"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    idempotency_key = models.CharField(max_length=80, blank=True)
+
+    level = models.CharField(_("处置层级"), max_length=10, choices=Level.choices, default=Level.COMMUNITY)
+    proposed_department = models.ForeignKey(
+        "accounts.OrgUnit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    lead_department = models.ForeignKey(
+        "accounts.OrgUnit", null=True, blank=True, on_delete=models.PROTECT, related_name="lead_cases",
+        verbose_name=_("主办部门"),
+    )
+    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    dispatched_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    extensions = models.PositiveSmallIntegerField(_("延期次数"), default=0)
+    returns = models.PositiveSmallIntegerField(_("退回次数"), default=0)
+    reworks = models.PositiveSmallIntegerField(_("返工次数"), default=0)
+    suspensions = models.PositiveSmallIntegerField(_("挂账次数"), default=0)
+    escalations = models.PositiveSmallIntegerField(_("上报升级次数"), default=0)
+    merged_reports = models.PositiveIntegerField(_("合并举报数"), default=0)
+    pending_extra_hours = models.FloatField(null=True, blank=True)  # asked in extend_request, granted in extend_approve
+
+    result_note = models.TextField(_("处置结果"), blank=True)
+    handled_on_time = models.BooleanField(null=True, blank=True)
+    satisfaction = models.BooleanField(_("满意"), null=True, blank=True)
+    self_handled = models.BooleanField(_("自处理"), default=False)
+    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates")
+
+    created_at = models.DateTimeField(_("上报时间"), default=timezone.now, db_index=True)
+    registered_at = models.DateTimeField(null=True, blank=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    handled_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("案件")
+        verbose_name_plural = _("案件")
+        indexes = [
+            models.Index(fields=["lead_department", "state", "deadline_at"], name="case_dept_queue"),
+            models.Index(fields=["state", "deadline_at"], name="case_state_deadline"),
+            models.Index(fields=["district_code", "state"], name="case_district_state"),
+            models.Index(fields=["category", "created_at"], name="case_category_created"),
+            models.Index(fields=["reporter", "created_at"], name="case_reporter"),
+            models.Index(fields=["level", "state"], name="case_level_state"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["created_by", "idempotency_key"], condition=~Q(idempotency_key=""), name="case_idempotency"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.reporter_phone)
+
+    def phone_for(self, user) -> str:
+        """The reporter's phone in full only for intake (operator, shift lead) and the reporter."""
+        if not self.reporter_phone:
+            return ""
+        if user is not None and user.is_authenticated:
+            if user.role_codes & {roles.OPERATOR, roles.SHIFT_LEAD, roles.ADMIN} or user.pk == self.reporter_id:
+                return self.reporter_phone
+        return self.masked_phone
+
+    @property
+    def region_names(self) -> dict:
+        return {
+            level: ({"code": code, "name": name} if code else None)
+            for level, code, name in (
+                ("district", self.district_code, self.district_name),
+                ("street", self.street_code, self.street_name),
+                ("community", self.community_code, self.community_name),
+                ("grid", self.grid_code, self.grid_name),
+            )
+        }
+
+
+def mask_phone(phone: str) -> str:
+    if not phone:
+        return ""
+    if len(phone) >= 7:
+        return phone[:3] + "****" + phone[-4:]
+    return "*" * len(phone)
+
+
+class CaseTask(WorkflowModel):
+    """The part of an assisting department (协办) in joint handling (一事联办), or a decision of a joint
+    consultation; the lead department can mark the case handled only when every task is done or released."""
+
+    workflow = TASK_WORKFLOW
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="tasks")
+    department = models.ForeignKey("accounts.OrgUnit", on_delete=models.PROTECT, related_name="case_tasks")
+    description = models.TextField(blank=True)
+    consultation = models.ForeignKey("Consultation", null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks")
+    result_note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["department", "state"], name="casetask_dept_state")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}/{self.department_id}"
+
+
+class Consultation(models.Model):
+    """联办难点一起商: a meeting of the departments concerned about a difficult case, and its decisions."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="consultations")
+    meeting_at = models.DateTimeField(_("会商时间"))
+    topic = models.CharField(_("议题"), max_length=200)
+    participants = models.ManyToManyField("accounts.OrgUnit", related_name="+", verbose_name=_("参会部门"))
+    decisions = models.JSONField(_("会商决定"), default=list)
+    minutes = models.TextField(_("纪要"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["meeting_at"]
+
+
+def _photo_path(instance, filename: str) -> str:
+    return f"cases/{instance.case.code}/{filename}"
+
+
+class CasePhoto(models.Model):
+    """A photo: `public` has every metadata block (EXIF incl. GPS) removed and is what viewers get;
+    `original` is kept in private storage for intake and audit."""
+
+    class Kind(models.TextChoices):
+        REPORT = "report", _("上报")
+        HANDLED = "handled", _("处置")
+        VERIFY = "verify", _("核查")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="photos")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.REPORT)
+    content_type = models.CharField(max_length=20)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    public = models.FileField(upload_to=_photo_path)
+    original_name = models.CharField(max_length=200, blank=True)
+    original_path = models.CharField(max_length=300, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]

@@ -1,0 +1,111 @@
+"""Every read of cases, scoped by the user once here (DESIGN.md "Roles and scope"):
+city-wide roles see all; a department sees what it leads or assists; grid workers and street/community staff
+see what lies in their regions; everyone sees their own reports. Outside the scope a case does not exist (404).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from cityops.cases.models import Case, CaseTask, Category
+from cityops.core.errors import InvalidInput, NotFound
+from cityops.core.scope import scope_q
+from cityops.core.timeline import timeline_for
+
+FILTERS = ("state", "category", "district", "department", "overdue", "level", "source", "from", "to", "q", "region")
+
+
+def _scope(user) -> Q | None:
+    extra = None
+    if user.is_authenticated and user.org_unit_ids:
+        extra = Q(pk__in=CaseTask.objects.filter(department_id__in=list(user.org_unit_ids)).values("case_id"))
+        if not user.role_codes & {"dept_handler", "dept_lead"}:
+            extra = None
+    return scope_q(user, region_field="region_code", org_field="lead_department_id", owner_field="reporter_id", extra=extra)
+
+
+def _day(value, end: bool = False) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value
+    try:
+        d = value if isinstance(value, date) else date.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidInput(f"日期格式应为 YYYY-MM-DD：{value!r}", f"Dates are YYYY-MM-DD: {value!r}", code="invalid_date") from None
+    return timezone.make_aware(datetime.combine(d, time.max if end else time.min))
+
+
+def case_list(*, user, filters: dict | None = None) -> QuerySet[Case]:
+    """Cases the user may see, filtered (state may be a comma list) and ordered: by deadline for queues
+    (`order=deadline`), newest first otherwise."""
+    filters = filters or {}
+    qs = Case.objects.select_related("category", "lead_department")
+    q = _scope(user)
+    if q is not None:
+        qs = qs.filter(q)
+    if filters.get("state"):
+        states = [s for s in str(filters["state"]).split(",") if s]
+        qs = qs.filter(state__in=states)
+    if filters.get("category"):
+        qs = qs.filter(category__code=filters["category"])
+    if filters.get("district"):
+        qs = qs.filter(district_code=filters["district"])
+    if filters.get("region"):
+        qs = qs.filter(region_code__startswith=filters["region"])
+    if filters.get("department"):
+        qs = qs.filter(lead_department__code=filters["department"])
+    if filters.get("level"):
+        qs = qs.filter(level=filters["level"])
+    if filters.get("source"):
+        qs = qs.filter(source=filters["source"])
+    overdue = filters.get("overdue")
+    if overdue not in (None, ""):
+        flag = overdue if isinstance(overdue, bool) else str(overdue).lower() in ("1", "true", "yes")
+        now = timezone.now()
+        late = Q(overdue=True) | Q(deadline_at__lt=now, clock_paused_at__isnull=True)
+        qs = qs.filter(late) if flag else qs.exclude(late)
+    start, end = _day(filters.get("from")), _day(filters.get("to"), end=True)
+    if start:
+        qs = qs.filter(created_at__gte=start)
+    if end:
+        qs = qs.filter(created_at__lte=end)
+    if filters.get("q"):
+        text = str(filters["q"]).strip()
+        qs = qs.filter(Q(code=text) | Q(description__icontains=text) | Q(address__icontains=text))
+    if filters.get("order") == "deadline":
+        return qs.order_by("deadline_at", "id")
+    return qs.order_by("-created_at", "-id")
+
+
+def department_queue(*, user, states=("dispatched", "accepted", "extension_requested", "suspend_requested", "suspended")) -> QuerySet[Case]:
+    """The department queue: cases its department leads, by deadline (traffic light order)."""
+    return case_list(user=user, filters={"state": ",".join(states), "order": "deadline"})
+
+
+def case_get(*, user, code: str) -> Case:
+    qs = Case.objects.select_related("category", "lead_department", "reporter", "duplicate_of")
+    q = _scope(user)
+    if q is not None:
+        qs = qs.filter(q)
+    case = qs.filter(code=code).first()
+    if case is None:
+        raise NotFound(f"案件 {code} 不存在", f"Case {code} does not exist", code="case_not_found")
+    return case
+
+
+def case_timeline(*, user, code: str):
+    case = case_get(user=user, code=code)
+    return case, timeline_for(case)
+
+
+def case_tasks(*, case: Case) -> QuerySet[CaseTask]:
+    return case.tasks.select_related("department").order_by("id")
+
+
+def category_list(*, active_only: bool = True) -> QuerySet[Category]:
+    qs = Category.objects.all()
+    return qs.filter(active=True) if active_only else qs

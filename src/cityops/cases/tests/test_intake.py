@@ -1,0 +1,106 @@
+import threading
+
+import pytest
+from django.db import connection
+
+from cityops.cases.models import Case, CaseCounter, RoutingRule
+from cityops.cases.services import case_create, case_duplicates, route_department
+from cityops.cases.tests.conftest import POINT_JIANGAN, POINT_WUCHANG_A, POINT_WUCHANG_B
+from cityops.core.errors import Forbidden, InvalidInput, Unprocessable
+from cityops.core.timeline import timeline_for
+
+pytestmark = pytest.mark.django_db
+
+
+def test_create_locates_routes_codes_and_records(new_case, clock):
+    clock(__import__("datetime").datetime(2026, 11, 25, 9, 0))
+    case = new_case(reporter_phone="13812345678")
+    assert case.code == "2026420106000001"
+    assert (case.state, case.source, case.level) == ("reported", "hotline", "community")
+    assert (case.district_code, case.street_code, case.community_code, case.grid_code) == (
+        "420106", "420106001", "420106001001", "42010600100101")
+    assert case.region_code == "42010600100101"
+    assert case.proposed_department.code == "HW"
+    assert case.clock_limit_s == 1800 and case.deadline_at is not None
+    entry = timeline_for(case).get()
+    assert entry.action == "report" and entry.params["region"] == case.region_code
+    assert new_case(point=POINT_WUCHANG_B).code == "2026420106000002"
+    assert new_case(point=POINT_JIANGAN).code == "2026420102000001"
+
+
+def test_phone_is_masked_except_for_intake_and_reporter(new_case, operator, dispatcher, resident):
+    case = new_case(reporter_phone="13812345678")
+    assert case.masked_phone == "138****5678"
+    assert case.phone_for(operator) == "13812345678"
+    assert case.phone_for(dispatcher) == "138****5678"
+    own = case_create(actor=resident, category="E0101", lon=POINT_WUCHANG_A[0], lat=POINT_WUCHANG_A[1],
+                      description="x", reporter_phone="13900001111").case
+    assert own.reporter == resident and own.source == "portal"
+    assert own.phone_for(resident) == "13900001111"
+
+
+def test_district_bureau_overrides_city_default(reference, new_case):
+    from cityops.accounts.models import OrgUnit
+    from cityops.cases.models import Category
+
+    bureau = OrgUnit.objects.create(code="WC-HW", name="武昌区环卫所", kind="department", region_code="420106")
+    RoutingRule.objects.create(category=Category.objects.get(code="E0101"), region_prefix="420106", department=bureau)
+    assert new_case().proposed_department == bureau
+    assert new_case(point=POINT_JIANGAN).proposed_department.code == "HW"
+    assert route_department(category=Category.objects.get(code="E0102"), region_code="42010600100101").code == "HW"
+
+
+def test_refusals(reference, operator, handler_hw):
+    p = {"lon": POINT_WUCHANG_A[0], "lat": POINT_WUCHANG_A[1], "description": "x"}
+    with pytest.raises(InvalidInput) as e:
+        case_create(actor=operator, category="X9999", **p)
+    assert e.value.code == "unknown_category"
+    with pytest.raises(Unprocessable) as e:
+        case_create(actor=operator, category="E0101", lon=116.4, lat=39.9, description="x")
+    assert e.value.code == "outside_city"
+    with pytest.raises(InvalidInput) as e:
+        case_create(actor=operator, category="E0101", description="x")
+    assert e.value.code == "location_required"
+    with pytest.raises(InvalidInput) as e:
+        case_create(actor=operator, category="E0101", **{**p, "description": "  "})
+    assert e.value.code == "description_required"
+    with pytest.raises(Forbidden):
+        case_create(actor=handler_hw, category="E0101", **p)
+    assert Case.objects.count() == 0
+
+
+def test_gcj02_input_is_stored_as_wgs84(reference, operator):
+    from cityops.geo.coords import from_wgs84
+
+    gx, gy = from_wgs84(*POINT_WUCHANG_A, "gcj02")
+    case = case_create(actor=operator, category="E0101", lon=gx, lat=gy, crs="gcj02", description="x").case
+    assert abs(case.lon - POINT_WUCHANG_A[0]) < 1e-5 and abs(case.lat - POINT_WUCHANG_A[1]) < 1e-5
+
+
+def test_idempotency_key_returns_the_same_case(reference, operator):
+    p = {"category": "E0101", "lon": POINT_WUCHANG_A[0], "lat": POINT_WUCHANG_A[1], "description": "x"}
+    first = case_create(actor=operator, idempotency_key="k1", **p)
+    again = case_create(actor=operator, idempotency_key="k1", **p)
+    assert first.created and not again.created and again.case.pk == first.case.pk
+    assert Case.objects.count() == 1
+
+
+def test_duplicates_same_category_within_radius_and_window(new_case, clock):
+    from datetime import datetime, timedelta
+
+    t0 = clock(datetime(2026, 11, 25, 9, 0))
+    first = new_case()
+    near = new_case(point=(POINT_WUCHANG_A[0] + 0.0005, POINT_WUCHANG_A[1]))  # ~48 m east
+    far = new_case(point=(POINT_WUCHANG_A[0] + 0.002, POINT_WUCHANG_A[1]))  # ~190 m
+    other_category = new_case(category="E0201")
+    assert [c.pk for c in case_duplicates(near)] == [first.pk]
+    assert far not in case_duplicates(first) and other_category not in case_duplicates(first)
+    clock(t0 + timedelta(hours=73))
+    late = new_case()
+    assert case_duplicates(late) == []
+
+
+def test_serial_counter_is_one_statement_per_case(new_case):
+    new_case()
+    new_case()
+    assert CaseCounter.objects.get(district="420106").last == 2

@@ -1,0 +1,276 @@
+"""The case workflow as data (RULES.md §1, the 7 steps and their exceptions).
+
+    reported ─ask_check→ checking ─check→ reported
+    reported ─register→ registered ─dispatch→ dispatched ─accept→ accepted ─handle→ handled ─verify→ verified
+        ─close→ closed ─follow_up→ archived
+    reported/registered ─void_request→ void_requested ─void_approve→ voided | ─void_reject→ registered
+    dispatched ─return→ returned ─dispatch→ dispatched | ─return_approve→ registered
+    accepted ─extend_request→ extension_requested ─extend_approve/extend_reject→ accepted   (clock keeps running)
+    accepted ─suspend_request→ suspend_requested ─suspend_approve→ suspended ─resume→ accepted (clock paused)
+    handled ─rework→ accepted;  closed ─reopen→ accepted  (返工 / 重办)
+    reported ─self_handle→ verified   (自处理: a field worker fixed it on the spot)
+    registered ─claim→ accepted; registered/accepted ─escalate→ registered (tiered handling: community →
+        street → district → city)
+    reported/registered/checking ─merge→ merged (duplicate)
+
+Guards only refuse; the domain writes of a step are made by the services through `apply=`.
+"""
+
+from __future__ import annotations
+
+from cityops.accounts import roles as r
+from cityops.cases import conf
+from cityops.core import calendar
+from cityops.core import workflow as wf
+from cityops.core.errors import Forbidden, InvalidInput
+
+INTAKE = frozenset({r.OPERATOR, r.SHIFT_LEAD})
+DEPT = frozenset({r.DEPT_HANDLER, r.DEPT_LEAD})
+DISPATCH = frozenset({r.DISPATCHER})
+FIELD = frozenset({r.GRID_WORKER})
+REGION = frozenset({r.REGION_STAFF})
+
+LEVEL_UP = {"community": "street", "street": "district", "district": "city"}
+
+
+def _wh(name: str) -> wf.Timer:
+    return wf.Timer(lambda obj, params: float(conf.get(name)))
+
+
+def handle_limit_hours(case, params=None) -> float:
+    """Handling limit in working hours: hotline work orders by kind (urgent same day, consultation/help 3 wd,
+    complaint/suggestion 15 wd); otherwise the category's limit, at most URGENT_HANDLE_WH when urgent."""
+    day_h = calendar.workday_seconds() / 3600
+    if case.source == "hotline" and case.hotline_kind:
+        if case.hotline_kind in ("consultation", "help"):
+            return float(conf.get("HOTLINE_CONSULTATION_WD")) * day_h
+        if case.hotline_kind in ("complaint", "suggestion"):
+            return float(conf.get("HOTLINE_COMPLAINT_WD")) * day_h
+        return _same_day_hours()
+    hours = float(case.category.handle_limit_wh)
+    if case.urgency == "urgent" or case.category.urgent:
+        hours = min(hours, float(conf.get("URGENT_HANDLE_WH")))
+    return hours
+
+
+def _same_day_hours() -> float:
+    """Working hours left until the end of today's office hours (at least the urgent limit)."""
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    now = timezone.localtime(calendar.now())
+    end = datetime.combine(now.date(), calendar.office_spans()[-1][1], now.tzinfo)
+    left = calendar.work_seconds_between(now, end) / 3600
+    return max(left, float(conf.get("URGENT_HANDLE_WH")))
+
+
+HANDLE_TIMER = wf.Timer(lambda obj, params: handle_limit_hours(obj, params))
+FOLLOW_UP_TIMER = wf.Timer(lambda obj, params: float(conf.get("FOLLOW_UP_WD")) * calendar.workday_seconds() / 3600)
+
+
+# --- guards (refuse only) ---------------------------------------------------------------------------------
+def _text(params: dict, key: str) -> str:
+    return str(params.get(key) or "").strip()
+
+
+def needs_reason(case, actor, params) -> None:
+    if not _text(params, "reason"):
+        raise InvalidInput("请填写原因", "A reason is required", code="reason_required")
+
+
+def needs_result(case, actor, params) -> None:
+    if not _text(params, "result"):
+        raise InvalidInput("请填写处置结果", "A result note is required", code="result_required")
+
+
+def in_lead_department(case, actor, params) -> None:
+    """Only a member of the department the case was dispatched to acts for it (签收/退回/处置…)."""
+    if actor is None or case.lead_department_id not in actor.org_unit_ids:
+        raise Forbidden(
+            "本案件不是派给您所在部门的", "This case is not assigned to your department", code="not_your_department"
+        )
+
+
+def covers_case_region(case, actor, params) -> None:
+    """A grid worker or region staff acts only inside their own regions (code prefix)."""
+    codes = getattr(actor, "region_codes", None) or []
+    if not any(case.region_code.startswith(c) for c in codes if c):
+        raise Forbidden("案件不在您负责的区域内", "The case lies outside your regions", code="not_your_region")
+
+
+def returns_left(case, actor, params) -> None:
+    limit = int(conf.get("RETURN_LIMIT"))
+    if case.returns >= limit:
+        raise wf.refuse(
+            f"每个案件最多退回 {limit} 次", f"A case may be returned at most {limit} time(s)", code="return_limit"
+        )
+
+
+def extensions_left(case, actor, params) -> None:
+    limit = int(conf.get("EXTENSION_LIMIT"))
+    if case.extensions >= limit:
+        raise wf.refuse(
+            f"每个案件最多延期 {limit} 次", f"A case may be extended at most {limit} time(s)", code="extension_limit"
+        )
+
+
+def positive_extra_hours(case, actor, params) -> None:
+    try:
+        hours = float(params.get("extra_hours"))
+    except (TypeError, ValueError):
+        hours = 0
+    if not 0 < hours <= 24 * 30:
+        raise InvalidInput(
+            "延期时长应为 0～720 工作小时", "extra_hours must be between 0 and 720 working hours", code="invalid_extra_hours"
+        )
+
+
+def tasks_settled(case, actor, params) -> None:
+    """一事联办: handled only when every sub-task is done or released."""
+    open_tasks = list(case.tasks.filter(state="open").values_list("department__code", flat=True))
+    if open_tasks:
+        raise wf.refuse(
+            f"协办任务尚未完成：{'、'.join(open_tasks)}",
+            f"Sub-tasks still open: {', '.join(open_tasks)}",
+            code="tasks_open",
+        )
+
+
+def reporter_with_photo(case, actor, params) -> None:
+    """自处理: only the field worker who reported it, with at least one photo."""
+    if actor is None or case.reporter_id != actor.pk:
+        raise Forbidden("只有上报人可以自处理", "Only the reporting field worker may self-handle", code="not_reporter")
+    if not case.photos.exists():
+        raise wf.refuse("自处理需要上传现场照片", "Self-handling needs a photo", code="photo_required")
+
+
+def below_city_level(case, actor, params) -> None:
+    if case.level not in LEVEL_UP:
+        raise wf.refuse("市级案件不能再上报", "A city-level case cannot be escalated further", code="top_level")
+
+
+def in_claiming_unit(case, actor, params) -> None:
+    """Tiered handling: a street office or community committee claims cases inside its own region."""
+    from cityops.accounts.models import OrgUnit
+
+    units = OrgUnit.objects.filter(pk__in=actor.org_unit_ids, kind__in=("street", "community")) if actor else []
+    if not any(case.region_code.startswith(u.region_code) for u in units if u.region_code):
+        raise Forbidden(
+            "案件不在您所在街道/社区的辖区内", "The case lies outside your street or community", code="not_your_region"
+        )
+    if case.level not in ("community", "street"):
+        raise wf.refuse("该案件已上报至区/市级处置", "The case has been escalated above street level", code="level_escalated")
+
+
+def may_escalate(case, actor, params) -> None:
+    """Street/community staff push up what their level cannot solve; a department (a district bureau) may
+    push an accepted case up to the city."""
+    if actor is not None and actor.role_codes & REGION:
+        in_claiming_unit(case, actor, params)
+        return
+    if case.state != "accepted":
+        raise wf.refuse("部门只能上报已签收的案件", "A department escalates only a case it accepted", code="not_accepted")
+    in_lead_department(case, actor, params)
+
+
+def _on_escalate(case, escalation) -> None:
+    from cityops.cases.services import notify_overdue
+
+    notify_overdue(case=case, escalation=escalation)
+
+
+T = wf.Transition
+CASE_WORKFLOW = wf.Workflow(
+    name="case",
+    initial="reported",
+    states={
+        "reported": wf.State("reported", "待立案", timer=_wh("REGISTER_WH")),
+        "checking": wf.State("checking", "核实中", timer=_wh("CHECK_WH")),
+        "void_requested": wf.State("void_requested", "作废待批", timer=_wh("APPROVAL_WH")),
+        "voided": wf.State("voided", "已作废", terminal=True),
+        "registered": wf.State("registered", "待派遣", timer=_wh("DISPATCH_WH")),
+        "dispatched": wf.State("dispatched", "待签收", timer=_wh("ACCEPT_WH")),
+        "returned": wf.State("returned", "退回待批", timer=_wh("APPROVAL_WH")),
+        "accepted": wf.State("accepted", "处置中", timer=HANDLE_TIMER),
+        "extension_requested": wf.State("extension_requested", "延期待批"),
+        "suspend_requested": wf.State("suspend_requested", "挂账待批"),
+        "suspended": wf.State("suspended", "挂账中"),
+        "handled": wf.State("handled", "待核查", timer=_wh("VERIFY_WH")),
+        "verified": wf.State("verified", "待结案", timer=_wh("CLOSE_WH")),
+        "closed": wf.State("closed", "待回访", timer=FOLLOW_UP_TIMER),
+        "archived": wf.State("archived", "已归档", terminal=True),
+        "merged": wf.State("merged", "已合并", terminal=True),
+    },
+    transitions=[
+        T("ask_check", ("reported",), "checking", INTAKE, "派核实"),
+        T("check", ("checking",), "reported", FIELD, "核实", guards=(covers_case_region,)),
+        T("register", ("reported",), "registered", INTAKE, "立案"),
+        T("void_request", ("reported", "registered"), "void_requested", INTAKE | DISPATCH, "申请作废", guards=(needs_reason,)),
+        T("void_approve", ("void_requested",), "voided", frozenset({r.SHIFT_LEAD}), "批准作废"),
+        T("void_reject", ("void_requested",), "registered", frozenset({r.SHIFT_LEAD}), "驳回作废"),
+        T("dispatch", ("registered", "returned"), "dispatched", DISPATCH, "派遣"),
+        T("accept", ("dispatched",), "accepted", DEPT, "签收", guards=(in_lead_department,)),
+        T("return", ("dispatched",), "returned", DEPT, "退回", guards=(in_lead_department, needs_reason, returns_left)),
+        T("return_approve", ("returned",), "registered", DISPATCH, "同意退回"),
+        T(
+            "extend_request", ("accepted",), "extension_requested", DEPT, "申请延期",
+            guards=(in_lead_department, needs_reason, positive_extra_hours, extensions_left), clock=wf.CLOCK_KEEP,
+        ),
+        T("extend_approve", ("extension_requested",), "accepted", DISPATCH, "批准延期", guards=(extensions_left,), clock=wf.CLOCK_EXTEND),
+        T("extend_reject", ("extension_requested",), "accepted", DISPATCH, "驳回延期", clock=wf.CLOCK_KEEP),
+        T(
+            "suspend_request", ("accepted",), "suspend_requested", DEPT, "申请挂账",
+            guards=(in_lead_department, needs_reason), clock=wf.CLOCK_KEEP,
+        ),
+        T("suspend_approve", ("suspend_requested",), "suspended", DISPATCH, "批准挂账", clock=wf.CLOCK_PAUSE),
+        T("suspend_reject", ("suspend_requested",), "accepted", DISPATCH, "驳回挂账", clock=wf.CLOCK_KEEP),
+        T("resume", ("suspended",), "accepted", DISPATCH, "恢复处置", clock=wf.CLOCK_RESUME),
+        T("handle", ("accepted",), "handled", DEPT | REGION, "处置完毕", guards=(in_lead_department, needs_result, tasks_settled)),
+        T("verify", ("handled",), "verified", FIELD, "核查通过", guards=(covers_case_region,)),
+        T("rework", ("handled",), "accepted", FIELD, "核查不通过（返工）", guards=(covers_case_region, needs_reason)),
+        T("close", ("verified",), "closed", frozenset({r.SHIFT_LEAD}), "结案"),
+        T("follow_up", ("closed",), "archived", INTAKE | {wf.SYSTEM_ROLE}, "回访满意"),
+        T("reopen", ("closed",), "accepted", INTAKE, "回访不满意（重办）", guards=(needs_reason,)),
+        T("self_handle", ("reported",), "verified", FIELD, "自处理", guards=(reporter_with_photo, needs_result)),
+        T("claim", ("registered",), "accepted", REGION, "街道社区认领", guards=(in_claiming_unit,)),
+        T(
+            "escalate", ("registered", "accepted"), "registered", REGION | DEPT, "上报上级",
+            guards=(below_city_level, may_escalate, needs_reason),
+        ),
+        T("merge", ("reported", "checking", "registered"), "merged", frozenset({r.OPERATOR}), "合并"),
+    ],
+    on_escalate=_on_escalate,
+)
+
+# Handling states: the lead department owns the case here (evaluation: overdue unhandled).
+HANDLING_STATES = ("dispatched", "accepted", "extension_requested", "suspend_requested", "suspended")
+OPEN_STATES = tuple(s for s, st in CASE_WORKFLOW.states.items() if not st.terminal and s not in ("closed",))
+
+
+def task_dept_member(task, actor, params) -> None:
+    if actor is None or task.department_id not in actor.org_unit_ids:
+        raise Forbidden("该协办任务不属于您所在部门", "This sub-task belongs to another department", code="not_your_department")
+
+
+def task_release_allowed(task, actor, params) -> None:
+    """A sub-task is released by the dispatcher or by the lead department of its case."""
+    if actor is None or r.DISPATCHER in actor.role_codes:
+        return
+    if task.case.lead_department_id not in actor.org_unit_ids:
+        raise Forbidden("只有主办部门或派遣员可以免除协办任务", "Only the lead department or a dispatcher may release a sub-task", code="not_lead_department")
+
+
+TASK_WORKFLOW = wf.Workflow(
+    name="case_task",
+    initial="open",
+    states={
+        "open": wf.State("open", "协办中", timer=wf.Timer(lambda obj, params: params.get("limit_hours"))),
+        "done": wf.State("done", "已完成", terminal=True),
+        "released": wf.State("released", "已免除", terminal=True),
+    },
+    transitions=[
+        T("task_done", ("open",), "done", DEPT, "协办完成", guards=(task_dept_member, needs_result)),
+        T("task_release", ("open",), "released", DEPT | DISPATCH | {wf.SYSTEM_ROLE}, "免除协办", guards=(task_release_allowed, needs_reason)),
+    ],
+)
