@@ -145,3 +145,24 @@ def login(live_server):
         return page
 
     return do_login
+
+
+# --- The Wuhan demo city, loaded once per test session --------------------------------------------------
+@pytest.fixture(scope="session")
+def _wuhan_session(django_db_setup, django_db_blocker):
+    from cityops.geo.demo import load_demo_geography
+
+    with django_db_blocker.unblock():
+        return load_demo_geography()
+
+
+@pytest.fixture
+def wuhan(_wuhan_session, db):
+    """The demo city. Reloads it (inside this test's transaction) if a transactional test of another app
+    flushed the database after the session load."""
+    from cityops.geo.demo import load_demo_geography
+    from cityops.geo.models import Region
+
+    if not Region.objects.filter(code="420100").exists():
+        load_demo_geography()
+    return _wuhan_session

@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import shapely
+from django.conf import settings
 from django.db import transaction
 from shapely.geometry.base import BaseGeometry
 
 from cityops.core.errors import InvalidInput, NotFound
+from cityops.core.timeline import timeline_append
 from cityops.geo import index
 from cityops.geo.geometry import clip_cells, shape_fields, within_with_tolerance
 from cityops.geo.models import CODE_LENGTH, Region
@@ -282,6 +284,18 @@ def regions_import_geojson(
     created = Region.objects.bulk_create(to_create, batch_size=1000)
     index.bump_version()
     log.info("geo import: %d %s regions by %s", len(created), level, actor or "system")
+    # Reference data changes are on the timeline too: one entry on each parent region that received children.
+    by_parent: dict[str, list[str]] = {}
+    for region in created:
+        key = region.parent.code if region.parent else settings.CITYOPS_CITY_CODE
+        by_parent.setdefault(key, []).append(region.code)
+    for key, codes in sorted(by_parent.items()):
+        timeline_append(
+            subject=("geo.region", key),
+            action="regions_import",
+            actor=actor,
+            params={"level": level, "count": len(codes), "codes": codes[:200], "source": source},
+        )
     return created
 
 
@@ -367,4 +381,10 @@ def grids_generate(*, parent_code: str, size_m: float = 500, replace: bool = Fal
     created = Region.objects.bulk_create(regions, batch_size=1000)
     index.bump_version()
     log.info("geo grids: %d grids under %s by %s", len(created), parent_code, actor or "system")
+    timeline_append(
+        subject=("geo.region", parent_code),
+        action="grids_generate",
+        actor=actor,
+        params={"size_m": size_m, "count": len(created), "replaced": bool(replace)},
+    )
     return created

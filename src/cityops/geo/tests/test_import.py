@@ -162,3 +162,14 @@ def test_grid_generation_refusals(wuhan):
     assert Region.objects.count() == before
     regenerated = grids_generate(parent_code=COMMUNITY, size_m=400, replace=True)
     assert [g.code for g in regenerated] == [f"{COMMUNITY}{n:02d}" for n in range(1, len(regenerated) + 1)]
+
+
+def test_import_and_grid_generation_are_on_the_timeline(wuhan, operator):
+    from cityops.core.timeline import timeline_for
+
+    regions_import_geojson(path_or_data=fc(community_square()), level="grid", actor=operator)
+    entry = timeline_for(("geo.region", COMMUNITY)).last()
+    assert (entry.action, entry.actor_id, entry.params["count"]) == ("regions_import", operator.pk, 1)
+    with pytest.raises(InvalidInput):
+        regions_import_geojson(path_or_data=fc(community_square("97", size=5)), level="grid", actor=operator)
+    assert timeline_for(("geo.region", COMMUNITY)).count() == 1  # a refused import leaves no entry
