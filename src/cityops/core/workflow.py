@@ -353,7 +353,7 @@ def sweep_overdue(*, now: datetime | None = None, limit: int = 5000) -> dict[str
                     )
                     counts[esc.action] = counts.get(esc.action, 0) + 1
                     if workflow.on_escalate is not None:
-                        transaction.on_commit(lambda o=obj, e=esc: workflow.on_escalate(o, e))
+                        transaction.on_commit(lambda o=obj, e=esc, w=workflow: w.on_escalate(o, e))
                 if due:
                     model.objects.filter(pk=pk).update(overdue=True, escalation_level=obj.escalation_level)
     return counts
