@@ -101,9 +101,14 @@ def timeline_append(
     note: str = "",
     params: dict | None = None,
     at: datetime | None = None,
+    new_subject: bool = False,
 ) -> TimelineEntry:
     """Append one entry to the subject's chain. Must run inside the transaction of the change it records,
-    so that the change and its record commit together or not at all."""
+    so that the change and its record commit together or not at all.
+
+    `new_subject=True` (the subject was created in this transaction) starts the chain without looking for a
+    head: two inserts instead of a locked read, an insert and an update. Should a chain exist after all, the
+    unique head constraint refuses the second head and the whole transaction rolls back."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("timeline_append must run inside the transaction of the change it records")
     subject_type, subject_id = subject_key(subject)
@@ -113,7 +118,7 @@ def timeline_append(
     actor_id = getattr(actor, "pk", None)
     if actor_name is None:
         actor_name = actor.get_username() if actor is not None else SYSTEM
-    head = _lock_head(subject_type, subject_id)
+    head = TimelineHead(subject_type=subject_type) if new_subject else _lock_head(subject_type, subject_id)
     seq = head.seq + 1
     digest = entry_hash(
         subject_type=subject_type,
@@ -144,7 +149,10 @@ def timeline_append(
         prev_hash=head.hash,
         hash=digest,
     )
-    TimelineHead.objects.filter(pk=head.pk).update(seq=seq, hash=digest)
+    if new_subject:
+        TimelineHead.objects.create(subject_type=subject_type, subject_id=subject_id, seq=seq, hash=digest)
+    else:
+        TimelineHead.objects.filter(pk=head.pk).update(seq=seq, hash=digest)
     return entry
 
 

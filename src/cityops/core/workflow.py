@@ -303,7 +303,14 @@ def create_with_timeline(obj, *, actor, action: str = "create", note: str = "", 
         if obj.deadline_at:
             entry_params["deadline_at"] = obj.deadline_at.isoformat()
         timeline_append(
-            subject=obj, action=action, actor=actor, to_state=obj.state, note=note, params=entry_params, at=now
+            subject=obj,
+            action=action,
+            actor=actor,
+            to_state=obj.state,
+            note=note,
+            params=entry_params,
+            at=now,
+            new_subject=True,
         )
     return obj
 

@@ -107,3 +107,19 @@ def test_audit_command_reports_intact(capsys):
     record(("sample.thing", "1"), 2)
     call_command("audit", "verify")
     assert "2" in capsys.readouterr().out
+
+
+def test_a_new_subject_chain_starts_without_a_head_lookup_and_continues_normally():
+    with transaction.atomic():
+        timeline_append(subject=("sample.thing", "7"), action="create", new_subject=True)
+    record(("sample.thing", "7"), 2)
+    assert list(timeline_for(("sample.thing", "7")).values_list("seq", flat=True)) == [1, 2, 3]
+    assert audit_verify() == (3, [])
+
+
+def test_new_subject_on_an_existing_chain_is_refused():
+    from django.db import IntegrityError
+
+    record(("sample.thing", "8"), 1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        timeline_append(subject=("sample.thing", "8"), action="again", new_subject=True)
