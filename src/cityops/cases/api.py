@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from django.http import HttpResponse
 from ninja import File, Form, Query, Router, Schema
+from ninja.responses import Status
 from ninja.files import UploadedFile
 
 from cityops.accounts import roles
@@ -153,7 +154,7 @@ def create_case(request, payload: CaseIn):
     from cityops.cases.workflow import handle_limit_hours
 
     body["proposed_handle_limit_wh"] = round(handle_limit_hours(case), 2)
-    return (201 if intake.created else 200), body
+    return Status(201 if intake.created else 200, body)
 
 
 class ListFilters(Schema):
@@ -419,7 +420,7 @@ def act_consult(request, code: str, body: ConsultIn):
         case=case, actor=request.auth, meeting_at=body.meeting_at, topic=body.topic, participants=body.participants,
         decisions=[d.dict() for d in body.decisions], minutes=body.minutes,
     )
-    return 201, {"id": meeting.pk, "tasks": list(meeting.tasks.values_list("id", flat=True))}
+    return Status(201, {"id": meeting.pk, "tasks": list(meeting.tasks.values_list("id", flat=True))})
 
 
 def _task(request, code: str, task_id: int) -> CaseTask:
@@ -450,7 +451,7 @@ def act_task_release(request, code: str, task_id: int, body: ReasonIn):
 def add_photo(request, code: str, file: File[UploadedFile], kind: Form[str] = "report"):
     case = selectors.case_get(user=request.auth, code=code)
     photo = services.case_photo_add(case=case, actor=request.auth, data=file.read(), filename=file.name or "", kind=kind)
-    return 201, {"id": photo.pk, "url": photo.public.url, "content_type": photo.content_type, "size": photo.size}
+    return Status(201, {"id": photo.pk, "url": photo.public.url, "content_type": photo.content_type, "size": photo.size})
 
 
 # --- evaluation ------------------------------------------------------------------------------------------

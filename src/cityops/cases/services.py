@@ -606,9 +606,9 @@ def case_self_handle(*, case: Case, actor, result: str) -> Case:
 # --- tiered handling (市级统、区级联、街乡合、社区聚) ----------------------------------------------------
 def case_claim(*, case: Case, actor, note: str = "") -> Case:
     """A community committee or street office takes the case at its own level."""
-    units = OrgUnit.objects.filter(pk__in=actor.org_unit_ids, kind__in=("street", "community"))
-    unit = max((u for u in units if u.region_code and case.region_code.startswith(u.region_code)),
-               key=lambda u: len(u.region_code), default=None)
+    from cityops.cases.workflow import claiming_units
+
+    unit = next(iter(claiming_units(case, actor)), None)
 
     def apply(c, stamp):
         if unit is not None:

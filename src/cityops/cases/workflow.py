@@ -150,17 +150,33 @@ def below_city_level(case, actor, params) -> None:
         raise wf.refuse("市级案件不能再上报", "A city-level case cannot be escalated further", code="top_level")
 
 
-def in_claiming_unit(case, actor, params) -> None:
-    """Tiered handling: a street office or community committee claims cases inside its own region."""
+# Which unit kinds may take a case waiting at a level: a community only at its own level, a street also
+# what a community passed up.
+CLAIMING_KINDS = {"community": ("community", "street"), "street": ("street",)}
+
+
+def claiming_units(case, actor) -> list:
+    """The actor's street/community units that may take this case at its current level, deepest first."""
     from cityops.accounts.models import OrgUnit
 
-    units = OrgUnit.objects.filter(pk__in=actor.org_unit_ids, kind__in=("street", "community")) if actor else []
-    if not any(case.region_code.startswith(u.region_code) for u in units if u.region_code):
-        raise Forbidden(
-            "案件不在您所在街道/社区的辖区内", "The case lies outside your street or community", code="not_your_region"
-        )
-    if case.level not in ("community", "street"):
+    kinds = CLAIMING_KINDS.get(case.level, ())
+    if actor is None or not kinds:
+        return []
+    units = OrgUnit.objects.filter(pk__in=actor.org_unit_ids, kind__in=kinds)
+    covering = [u for u in units if u.region_code and case.region_code.startswith(u.region_code)]
+    return sorted(covering, key=lambda u: -len(u.region_code))
+
+
+def in_claiming_unit(case, actor, params) -> None:
+    """Tiered handling: a street office or community committee takes cases inside its own region, at its
+    own level (市级统、区级联、街乡合、社区聚)."""
+    if case.level not in CLAIMING_KINDS:
         raise wf.refuse("该案件已上报至区/市级处置", "The case has been escalated above street level", code="level_escalated")
+    if not claiming_units(case, actor):
+        raise Forbidden(
+            "案件不在您所在街道/社区的辖区或层级内", "The case lies outside your street or community, or above its level",
+            code="not_your_region",
+        )
 
 
 def may_escalate(case, actor, params) -> None:

@@ -1,0 +1,170 @@
+"""The API: intake, actions, errors, and the role × endpoint scoping matrix (selectors and API alike)."""
+
+import json
+
+import pytest
+
+from cityops.cases import services as s
+from cityops.cases.selectors import case_get, case_list
+from cityops.cases.tests.conftest import POINT_JIANGAN, POINT_WUCHANG_A
+from cityops.core.errors import NotFound
+
+pytestmark = pytest.mark.django_db
+
+
+def post(client, url, body=None, **headers):
+    return client.post(url, json.dumps(body or {}), content_type="application/json", **headers)
+
+
+def test_post_case_201_and_idempotency(reference, operator, api_client_for):
+    c = api_client_for(operator)
+    body = {"category": "E0101", "lon": POINT_WUCHANG_A[0], "lat": POINT_WUCHANG_A[1], "description": "垃圾",
+            "reporter_phone": "13812345678"}
+    r = post(c, "/api/v1/cases", body, HTTP_IDEMPOTENCY_KEY="abc")
+    assert r.status_code == 201, r.content
+    data = r.json()
+    assert data["state"] == "reported" and data["code"].startswith("2026420106") or data["code"][4:10] == "420106"
+    assert data["regions"]["grid"]["code"] == "42010600100101"
+    assert data["proposed_department"] == "HW" and data["deadline_at"] and data["proposed_handle_limit_wh"] == 4
+    assert data["reporter_phone"] == "13812345678"
+    again = post(c, "/api/v1/cases", body, HTTP_IDEMPOTENCY_KEY="abc")
+    assert again.status_code == 200 and again.json()["code"] == data["code"]
+    dup = post(c, "/api/v1/cases", body)
+    assert dup.status_code == 201 and [d["code"] for d in dup.json()["duplicates"]] == [data["code"]]
+
+
+def test_post_case_by_address(reference, operator, api_client_for):
+    r = post(api_client_for(operator), "/api/v1/cases",
+             {"category": "E0101", "address": "武昌区一街道东社区", "description": "x"})
+    assert r.status_code == 201, r.content
+    assert r.json()["regions"]["district"]["code"] == "420106"
+
+
+def test_bad_input_answers(reference, operator, api_client_for):
+    c = api_client_for(operator)
+    r = post(c, "/api/v1/cases", {"category": "E0101", "lon": 116.4, "lat": 39.9, "description": "x"})
+    assert r.status_code == 422 and r.json()["code"] == "outside_city"
+    r = post(c, "/api/v1/cases", {"category": "NOPE", "lon": 114.31, "lat": 30.55, "description": "x"})
+    assert r.status_code == 400 and r.json()["code"] == "unknown_category" and r.json()["message_en"]
+    r = post(c, "/api/v1/cases", {"lon": 114.31})
+    assert r.status_code == 400 and r.json()["code"] == "invalid_input"
+
+
+def test_actions_over_http(new_case, operator, dispatcher, handler_hw, handler_cg, grid_worker, shift_lead, api_client_for):
+    code = new_case().code
+    op, disp, hw, cg = (api_client_for(u) for u in (operator, dispatcher, handler_hw, handler_cg))
+    assert post(op, f"/api/v1/cases/{code}/register").json()["state"] == "registered"
+    r = post(op, f"/api/v1/cases/{code}/register")
+    assert r.status_code == 409 and r.json()["code"] == "illegal_transition"
+    r = post(op, f"/api/v1/cases/{code}/dispatch", {"department": "HW"})
+    assert r.status_code == 403 and r.json()["code"] == "role_not_allowed"
+    assert post(disp, f"/api/v1/cases/{code}/dispatch", {"department": "HW", "assisting": ["CG"]}).status_code == 200
+    assert post(cg, f"/api/v1/cases/{code}/accept").status_code == 403  # sees it (assists), may not accept
+    assert post(hw, f"/api/v1/cases/{code}/accept").json()["state"] == "accepted"
+    r = post(hw, f"/api/v1/cases/{code}/handle", {"result": "ok"})
+    assert r.status_code == 409 and r.json()["code"] == "tasks_open"
+    tasks = hw.get(f"/api/v1/cases/{code}/tasks").json()
+    assert post(cg, f"/api/v1/cases/{code}/tasks/{tasks[0]['id']}/done", {"result": "done"}).json()["state"] == "done"
+    assert post(hw, f"/api/v1/cases/{code}/extend", {"extra_hours": 4, "reason": "材料"}).json()["state"] == "extension_requested"
+    assert post(disp, f"/api/v1/cases/{code}/extend_decide", {"approve": True}).json()["counters"]["extensions"] == 1
+    assert post(hw, f"/api/v1/cases/{code}/handle", {"result": "ok"}).json()["state"] == "handled"
+    gw = api_client_for(grid_worker)
+    assert post(gw, f"/api/v1/cases/{code}/rework", {"reason": "没清干净"}).json()["state"] == "accepted"
+    assert post(hw, f"/api/v1/cases/{code}/handle", {"result": "ok2"}).json()["state"] == "handled"
+    assert post(gw, f"/api/v1/cases/{code}/verify", {"passed": True}).json()["state"] == "verified"
+    assert post(api_client_for(shift_lead), f"/api/v1/cases/{code}/close").json()["state"] == "closed"
+    assert post(op, f"/api/v1/cases/{code}/follow_up", {"satisfied": True}).json()["state"] == "archived"
+    timeline = op.get(f"/api/v1/cases/{code}/timeline").json()
+    assert [e["action"] for e in timeline][:3] == ["report", "register", "dispatch"]
+    assert post(op, f"/api/v1/cases/{code}/teleport").status_code in (404, 405)
+
+
+def test_list_filters_and_pagination(new_case, operator, api_client_for):
+    for _ in range(3):
+        new_case()
+    new_case(point=POINT_JIANGAN)
+    c = api_client_for(operator)
+    data = c.get("/api/v1/cases?district=420106&limit=2").json()
+    assert data["count"] == 3 and len(data["items"]) == 2
+    assert c.get("/api/v1/cases?state=registered").json()["count"] == 0
+    assert c.get("/api/v1/cases?from=2000-01-01&to=2100-01-01").json()["count"] == 4
+    assert c.get("/api/v1/cases?from=notadate").status_code == 400
+
+
+def test_categories(reference, resident, api_client_for):
+    data = api_client_for(resident).get("/api/v1/categories").json()
+    assert "E0101" in {c["code"] for c in data} and len(data) == 38
+
+
+# --- scoping matrix -----------------------------------------------------------------------------------
+@pytest.fixture
+def world(reference, operator, dispatcher, resident, make_user, walk):
+    """Case A: HW leads in Wuchang (reported by the resident). Case B: CG leads in Jiang'an."""
+    a = s.case_create(actor=resident, category="E0101", lon=POINT_WUCHANG_A[0], lat=POINT_WUCHANG_A[1], description="A").case
+    a = s.case_register(case=a, actor=operator)
+    a = s.case_dispatch(case=a, actor=dispatcher, department="HW")
+    b = s.case_create(actor=operator, category="E0401", lon=POINT_JIANGAN[0], lat=POINT_JIANGAN[1], description="B").case
+    b = s.case_register(case=b, actor=operator)
+    b = s.case_dispatch(case=b, actor=dispatcher, department="CG")
+    return a, b
+
+
+MATRIX = {
+    # user fixture → (sees A, sees B)
+    "operator": (True, True),
+    "dispatcher": (True, True),
+    "leader": (True, True),
+    "handler_hw": (True, False),
+    "handler_cg": (False, True),
+    "grid_worker": (True, False),  # region 420106
+    "grid_worker_b": (False, True),  # region 420102
+    "resident": (True, False),  # reported A only
+    "community_staff": (True, False),
+}
+
+
+@pytest.mark.parametrize("who", list(MATRIX))
+def test_scoping_matrix_selectors_and_api(request, world, who, api_client_for):
+    user = request.getfixturevalue(who)
+    a, b = world
+    expected = MATRIX[who]
+    visible = set(case_list(user=user).values_list("code", flat=True))
+    assert ((a.code in visible), (b.code in visible)) == expected
+    client = api_client_for(user)
+    listed = {c["code"] for c in client.get("/api/v1/cases?limit=200").json()["items"]}
+    assert listed == visible
+    for case, seen in zip((a, b), expected, strict=True):
+        r = client.get(f"/api/v1/cases/{case.code}")
+        assert r.status_code == (200 if seen else 404)
+        assert client.get(f"/api/v1/cases/{case.code}/timeline").status_code == (200 if seen else 404)
+        if not seen:
+            with pytest.raises(NotFound):
+                case_get(user=user, code=case.code)
+            # acting on an unseen case is 404, never 403: existence does not leak
+            assert post(client, f"/api/v1/cases/{case.code}/accept").status_code == 404
+
+
+def test_assisting_department_sees_the_case(world, dispatcher, handler_cg, operator):
+    a, _b = world
+    a2 = s.case_create(actor=operator, category="E0101", lon=POINT_WUCHANG_A[0], lat=POINT_WUCHANG_A[1], description="C").case
+    a2 = s.case_register(case=a2, actor=operator)
+    a2 = s.case_dispatch(case=a2, actor=dispatcher, department="HW", assisting=["CG"])
+    assert a2 in case_list(user=handler_cg)
+
+
+def test_resident_sees_masked_nothing_of_others_and_own_phone(world, resident, api_client_for, handler_hw):
+    a, _ = world
+    r = api_client_for(handler_hw).get(f"/api/v1/cases/{a.code}").json()
+    assert "****" in r["reporter_phone"] or r["reporter_phone"] == ""
+
+
+def test_evaluation_endpoint_roles_and_formats(world, leader, resident, api_client_for):
+    c = api_client_for(leader)
+    r = c.get("/api/v1/evaluation/departments?from=2000-01-01&to=2100-01-01")
+    assert r.status_code == 200 and {row["department"] for row in r.json()["rows"]} == {"HW", "CG"}
+    assert c.get("/api/v1/evaluation/departments?from=2000-01-01&to=2100-01-01&format=csv").content.startswith("\ufeff".encode())
+    x = c.get("/api/v1/evaluation/dispatchers?from=2000-01-01&to=2100-01-01&format=xlsx")
+    assert x.status_code == 200 and x.content[:2] == b"PK"
+    assert c.get("/api/v1/evaluation/regions?from=2000-01-01&to=2100-01-01&level=street").status_code == 200
+    assert c.get("/api/v1/evaluation/nope?from=2000-01-01&to=2100-01-01").status_code == 404
+    assert api_client_for(resident).get("/api/v1/evaluation/departments?from=2000-01-01&to=2100-01-01").status_code == 403
