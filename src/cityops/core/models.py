@@ -73,6 +73,9 @@ class TimelineHead(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["subject_type", "subject_id"], name="timeline_head_subject")]
 
+    def __str__(self) -> str:
+        return f"{self.subject_type}:{self.subject_id}@{self.seq}"
+
 
 class Notification(models.Model):
     """An in-app inbox message; email/SMS go out through core.notify backends from the same row."""
