@@ -1,0 +1,164 @@
+"""Every write of the resident portal. Reports become cases through cases.services (source "portal");
+photos go through cases' own validation (content sniffing, metadata stripped); ratings feed the case's
+follow-up (回访). Nothing here writes a case's state."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from cityops.cases import conf as case_conf
+from cityops.cases.models import Case
+from cityops.cases.services import case_create, case_follow_up, case_merge, case_photo_add, sniff_image
+from cityops.core.errors import CityopsError, Forbidden, InvalidInput
+from cityops.core.timeline import timeline_append
+from cityops.portal.models import PortalReport, hash_key
+
+
+class RateLimited(CityopsError):
+    status = 429
+    code = "rate_limited"
+
+
+def rate_check(*, client_id: str) -> None:
+    """At most CITYOPS_PORTAL_REPORTS_PER_HOUR submissions per client (address + session) per hour."""
+    limit = int(getattr(settings, "CITYOPS_PORTAL_REPORTS_PER_HOUR", 10))
+    if not limit:
+        return
+    key = f"portal:rate:{client_id}:{int(time.time() // 3600)}"
+    cache.add(key, 0, timeout=3700)
+    try:
+        used = cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, timeout=3700)
+        used = 1
+    if used > limit:
+        raise RateLimited(
+            f"提交过于频繁：每小时最多 {limit} 次，请稍后再试",
+            f"Too many reports: at most {limit} an hour; please try again later",
+        )
+
+
+def check_photos(files) -> list[tuple[bytes, str]]:
+    """Validate before anything is written, so a bad photo never leaves a half-made report."""
+    max_photos = int(case_conf.get("MAX_PHOTOS"))
+    if len(files) > max_photos:
+        raise InvalidInput(f"最多上传 {max_photos} 张照片", f"At most {max_photos} photos", code="too_many_photos")
+    limit = int(getattr(settings, "CITYOPS_MAX_PHOTO_BYTES", 5 * 1024 * 1024))
+    out = []
+    for f in files:
+        if f.size > limit:
+            raise InvalidInput(
+                f"照片「{f.name}」超过 {limit // 1024 // 1024} MB", f"Photo '{f.name}' exceeds {limit // 1024 // 1024} MB",
+                code="photo_too_large",
+            )
+        data = f.read()
+        if sniff_image(data) is None:
+            raise InvalidInput(
+                f"「{f.name}」不是 JPEG、PNG 或 WebP 图片", f"'{f.name}' is not a JPEG, PNG or WebP image",
+                code="invalid_image_type",
+            )
+        out.append((data, f.name))
+    return out
+
+
+@dataclass
+class Submitted:
+    case: Case
+    key: str
+    merged: bool = False
+
+
+def report_submit(
+    *,
+    actor,
+    category: str,
+    description: str,
+    lon=None,
+    lat=None,
+    address: str = "",
+    phone: str = "",
+    anonymous: bool = False,
+    photos=(),
+    supports: Case | None = None,
+) -> Submitted:
+    """A resident's report (公众上报). With `supports`, the resident said "it is this one": the report is
+    still recorded (it counts as a supervision report of the kept case) and is merged into it."""
+    actor = actor if actor is not None and actor.is_authenticated else None
+    images = check_photos(list(photos))
+    with transaction.atomic():
+        intake = case_create(
+            actor=actor, category=category, description=description, source=Case.Source.PORTAL,
+            lon=lon, lat=lat, address=address, reporter_phone=phone, anonymous=anonymous,
+        )
+        case = intake.case
+        for data, name in images:
+            case_photo_add(case=case, actor=actor, data=data, filename=name)
+        key = PortalReport.new_key()
+        PortalReport.objects.create(case=case, key_hash=hash_key(key), supports=supports)
+    merged = False
+    if supports is not None:
+        merged = _support(case=case, kept=supports)
+    return Submitted(case, key, merged)
+
+
+def _support(*, case: Case, kept: Case) -> bool:
+    """Merge a supporting report into the case the resident chose (RULES.md §1 Duplicates: merged reports
+    count as supervision reports of the kept case). The case workflow lets only an operator merge; until
+    it accepts a resident's own confirmation, the report waits, marked, for the operator's one click."""
+    try:
+        case_merge(case=case, actor=None, into=kept, note="市民确认为同一问题（门户附议）")
+        return True
+    except CityopsError:
+        with transaction.atomic():
+            timeline_append(
+                subject=case, action="support_request", actor=None, actor_name="portal",
+                from_state=case.state, to_state=case.state,
+                note=f"市民确认与 {kept.code} 为同一问题，请合并", params={"into": kept.code},
+            )
+        return False
+
+
+def report_for(*, case: Case, phone: str = "", key: str = "") -> PortalReport | None:
+    """The reporter's proof: the tracking key given at submission, or the phone number they left."""
+    link = PortalReport.objects.filter(case=case).first()
+    if key and link is not None and link.matches(key):
+        return link
+    digits = "".join(ch for ch in phone or "" if ch.isdigit())
+    if digits and case.reporter_phone and digits == "".join(ch for ch in case.reporter_phone if ch.isdigit()):
+        return link or PortalReport(case=case)
+    return None
+
+
+def rating_submit(*, case: Case, phone: str = "", key: str = "", satisfied: bool, comment: str = "") -> Case:
+    """回访 by the resident after closing: satisfied → the case is archived; not satisfied → it goes back
+    for rework (重办) when the workflow allows the resident's word to reopen it, otherwise the rating waits
+    on the timeline for the follow-up operator."""
+    link = report_for(case=case, phone=phone, key=key)
+    if link is None:
+        raise Forbidden("只有反映人可以评价（请输入提交时的查询码或手机号）",
+                        "Only the reporter may rate: give the tracking key or the phone number you left",
+                        code="not_reporter")
+    if case.state != "closed":
+        raise InvalidInput("问题办结后才能评价", "You can rate once the case is closed", code="not_closed")
+    comment = (comment or "").strip()[:1000]
+    if not satisfied and not comment:
+        raise InvalidInput("请说明不满意的原因", "Please say why you are not satisfied", code="reason_required")
+    if link.pk:
+        link.satisfied, link.rating_comment, link.rated_at = satisfied, comment, timezone.now()
+        link.save(update_fields=["satisfied", "rating_comment", "rated_at"])
+    note = comment or ("市民满意" if satisfied else "市民不满意")
+    try:
+        return case_follow_up(case=case, actor=None, satisfied=satisfied, note=f"[门户评价] {note}")
+    except CityopsError:
+        with transaction.atomic():
+            timeline_append(
+                subject=case, action="resident_rating", actor=None, actor_name="portal",
+                from_state=case.state, to_state=case.state, note=note, params={"satisfied": satisfied},
+            )
+        return Case.objects.get(pk=case.pk)

@@ -1,0 +1,34 @@
+/* Public case map from /portal/map.json (rounded points, no personal data), filtered by category and district. */
+(function () {
+  "use strict";
+  var config = JSON.parse(document.getElementById("map-config").textContent);
+  var map = L.map("case-map", { preferCanvas: true }).setView(config.center, 11);
+  if (config.tile_url) L.tileLayer(config.tile_url, { maxZoom: 19 }).addTo(map);
+  var layer = null;
+  var form = document.getElementById("map-filter");
+  function load() {
+    var q = new URLSearchParams(new FormData(form)).toString();
+    fetch(config.data + "?" + q, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (data) {
+      if (layer) map.removeLayer(layer);
+      layer = L.geoJSON(data, {
+        pointToLayer: function (f, latlng) {
+          var closed = f.properties.status === "closed";
+          return L.circleMarker(latlng, { radius: 6, color: closed ? "#2e7d32" : "#e6a700", fillOpacity: 0.7 });
+        },
+        onEachFeature: function (f, lyr) {
+          var p = f.properties, div = document.createElement("div");
+          var a = document.createElement("a");
+          a.href = config.track + "?code=" + encodeURIComponent(p.code); a.textContent = p.code;
+          div.appendChild(document.createTextNode(p.category_name + " · " + p.status_text + " · " + p.district + " · " + p.reported + " "));
+          div.appendChild(a);
+          lyr.bindPopup(div);
+        },
+      }).addTo(map);
+      document.getElementById("map-count").textContent = data.features.length + " " + config.text.count;
+      document.getElementById("case-map").dataset.loaded = String(data.features.length);
+      if (data.features.length) map.fitBounds(layer.getBounds(), { padding: [20, 20], maxZoom: 15 });
+    });
+  }
+  form.addEventListener("change", load);
+  load();
+})();
