@@ -1,0 +1,69 @@
+from django.contrib import admin, messages
+
+from cityops.iot.models import Alarm, DeadLetter, Device, Reading, Rule
+from cityops.iot.services import device_token_issue
+
+
+@admin.register(Device)
+class DeviceAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "type", "district_name", "department", "status", "last_seen_at")
+    list_filter = ("type", "status", "department")
+    search_fields = ("code", "name", "address")
+    readonly_fields = ("region_code", "district_code", "district_name", "street_name", "community_name",
+                       "grid_code", "last_seen_at", "token_id")
+    actions = ["issue_token"]
+
+    @admin.action(description="签发 HTTP 上报令牌 / issue an HTTP token")
+    def issue_token(self, request, queryset):
+        for device in queryset[:20]:
+            token = device_token_issue(device=device, actor=request.user)
+            self.message_user(request, f"{device.code}: {token}", messages.WARNING)
+
+
+@admin.register(Rule)
+class RuleAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "device_type", "device", "metric", "threshold", "severity", "active")
+    list_filter = ("kind", "device_type", "severity", "active")
+    raw_id_fields = ("device",)
+
+
+@admin.register(Alarm)
+class AlarmAdmin(admin.ModelAdmin):
+    """Read-only here: alarm states change only through the workflow (API / alarm page)."""
+
+    list_display = ("id", "device", "rule", "severity", "state", "hits", "opened_at", "case_code")
+    list_filter = ("state", "severity")
+    search_fields = ("device__code", "case_code")
+    list_select_related = ("device", "rule")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DeadLetter)
+class DeadLetterAdmin(admin.ModelAdmin):
+    list_display = ("received_at", "source", "device_code", "reason", "detail")
+    list_filter = ("reason", "source")
+    search_fields = ("device_code", "topic")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Reading)
+class ReadingAdmin(admin.ModelAdmin):
+    list_display = ("device", "metric", "value", "ts", "message_id")
+    raw_id_fields = ("device",)
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,91 @@
+"""Web pages of the IoT app: devices, a device with its 24-hour charts, alarms with their actions. Thin:
+reads through selectors, writes through services (same as the API)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cityops.core.errors import CityopsError, NotFound
+from cityops.core.timeline import timeline_for
+from cityops.iot import selectors, services
+from cityops.iot.catalog import TYPES
+from cityops.iot.charts import svg_chart
+from cityops.iot.models import Rule
+
+
+def _or_404(selector, **kwargs):
+    try:
+        return selector(**kwargs)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+@login_required
+def device_list(request):
+    devices = selectors.device_list(user=request.user, type=request.GET.get("type", ""),
+                                    status=request.GET.get("status", ""), q=request.GET.get("q", ""))
+    alarms = selectors.alarm_list(user=request.user, open_only=True)[:50]
+    return render(request, "iot/device_list.html", {
+        "devices": devices[:500], "count": devices.count(), "alarms": alarms, "types": TYPES,
+    })
+
+
+@login_required
+def device_detail(request, code):
+    device = _or_404(selectors.device_get, user=request.user, code=code)
+    charts = []
+    for metric, unit in (device.metrics or {}).items():
+        rule = Rule.objects.filter(active=True, kind="threshold", metric=metric).filter(
+            device=device).first() or Rule.objects.filter(active=True, kind="threshold", metric=metric,
+                                                          device_type=device.type, device__isnull=True).first()
+        series = selectors.rollup_series(device=device, metric=metric, hours=24)
+        charts.append({"metric": metric, "unit": unit, "svg": svg_chart(
+            series, unit=unit, label=metric, threshold=rule.threshold if rule else None), "points": len(series)})
+    readings = selectors.reading_list(device=device, limit=20)
+    alarms = selectors.alarm_list(user=request.user).filter(device=device)[:20]
+    return render(request, "iot/device_detail.html", {
+        "device": device, "charts": charts, "readings": readings, "alarms": alarms,
+        "type_label": TYPES.get(device.type, {}).get("label", device.type),
+    })
+
+
+@login_required
+def alarm_list(request):
+    alarms = selectors.alarm_list(user=request.user, state=request.GET.get("state", ""),
+                                  severity=request.GET.get("severity", ""))
+    return render(request, "iot/alarm_list.html", {"alarms": alarms[:500]})
+
+
+@login_required
+def alarm_detail(request, pk):
+    alarm = _or_404(selectors.alarm_get, user=request.user, pk=pk)
+    actions = alarm.workflow.available(alarm, request.user)
+    return render(request, "iot/alarm_detail.html", {
+        "alarm": alarm, "timeline": timeline_for(alarm), "actions": [t for t in actions if t.action != "clear"],
+    })
+
+
+@login_required
+@require_POST
+def alarm_action(request, pk, action):
+    alarm = _or_404(selectors.alarm_get, user=request.user, pk=pk)
+    note = request.POST.get("note", "")
+    try:
+        if action == "acknowledge":
+            services.alarm_acknowledge(alarm=alarm, actor=request.user, note=note)
+        elif action == "dispatch":
+            services.alarm_dispatch(alarm=alarm, actor=request.user, note=note)
+        elif action == "close":
+            services.alarm_close(alarm=alarm, actor=request.user, note=note)
+        elif action == "dismiss":
+            services.alarm_dismiss(alarm=alarm, actor=request.user, reason=note)
+        else:
+            messages.error(request, _("未知操作"))
+            return redirect("iot:alarm", pk=pk)
+        messages.success(request, _("操作已完成"))
+    except CityopsError as exc:
+        messages.error(request, exc.message)
+    return redirect("iot:alarm", pk=pk)

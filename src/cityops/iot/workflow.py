@@ -1,0 +1,47 @@
+"""The alarm workflow as data (RULES.md §7).
+
+    active ─acknowledge→ acknowledged
+    active/acknowledged ─dispatch→ dispatched        (becomes a city case; automatic at or above CASE_SEVERITY)
+    active/acknowledged/dispatched ─clear→ cleared   (automatic, by the rules, when back inside the band)
+    cleared ─close→ closed
+    active/acknowledged ─dismiss→ closed             (误报: a false alarm, with a reason)
+
+Alarms have no deadlines of their own: once dispatched, the case carries the clock.
+"""
+
+from cityops.accounts import roles as r
+from cityops.core import workflow as wf
+from cityops.core.errors import InvalidInput
+
+CENTRE = frozenset({r.OPERATOR, r.SHIFT_LEAD, r.DISPATCHER, r.ADMIN})
+DEPT = frozenset({r.DEPT_HANDLER, r.DEPT_LEAD})
+SYSTEM = frozenset({wf.SYSTEM_ROLE})
+
+OPEN_STATES = ("active", "acknowledged", "dispatched")
+
+
+def needs_reason(alarm, actor, params) -> None:
+    if not str(params.get("reason") or "").strip():
+        raise InvalidInput("请填写原因", "A reason is required", code="reason_required")
+
+
+T = wf.Transition
+ALARM_WORKFLOW = wf.Workflow(
+    name="iot_alarm",
+    initial="active",
+    states={
+        "active": wf.State("active", "告警中"),
+        "acknowledged": wf.State("acknowledged", "已确认"),
+        "dispatched": wf.State("dispatched", "已转案件"),
+        "cleared": wf.State("cleared", "已恢复"),
+        "closed": wf.State("closed", "已关闭", terminal=True),
+    },
+    transitions=[
+        T("acknowledge", ("active",), "acknowledged", CENTRE | DEPT, "确认"),
+        T("dispatch", ("active", "acknowledged"), "dispatched", CENTRE | SYSTEM, "转为城市事件"),
+        T("clear", ("active", "acknowledged", "dispatched"), "cleared", SYSTEM, "恢复正常"),
+        T("close", ("cleared",), "closed", CENTRE | DEPT | SYSTEM, "关闭"),
+        T("dismiss", ("active", "acknowledged"), "closed", CENTRE, "误报关闭", guards=(needs_reason,)),
+    ],
+    escalations=(),
+)
