@@ -3,8 +3,8 @@ from the timeline (core_timelineentry, subject_type "cases.case") with aggregate
 indicator family, never a loop over cases.
 
 What each count is (entries whose `at` lies in the range):
-- department X: due = dispatch/claim entries to X − return entries by X; handled = handle entries of X
-  (on time: params.on_time); closed = close entries of X; rework = rework + reopen entries of X;
+- department X: due = dispatch/claim entries to X − return entries by X; handled = cases with a handle
+  entry of X (on time: none of its handle entries in the range was late); closed = cases closed; rework = rework + reopen entries of X;
   extended = extend_approve entries of X; overdue unhandled = cases of X that the sweep marked overdue while
   still in a handling state.
 - dispatcher: dispatch entries by the actor (on time: params.on_time); returned = return entries whose
@@ -68,7 +68,11 @@ def grade(score: float | None) -> str:
 def rate(part: int, whole: int) -> float | None:
     if not whole:
         return None
-    return round(min(1.0, max(0.0, part / whole)), 4)
+    return min(1.0, max(0.0, part / whole))
+
+
+def _rounded(rates: dict) -> dict:
+    return {k: (None if v is None else round(v, 4)) for k, v in rates.items()}
 
 
 def _good(value: float | None) -> float:
@@ -102,9 +106,9 @@ def evaluate_departments(*, start: date, end: date) -> list[dict]:
         .annotate(
             assigned=Count("id", filter=Q(action__in=("dispatch", "claim"))),
             returned=Count("id", filter=Q(action="return")),
-            handled=Count("id", filter=Q(action="handle")),
-            handled_on_time=Count("id", filter=Q(action="handle", params__on_time=True)),
-            closed=Count("id", filter=Q(action="close")),
+            handled=Count("subject_id", distinct=True, filter=Q(action="handle")),
+            handled_late=Count("subject_id", distinct=True, filter=Q(action="handle", params__on_time=False)),
+            closed=Count("subject_id", distinct=True, filter=Q(action="close")),
             reworked=Count("id", filter=Q(action__in=("rework", "reopen"))),
             extended=Count("id", filter=Q(action="extend_approve")),
         )
@@ -132,13 +136,14 @@ def evaluate_departments(*, start: date, end: date) -> list[dict]:
     }
     rows = {r["dept"]: dict(r) for r in counts if r["dept"]}
     for code in set(overdue) | set(tasks):
-        rows.setdefault(code, {"dept": code, "assigned": 0, "returned": 0, "handled": 0, "handled_on_time": 0,
+        rows.setdefault(code, {"dept": code, "assigned": 0, "returned": 0, "handled": 0, "handled_late": 0,
                                "closed": 0, "reworked": 0, "extended": 0})
     names = dict(OrgUnit.objects.filter(code__in=list(rows)).values_list("code", "name"))
     w = weights("department")
     out = []
     for code, r in rows.items():
         due = max(0, r["assigned"] - r["returned"])
+        r["handled_on_time"] = max(0, r.get("handled", 0) - r.pop("handled_late", 0))
         t = tasks.get(code, {})
         rates = {
             "handle_rate": rate(r["handled"], due),
@@ -162,7 +167,7 @@ def evaluate_departments(*, start: date, end: date) -> list[dict]:
             "department": code, "name": names.get(code, code), "due": due, "assigned": r["assigned"],
             "returned": r["returned"], "handled": r["handled"], "handled_on_time": r["handled_on_time"],
             "closed": r["closed"], "reworked": r["reworked"], "overdue_unhandled": overdue.get(code, 0),
-            "extended": r["extended"], **rates,
+            "extended": r["extended"], **_rounded(rates),
             "tasks_assigned": t.get("tasks_assigned", 0), "tasks_done": t.get("tasks_done", 0),
             "tasks_done_on_time": t.get("tasks_done_on_time", 0),
             "score": score, "grade": grade(score),
@@ -214,7 +219,7 @@ def evaluate_dispatchers(*, start: date, end: date) -> list[dict]:
         score = round(_bad(rates["volume_rate"]) * w["volume"] + _good(rates["on_time_rate"]) * w["on_time"]
                       + _good(rates["accuracy_rate"]) * w["accuracy"], 2) if n else None
         out.append({"user_id": uid, "name": names.get(uid, str(uid)), "dispatched": n, "dispatched_on_time": on_time,
-                    "returned": back, **rates, "score": score, "grade": grade(score)})
+                    "returned": back, **_rounded(rates), "score": score, "grade": grade(score)})
     return _ranked(out)
 
 
@@ -256,7 +261,7 @@ def evaluate_shift_leads(*, start: date, end: date) -> list[dict]:
             score = round(_good(rates["register_on_time_rate"]) * w["register_on_time"]
                           + _good(rates["register_accuracy_rate"]) * w["register_accuracy"]
                           + _good(rates["close_on_time_rate"]) * w["close_on_time"], 2)
-        out.append({"user_id": uid, "name": names.get(uid, str(uid)), **r, "voided": v, **rates,
+        out.append({"user_id": uid, "name": names.get(uid, str(uid)), **r, "voided": v, **_rounded(rates),
                     "score": score, "grade": grade(score)})
     return _ranked(out)
 
@@ -332,7 +337,7 @@ def evaluate_field_workers(*, start: date, end: date) -> list[dict]:
                           + (1 - _bad(rates["missed_rate"])) * w["missed"], 2)
         out.append({"user_id": uid, "name": (user.first_name or user.username) if user else str(uid),
                     "reports": n_reports, "valid_reports": valid.get(uid, 0), **c,
-                    "registered_in_regions": registered_here, "public_in_regions": public_here, **rates,
+                    "registered_in_regions": registered_here, "public_in_regions": public_here, **_rounded(rates),
                     "score": score, "grade": grade(score)})
     return _ranked(out)
 
@@ -371,7 +376,8 @@ def evaluate_regions(*, start: date, end: date, level: str = "district") -> list
             "closed": cl, "closed_on_time": cl_on_time,
             "resolved_locally": local.get(code, {}).get("resolved_locally", 0),
             "self_handled": self_handled.get(code, {}).get("self_handled", 0),
-            "public_report_rate": rate(pub, reg), "close_rate": rate(cl, reg), "close_on_time_rate": rate(cl_on_time, reg),
+            **_rounded({"public_report_rate": rate(pub, reg), "close_rate": rate(cl, reg),
+                        "close_on_time_rate": rate(cl_on_time, reg)}),
         })
     out.sort(key=lambda r: r["region"])
     return out

@@ -322,7 +322,7 @@ def _step(
     expected_version: int | None = None,
 ) -> Case:
     with transaction.atomic():
-        locked = Case.objects.select_for_update().select_related("lead_department").get(pk=case.pk)
+        locked = Case.objects.select_for_update(of=("self",)).select_related("lead_department").get(pk=case.pk)
         stamp = {
             "dept": locked.lead_department.code if locked.lead_department_id else "",
             "on_time": _on_time(locked, timezone.now()),
