@@ -11,13 +11,13 @@ from django.utils.translation import gettext_lazy as _
 from cityops.accounts.models import OrgUnit
 from cityops.cases.conf import get as conf_get
 from cityops.cases.models import Case
+from cityops.cases.templatetags.cases_tags import state_name
 from cityops.cases.workflow import CASE_WORKFLOW
 
-UNIT_KINDS = (OrgUnit.Kind.DEPARTMENT, OrgUnit.Kind.STREET, OrgUnit.Kind.COMMUNITY)
-
-
 def unit_choices() -> list[tuple[str, str]]:
-    units = OrgUnit.objects.filter(kind__in=UNIT_KINDS, active=True).order_by("kind", "code").values_list("code", "name")
+    """Departments a case can be dispatched to or consulted with (streets and communities take cases by
+    claiming them at their level, not by dispatch)."""
+    units = OrgUnit.objects.filter(kind=OrgUnit.Kind.DEPARTMENT, active=True).order_by("code").values_list("code", "name")
     return [(code, f"{name}（{code}）" if name != code else code) for code, name in units]
 
 
@@ -108,16 +108,11 @@ class CaseFilterForm(forms.Form):
     to = forms.DateField(label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, categories=(), districts=(), **kwargs):
-        data = args[0] if args else kwargs.get("data")
-        if data is not None and "from" in data:
-            data = data.copy()
-            data["from_"] = data.get("from")
-            args = (data, *args[1:])
         super().__init__(*args, **kwargs)
         any_ = [("", _("全部"))]
-        states = [(code, st.label) for code, st in CASE_WORKFLOW.states.items()]
-        # A comma list (the home page's links may ask for several states) stays selectable as it came.
-        wanted = (data or {}).get("state", "") if data is not None else ""
+        states = [(code, state_name(code)) for code in CASE_WORKFLOW.states]
+        # A comma list of states (a queue link) stays selectable as it came.
+        wanted = self.data.get("state", "") if self.is_bound else ""
         if wanted and wanted not in dict(states):
             states.append((wanted, wanted))
         self.fields["state"].choices = any_ + states

@@ -1,0 +1,30 @@
+from datetime import datetime
+
+import pytest
+from django.core.management import call_command
+
+from cityops.cases.models import Case
+from cityops.cases.tests.conftest import TZ
+from cityops.core.models import TimelineEntry
+from cityops.core.timeline import audit_verify
+
+pytestmark = pytest.mark.django_db
+
+
+def test_simulate_produces_a_consistent_timeline(reference, capsys):
+    call_command("simulate", hours=30, rate=6, seed=3, start="2026-11-23T08:00:00+08:00")
+    out = capsys.readouterr().out
+    assert "reported" in out
+    assert Case.objects.count() > 50
+    states = set(Case.objects.values_list("state", flat=True))
+    assert {"archived", "accepted"} & states
+    entries = TimelineEntry.objects.filter(subject_type="cases.case")
+    assert entries.filter(action="dispatch").exists() and entries.filter(action="handle").exists()
+    assert entries.filter(at__gt=datetime(2026, 11, 24, 14, 0, tzinfo=TZ)).count() == 0
+    checked, problems = audit_verify(subject_type="cases.case")
+    assert checked and problems == []
+    # every state of every case is the to_state of its last state-changing entry
+    for case in Case.objects.all()[:200]:
+        last = entries.filter(subject_id=str(case.pk)).exclude(
+            action__in=("overdue", "remind", "notice", "photo_add", "merge_in", "consult")).order_by("-seq").first()
+        assert last.to_state == case.state

@@ -1,0 +1,616 @@
+"""Web pages of cases, one per role's work: intake, lists and queues, the case page, approvals, field tasks and
+evaluation. Views are thin: reads go through cases.selectors (which scope by user), writes through
+cases.services (which check roles, guards and limits and write the timeline); a refusal comes back as a
+CityopsError and is shown to the user in the current language."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from cityops.accounts import roles
+from cityops.cases import evaluation, forms, selectors, services
+from cityops.cases import workflow as case_workflow
+from cityops.cases.models import Case, CaseTask
+from cityops.cases.templatetags.cases_tags import action_name, state_name
+from cityops.core.errors import CityopsError, NotFound
+
+PAGE_SIZE = 30
+MAX_PAGE = 1000
+
+
+def error_text(exc: CityopsError) -> str:
+    """The refusal in the language of the page (zh by default)."""
+    return exc.message_en if (get_language() or "").startswith("en") else exc.message
+
+
+def _case_or_404(user, code: str) -> Case:
+    try:
+        return selectors.case_get(user=user, code=code)
+    except NotFound as exc:
+        raise Http404(error_text(exc)) from exc
+
+
+def _safe_next(request, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return default
+
+
+# --- paging without COUNT(*): a page is fetched with one row more to know whether another follows -------
+@dataclass
+class Window:
+    items: list
+    number: int
+    has_next: bool
+    query: str
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+
+def page_window(request, queryset, size: int = PAGE_SIZE) -> Window:
+    try:
+        number = min(MAX_PAGE, max(1, int(request.GET.get("page", 1))))
+    except ValueError:
+        number = 1
+    start = (number - 1) * size
+    rows = list(queryset[start : start + size + 1])
+    query = request.GET.copy()
+    query.pop("page", None)
+    return Window(items=rows[:size], number=number, has_next=len(rows) > size, query=query.urlencode())
+
+
+# --- actions: one entry per workflow action, each calling its service ------------------------------------
+@dataclass(frozen=True)
+class Action:
+    form: type
+    run: Callable[[Case, Any, dict], Any]
+    kind: str  # how the inline form looks: button, reason, result, extend, dispatch, check, merge
+    style: str = ""
+
+
+def _merge(case, user, d):
+    into = selectors.case_get(user=user, code=d["into"].strip())
+    return services.case_merge(case=case, actor=user, into=into, note=d["note"])
+
+
+S = services
+ACTIONS: dict[str, Action] = {
+    "register": Action(forms.NoteForm, lambda c, u, d: S.case_register(case=c, actor=u, note=d["note"]), "button", "primary"),
+    "ask_check": Action(forms.NoteForm, lambda c, u, d: S.case_ask_check(case=c, actor=u, note=d["note"]), "button"),
+    "check": Action(forms.CheckForm, lambda c, u, d: S.case_check(case=c, actor=u, found=d["found"], note=d["note"]), "check", "primary"),
+    "void_request": Action(forms.ReasonForm, lambda c, u, d: S.case_void_request(case=c, actor=u, reason=d["reason"]), "reason", "danger"),
+    "void_approve": Action(forms.NoteForm, lambda c, u, d: S.case_void_decide(case=c, actor=u, approve=True, note=d["note"]), "button", "danger"),
+    "void_reject": Action(forms.NoteForm, lambda c, u, d: S.case_void_decide(case=c, actor=u, approve=False, note=d["note"]), "button"),
+    "dispatch": Action(forms.DispatchForm, lambda c, u, d: S.case_dispatch(
+        case=c, actor=u, department=d["department"], assisting=d["assisting"], note=d["note"]), "dispatch", "primary"),
+    "accept": Action(forms.NoteForm, lambda c, u, d: S.case_accept(case=c, actor=u, note=d["note"]), "button", "primary"),
+    "return": Action(forms.ReasonForm, lambda c, u, d: S.case_return(case=c, actor=u, reason=d["reason"]), "reason", "danger"),
+    "return_approve": Action(forms.NoteForm, lambda c, u, d: S.case_return_approve(case=c, actor=u, note=d["note"]), "button"),
+    "extend_request": Action(forms.ExtendForm, lambda c, u, d: S.case_extend_request(
+        case=c, actor=u, extra_hours=d["extra_hours"], reason=d["reason"]), "extend"),
+    "extend_approve": Action(forms.NoteForm, lambda c, u, d: S.case_extend_decide(case=c, actor=u, approve=True, note=d["note"]), "button", "primary"),
+    "extend_reject": Action(forms.NoteForm, lambda c, u, d: S.case_extend_decide(case=c, actor=u, approve=False, note=d["note"]), "button"),
+    "suspend_request": Action(forms.ReasonForm, lambda c, u, d: S.case_suspend_request(case=c, actor=u, reason=d["reason"]), "reason"),
+    "suspend_approve": Action(forms.NoteForm, lambda c, u, d: S.case_suspend_decide(case=c, actor=u, approve=True, note=d["note"]), "button", "primary"),
+    "suspend_reject": Action(forms.NoteForm, lambda c, u, d: S.case_suspend_decide(case=c, actor=u, approve=False, note=d["note"]), "button"),
+    "resume": Action(forms.NoteForm, lambda c, u, d: S.case_resume(case=c, actor=u, note=d["note"]), "button", "primary"),
+    "handle": Action(forms.ResultForm, lambda c, u, d: S.case_handle(case=c, actor=u, result=d["result"]), "result", "primary"),
+    "verify": Action(forms.NoteForm, lambda c, u, d: S.case_verify(case=c, actor=u, passed=True, note=d["note"]), "button", "primary"),
+    "rework": Action(forms.ReasonForm, lambda c, u, d: S.case_verify(case=c, actor=u, passed=False, note=d["reason"]), "reason", "danger"),
+    "close": Action(forms.NoteForm, lambda c, u, d: S.case_close(case=c, actor=u, note=d["note"]), "button", "primary"),
+    "follow_up": Action(forms.NoteForm, lambda c, u, d: S.case_follow_up(case=c, actor=u, satisfied=True, note=d["note"]), "button", "primary"),
+    "reopen": Action(forms.ReasonForm, lambda c, u, d: S.case_follow_up(case=c, actor=u, satisfied=False, note=d["reason"]), "reason", "danger"),
+    "self_handle": Action(forms.ResultForm, lambda c, u, d: S.case_self_handle(case=c, actor=u, result=d["result"]), "result"),
+    "claim": Action(forms.NoteForm, lambda c, u, d: S.case_claim(case=c, actor=u, note=d["note"]), "button", "primary"),
+    "escalate": Action(forms.ReasonForm, lambda c, u, d: S.case_escalate(case=c, actor=u, reason=d["reason"]), "reason"),
+    "merge": Action(forms.MergeForm, _merge, "merge"),
+}
+
+# Guards that only ask "is this the actor's case?" — they decide whether a form is worth showing. The other
+# guards (reasons, limits, open sub-tasks) run when the form is sent, and their refusal is shown then.
+WHO_GUARDS = frozenset({
+    case_workflow.in_lead_department, case_workflow.covers_case_region, case_workflow.may_escalate,
+    case_workflow.in_claiming_unit,
+})
+
+
+def _may_try(case: Case, user, transition) -> bool:
+    for guard in transition.guards:
+        if guard in WHO_GUARDS:
+            try:
+                guard(case, user, {})
+            except CityopsError:
+                return False
+    return True
+
+
+def actions_for(case: Case, user) -> list[dict]:
+    """The forms to show for this case and user now: workflow.available (role and state), less those whose
+    who-guard refuses."""
+    out = []
+    for t in Case.workflow.available(case, user):
+        spec = ACTIONS.get(t.action)
+        if spec is None or not _may_try(case, user, t):
+            continue
+        out.append({"code": t.action, "label": action_name(t.action), "kind": spec.kind, "style": spec.style})
+    return out
+
+
+def _run_action(request, case: Case, action: str, choices=None) -> tuple[bool, str]:
+    spec = ACTIONS[action]
+    kwargs = {"choices": choices} if spec.form is forms.DispatchForm else {}
+    form = spec.form(request.POST, **kwargs)
+    if not form.is_valid():
+        problems = "; ".join(f"{form.fields[f].label if f in form.fields else ''} {' '.join(e)}".strip()
+                             for f, e in form.errors.items())
+        return False, problems
+    try:
+        result = spec.run(case, request.user, form.cleaned_data)
+    except CityopsError as exc:
+        return False, error_text(exc)
+    state = getattr(result, "state", "")
+    return True, _("「%(action)s」已完成，案件 %(code)s 现为：%(state)s") % {
+        "action": action_name(action), "code": case.code, "state": state_name(state)}
+
+
+FRAGMENTS = {"row": "cases/_case_row.html", "card": "cases/_task_card.html"}
+
+
+@login_required
+@require_POST
+def case_action(request, code: str, action: str):
+    if action not in ACTIONS:
+        raise Http404(action)
+    case = _case_or_404(request.user, code)
+    units = forms.unit_choices() if action == "dispatch" else None
+    ok, text = _run_action(request, case, action, units)
+    fragment = FRAGMENTS.get(request.POST.get("fragment", ""))
+    if request.htmx and fragment:
+        # Inline in a queue: answer with the row as it is now, the outcome written into it.
+        try:
+            fresh = selectors.case_get(user=request.user, code=code)
+        except NotFound:
+            fresh = None
+        return render(request, fragment, {
+            "case": fresh, "gone_code": code, "notice": text, "notice_ok": ok,
+            "acts": actions_for(fresh, request.user) if fresh else [],
+            "units": units if units is not None else forms.unit_choices(),
+            "next": request.POST.get("next", ""), "tasks": _tasks_by_case([fresh]) if fresh else {},
+        })
+    (messages.success if ok else messages.error)(request, text)
+    return redirect(_safe_next(request, f"/cases/{code}/"))
+
+
+# --- intake --------------------------------------------------------------------------------------------------
+def _reporter_mode(user) -> bool:
+    """A field worker or resident reports what they see; operators take reports from others."""
+    return not (user.role_codes & services.INTAKE_ROLES)
+
+
+def _grouped_categories():
+    groups: dict[str, list] = {}
+    for c in selectors.category_list():
+        label = f"{c.get_kind_display()} · {c.major_zh}"
+        groups.setdefault(label, []).append(c)
+    return list(groups.items())
+
+
+@login_required
+def case_new(request):
+    user = request.user
+    if not user.role_codes & (services.INTAKE_ROLES | services.REPORTER_ROLES):
+        raise PermissionDenied(_("您的角色不能上报案件"))
+    reporter = _reporter_mode(user)
+    can_self_handle = roles.GRID_WORKER in user.role_codes
+    if request.method == "POST":
+        form = forms.IntakeForm(request.POST, request.FILES, field_worker=reporter)
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    # All or nothing: a refused photo or self-handling leaves no half-made case behind.
+                    intake = services.case_create(actor=user, **form.service_kwargs())
+                    case = intake.case
+                    for f in form.cleaned_data["photos"]:
+                        services.case_photo_add(case=case, actor=user, data=f.read(), filename=f.name or "", kind="report")
+                    if can_self_handle and form.cleaned_data.get("self_handle"):
+                        services.case_self_handle(case=case, actor=user, result=form.cleaned_data["self_handle_result"])
+            except CityopsError as exc:
+                form.add_error(None, error_text(exc))
+            else:
+                messages.success(request, _("已上报，案件编号 %(code)s") % {"code": case.code})
+                return redirect(f"/cases/{case.code}/?new=1")
+    else:
+        form = forms.IntakeForm(field_worker=reporter)
+    return render(request, "cases/new.html", {
+        "form": form, "groups": _grouped_categories(), "can_self_handle": can_self_handle,
+        "map_config": _map_config(), "reporter_mode": reporter,
+    })
+
+
+@login_required
+@require_GET
+def address_search(request):
+    """Address → point for the intake map (geo's weak-stem address matching)."""
+    from cityops.geo.selectors import locate_address
+
+    text = (request.GET.get("q") or "").strip()
+    location = locate_address(text=text) if text else None
+    if location is None:
+        return JsonResponse({"found": False, "message": _("未找到该地址，请在地图上点选位置")}, status=404)
+    names = [ref.name for ref in (location.district, location.street, location.community, location.grid) if ref]
+    return JsonResponse({"found": True, "lon": location.lon, "lat": location.lat, "label": " / ".join(names)})
+
+
+def _map_config(**extra) -> dict:
+    return {
+        "regions": "/api/v1/geo/regions.geojson?level=district&simplify=0.0003",
+        "locate": "/cases/locate/",
+        "text": {"not_found": _("未找到该地址，请在地图上点选位置"), "no_geo": _("无法获取当前位置"),
+                 "picked": _("已选位置"), "searching": _("查找中…")},
+        **extra,
+    }
+
+
+# --- lists and queues ----------------------------------------------------------------------------------------
+def _tasks_by_case(cases) -> dict[int, list[CaseTask]]:
+    """Sub-tasks (一事联办) of the cases on a page, in one query."""
+    ids = [c.pk for c in cases if c is not None]
+    out: dict[int, list[CaseTask]] = {}
+    if ids:
+        for task in CaseTask.objects.filter(case_id__in=ids).select_related("department").order_by("id"):
+            out.setdefault(task.case_id, []).append(task)
+    return out
+
+
+def _rows(window: Window, user, with_tasks: bool = False) -> list[dict]:
+    tasks = _tasks_by_case(window.items) if with_tasks else {}
+    return [{"case": c, "acts": actions_for(c, user), "tasks": tasks.get(c.pk, [])} for c in window.items]
+
+
+def _districts():
+    from cityops.geo.selectors import region_list
+
+    return [(r.code, r.name) for r in region_list(level="district").only("code", "name")]
+
+
+@login_required
+def case_list(request):
+    data = request.GET.copy()
+    if "from" in data:
+        data["from_"] = data.get("from")
+    form = forms.CaseFilterForm(data, categories=selectors.category_list(), districts=_districts())
+    filters = form.filters()
+    try:
+        qs = selectors.case_list(user=request.user, filters=filters)
+        window = page_window(request, qs.select_related("proposed_department"))
+    except CityopsError as exc:
+        messages.error(request, error_text(exc))
+        window = Window([], 1, False, "")
+    return render(request, "cases/list.html", {
+        "form": form, "page": window, "rows": _rows(window, request.user), "units": forms.unit_choices(),
+        "next": request.get_full_path(), "title": _("案件"),
+    })
+
+
+@login_required
+def dispatch_queue(request):
+    """派遣员: registered and returned cases by deadline, each with one-click dispatch to the proposal."""
+    qs = selectors.case_list(user=request.user, filters={"state": "registered,returned", "order": "deadline"})
+    window = page_window(request, qs.select_related("proposed_department"))
+    return render(request, "cases/queue.html", {
+        "page": window, "rows": _rows(window, request.user, with_tasks=True), "units": forms.unit_choices(),
+        "next": request.get_full_path(), "title": _("派遣队列"), "kind": "dispatch",
+    })
+
+
+@login_required
+def department_queue(request):
+    """专业部门: what the department leads, by deadline with traffic lights; sub-tasks of joint handling
+    under each case; below, the sub-tasks where the department assists."""
+    user = request.user
+    qs = selectors.department_queue(user=user)
+    if user.role_codes & case_workflow.DEPT and not user.role_codes & roles.CITY_WIDE_ROLES:
+        # The scope also lets an assisting department read the case; its queue is what it leads.
+        qs = qs.filter(lead_department_id__in=list(user.org_unit_ids))
+    window = page_window(request, qs)
+    assisting = []
+    if user.org_unit_ids:
+        assisting = list(
+            CaseTask.objects.filter(department_id__in=list(user.org_unit_ids), state="open")
+            .select_related("case", "department").order_by("deadline_at", "id")[:50]
+        )
+    return render(request, "cases/queue.html", {
+        "page": window, "rows": _rows(window, user, with_tasks=True), "units": forms.unit_choices(),
+        "next": request.get_full_path(), "title": _("本部门待办"), "kind": "department", "assisting": assisting,
+    })
+
+
+@login_required
+def field_tasks(request):
+    """网格员: reports to verify (核实) and handled cases to check on site (核查) in their regions."""
+    qs = selectors.case_list(user=request.user, filters={"state": "checking,handled", "order": "deadline"})
+    window = page_window(request, qs)
+    return render(request, "cases/tasks.html", {
+        "page": window, "rows": _rows(window, request.user), "next": request.get_full_path(),
+    })
+
+
+# Requests waiting for someone's decision, and verified cases waiting to be closed.
+APPROVAL_SECTIONS = (
+    ("void_requested", gettext_lazy("作废申请")),
+    ("returned", gettext_lazy("退回申请")),
+    ("extension_requested", gettext_lazy("延期申请")),
+    ("suspend_requested", gettext_lazy("挂账申请")),
+    ("suspended", gettext_lazy("挂账中（可恢复处置）")),
+    ("verified", gettext_lazy("待结案")),
+)
+APPROVAL_ROWS = 50
+
+
+@login_required
+def approvals(request):
+    user = request.user
+    mine = {s for t in Case.workflow.transitions if t.roles & user.role_codes for s in t.sources}
+    sections = []
+    for state, title in APPROVAL_SECTIONS:
+        if state not in mine:
+            continue
+        qs = selectors.case_list(user=user, filters={"state": state, "order": "deadline"}).select_related("proposed_department")
+        items = list(qs[: APPROVAL_ROWS + 1])
+        rows = [{"case": c, "acts": actions_for(c, user), "tasks": []} for c in items[:APPROVAL_ROWS]]
+        sections.append({"state": state, "title": title, "rows": rows, "more": len(items) > APPROVAL_ROWS})
+    return render(request, "cases/approvals.html", {
+        "sections": sections, "units": forms.unit_choices(), "next": request.get_full_path(),
+    })
+
+
+# --- the case page -------------------------------------------------------------------------------------------
+DUPLICATE_STATES = ("reported", "checking", "registered")
+
+
+@login_required
+def case_detail(request, code: str):
+    user = request.user
+    try:
+        case, entries = selectors.case_timeline(user=user, code=code)
+    except NotFound as exc:
+        raise Http404(error_text(exc)) from exc
+    tasks = list(selectors.case_tasks(case=case))
+    lead = case.lead_department_id in user.org_unit_ids if case.lead_department_id else False
+    units = forms.unit_choices()
+    acts = actions_for(case, user)
+    for act in acts:
+        act["form"] = _display_form(act["code"], case, units)
+    photo_kind = "report"
+    if user.role_codes & case_workflow.DEPT:
+        photo_kind = "handled"
+    elif user.role_codes & case_workflow.FIELD and case.state == "handled":
+        photo_kind = "verify"
+    context = {
+        "case": case,
+        "entries": list(entries),
+        "tasks": tasks,
+        "task_acts": _task_actions(tasks, case, user, lead),
+        "photos": list(case.photos.all()),
+        "consultations": list(case.consultations.prefetch_related("participants")),
+        "phone": case.phone_for(user),
+        "acts": acts,
+        "duplicates": services.case_duplicates(case) if case.state in DUPLICATE_STATES else [],
+        "can_merge": any(a["code"] == "merge" for a in acts),
+        "can_add_photo": bool(acts) or case.reporter_id == user.pk,
+        "photo_kind": photo_kind,
+        "can_consult": _may_consult(case, user, lead),
+        "consult_form": forms.ConsultationForm(choices=units, auto_id="consult-%s",
+                                               initial={"meeting_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")}),
+        "map_config": _map_config(point=[case.lon, case.lat]),
+        "new": request.GET.get("new") == "1",
+        "next": request.get_full_path(),
+    }
+    return render(request, "cases/detail.html", context)
+
+
+def _display_form(action: str, case: Case, units):
+    spec = ACTIONS[action]
+    auto_id = f"{action}-%s"
+    if spec.form is forms.DispatchForm:
+        initial = {"department": case.proposed_department.code if case.proposed_department_id else ""}
+        return spec.form(choices=units, auto_id=auto_id, initial=initial)
+    return spec.form(auto_id=auto_id)
+
+
+def _may_consult(case: Case, user, lead: bool) -> bool:
+    # Mirrors who may hold a consultation so the form is only offered to them; the service decides.
+    if case.state not in case_workflow.OPEN_STATES:
+        return False
+    codes = user.role_codes
+    return bool(codes & {roles.DISPATCHER, roles.SHIFT_LEAD} or (codes & case_workflow.DEPT and lead))
+
+
+def _task_actions(tasks, case: Case, user, lead: bool) -> dict[int, list[str]]:
+    out = {}
+    for task in tasks:
+        if task.state != "open":
+            continue
+        acts = []
+        if task.department_id in user.org_unit_ids:
+            acts.append("done")
+        if lead or roles.DISPATCHER in user.role_codes:
+            acts.append("release")
+        out[task.pk] = acts
+    return out
+
+
+@login_required
+@require_POST
+def photo_add(request, code: str):
+    case = _case_or_404(request.user, code)
+    form = forms.PhotoForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        return redirect(_safe_next(request, f"/cases/{code}/"))
+    kind = request.POST.get("kind") or "report"
+    try:
+        with transaction.atomic():
+            for f in form.cleaned_data["photos"]:
+                services.case_photo_add(case=case, actor=request.user, data=f.read(), filename=f.name or "", kind=kind)
+    except CityopsError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("已上传 %(n)s 张照片") % {"n": len(form.cleaned_data["photos"])})
+    return redirect(_safe_next(request, f"/cases/{code}/"))
+
+
+@login_required
+@require_POST
+def consultation_add(request, code: str):
+    case = _case_or_404(request.user, code)
+    form = forms.ConsultationForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "; ".join(f"{form.fields[f].label if f in form.fields else ''} {' '.join(e)}".strip()
+                                          for f, e in form.errors.items()))
+        return redirect(f"/cases/{code}/#consult")
+    d = form.cleaned_data
+    try:
+        services.consultation_record(case=case, actor=request.user, meeting_at=d["meeting_at"], topic=d["topic"],
+                                     participants=d["participants"], decisions=form.decisions(), minutes=d["minutes"])
+    except CityopsError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("会商已记录，决定已形成协办任务"))
+    return redirect(f"/cases/{code}/")
+
+
+@login_required
+@require_POST
+def task_action(request, code: str, task_id: int, action: str):
+    case = _case_or_404(request.user, code)
+    task = case.tasks.filter(pk=task_id).first()
+    if task is None or action not in ("done", "release"):
+        raise Http404(_("协办任务不存在"))
+    form = forms.TaskResultForm(request.POST) if action == "done" else forms.ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请填写内容"))
+        return redirect(_safe_next(request, f"/cases/{code}/"))
+    try:
+        if action == "done":
+            services.task_done(task=task, actor=request.user, result=form.cleaned_data["result"])
+        else:
+            services.task_release(task=task, actor=request.user, reason=form.cleaned_data["reason"])
+    except CityopsError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("协办任务已完成") if action == "done" else _("协办任务已免除"))
+    return redirect(_safe_next(request, f"/cases/{code}/"))
+
+
+# --- evaluation ----------------------------------------------------------------------------------------------
+EVALUATIONS = {
+    "departments": evaluation.evaluate_departments,
+    "dispatchers": evaluation.evaluate_dispatchers,
+    "shift_leads": evaluation.evaluate_shift_leads,
+    "field_workers": evaluation.evaluate_field_workers,
+    "regions": evaluation.evaluate_regions,
+}
+# Columns shown per kind: (row key, heading, format) — format "rate" shows a percentage.
+L = gettext_lazy
+COLUMNS = {
+    "departments": [("name", L("部门"), ""), ("due", L("应处置"), ""), ("handled", L("已处置"), ""),
+                    ("handle_rate", L("处置率"), "rate"), ("on_time_rate", L("按期处置率"), "rate"),
+                    ("close_rate", L("结案率"), "rate"), ("rework_rate", L("返工率"), "rate"),
+                    ("overdue_rate", L("超期待处置率"), "rate"), ("extension_rate", L("延期率"), "rate")],
+    "dispatchers": [("name", L("派遣员"), ""), ("dispatched", L("派遣数"), ""), ("returned", L("被退回"), ""),
+                    ("on_time_rate", L("按时派遣率"), "rate"), ("accuracy_rate", L("准确派遣率"), "rate")],
+    "shift_leads": [("name", L("值班长"), ""), ("registered", L("立案数"), ""), ("voided", L("作废数"), ""),
+                    ("closed", L("结案数"), ""), ("register_on_time_rate", L("按时立案率"), "rate"),
+                    ("register_accuracy_rate", L("准确立案率"), "rate"), ("close_on_time_rate", L("按时结案率"), "rate")],
+    "field_workers": [("name", L("网格员"), ""), ("reports", L("上报数"), ""), ("valid_reports", L("有效上报"), ""),
+                      ("valid_rate", L("有效上报率"), "rate"), ("check_on_time_rate", L("按时核实率"), "rate"),
+                      ("verify_on_time_rate", L("按时核查率"), "rate"), ("missed_rate", L("漏报率"), "rate")],
+    "regions": [("name", L("区域"), ""), ("region", L("编码"), ""), ("registered", L("立案数"), ""),
+                ("public_reports", L("公众举报"), ""), ("public_report_rate", L("监督举报率"), "rate"),
+                ("close_rate", L("结案率"), "rate"), ("close_on_time_rate", L("按期结案率"), "rate"),
+                ("resolved_locally", L("街道社区办结"), ""), ("self_handled", L("自处理"), "")],
+}
+
+
+def _evaluation_allowed(user) -> bool:
+    # The same readers as GET /api/v1/evaluation/: city-wide roles and department leads.
+    return bool(user.is_superuser or user.role_codes & (roles.CITY_WIDE_ROLES | {roles.DEPT_LEAD}))
+
+
+def _evaluation_rows(request):
+    if not _evaluation_allowed(request.user):
+        raise PermissionDenied(_("无权查看综合评价"))
+    form = forms.EvaluationForm(request.GET or None, today=timezone.localdate())
+    p = form.period()
+    if p["end"] < p["start"]:
+        return form, p, [], _("结束日期早于开始日期")
+    kwargs = {"level": p["level"]} if p["kind"] == "regions" else {}
+    try:
+        return form, p, EVALUATIONS[p["kind"]](start=p["start"], end=p["end"], **kwargs), ""
+    except CityopsError as exc:
+        return form, p, [], error_text(exc)
+
+
+@login_required
+def evaluation_page(request):
+    form, p, rows, problem = _evaluation_rows(request)
+    columns = COLUMNS[p["kind"]]
+    table = [
+        {"rank": r.get("rank"), "score": r.get("score"), "grade": r.get("grade", ""),
+         "cells": [(r.get(key), fmt) for key, _label, fmt in columns]}
+        for r in rows
+    ]
+    query = urlencode({"kind": p["kind"], "from": p["start"].isoformat(), "to": p["end"].isoformat(), "level": p["level"]})
+    return render(request, "cases/evaluation.html", {
+        "form": form, "period": p, "columns": columns, "table": table, "problem": problem,
+        "kinds": forms.EvaluationForm.KINDS, "query": query,
+        "scored": p["kind"] != "regions",
+    })
+
+
+@login_required
+def evaluation_export(request, fmt: str):
+    form, p, rows, problem = _evaluation_rows(request)
+    if problem:
+        messages.error(request, problem)
+        return redirect("/cases/evaluation/")
+    name = f"evaluation-{p['kind']}-{p['start']}-{p['end']}"
+    if fmt == "csv":
+        response = HttpResponse(evaluation.to_csv(rows), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        return response
+    if fmt == "xlsx":
+        response = HttpResponse(evaluation.to_xlsx(rows, title=p["kind"]),
+                                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+        return response
+    raise Http404(fmt)
