@@ -1,0 +1,116 @@
+"""Against the real Mosquitto broker (127.0.0.1:1883): stored, a duplicate stored once, a bad message in the
+dead-letter table, a breach → exactly one alarm and one case, back inside the band → cleared (and written
+on the case's timeline). These must not skip: with CI=true a skip fails."""
+
+import pytest
+
+from cityops.iot.models import Alarm, DeadLetter, Reading, Rollup, Rule
+
+from .conftest import drain, reading
+
+
+def test_published_readings_are_stored_with_rollups(wuhan, make_device, publisher, consumer):
+    device = make_device()
+    publisher.send(device.code, reading("m1", 0.01))
+    publisher.send(device.code, [reading("m2", 0.02), reading("m3", 0.03, metric="battery")])
+    drain(consumer, lambda: Reading.objects.filter(device=device).count() >= 3)
+    stored = dict(Reading.objects.filter(device=device).values_list("message_id", "value"))
+    assert stored == {"m1": 0.01, "m2": 0.02, "m3": 0.03}
+    minute = Rollup.objects.get(device=device, metric="water_level", period="m")
+    assert (minute.count, minute.min, minute.max) == (2, 0.01, 0.02)
+    device.refresh_from_db()
+    assert device.status == "online" and device.last_seen_at is not None
+
+
+def test_a_duplicate_is_stored_once(wuhan, make_device, publisher, consumer):
+    device = make_device()
+    same = reading("dup-1", 0.05)
+    publisher.send(device.code, same)
+    publisher.send(device.code, same)  # re-sent after a reconnect
+    publisher.send(device.code, [same, reading("dup-2", 0.06)])
+    drain(consumer, lambda: Reading.objects.filter(device=device, message_id="dup-2").exists())
+    assert Reading.objects.filter(device=device).count() == 2
+    assert Rollup.objects.get(device=device, metric="water_level", period="h").count == 2
+    assert consumer.ingestor.stats["duplicates"] == 2
+
+
+@pytest.mark.parametrize(
+    ("payload", "raw", "reason"),
+    [
+        (b"{not json", True, "bad_json"),
+        ({"id": "x", "metric": "water_level", "value": "high", "ts": "2026-07-01T08:00:00+08:00"}, False, "bad_type"),
+        ({"id": "x", "metric": "water_level", "value": 1.0, "ts": "2099-01-01T00:00:00+08:00"}, False,
+         "future_timestamp"),
+        ({"id": "x", "metric": "nope", "value": 1.0, "ts": "2026-07-01T08:00:00+08:00"}, False, "unknown_metric"),
+        ({"id": "x", "value": 1.0}, False, "missing_field"),
+        ([1, 2], False, "bad_payload"),
+    ],
+)
+def test_a_bad_message_is_dead_lettered_and_the_consumer_goes_on(
+    wuhan, make_device, publisher, consumer, payload, raw, reason
+):
+    device = make_device()
+    publisher.send(device.code, payload, raw=raw)
+    publisher.send(device.code, reading("after-bad", 0.01))
+    drain(consumer, lambda: Reading.objects.filter(device=device, message_id="after-bad").exists())
+    letters = list(DeadLetter.objects.filter(device_code=device.code))
+    assert letters and {d.reason for d in letters} == {reason}
+    assert all(d.source == "mqtt" and d.payload for d in letters)
+
+
+def test_unknown_device_is_dead_lettered(wuhan, make_device, publisher, consumer):
+    device = make_device()
+    publisher.send("NO-SUCH-DEVICE", reading("u1", 1.0))
+    publisher.send(device.code, reading("ok", 0.01))
+    drain(consumer, lambda: Reading.objects.filter(device=device).exists())
+    assert DeadLetter.objects.get(device_code="NO-SUCH-DEVICE").reason == "unknown_device"
+
+
+def test_breach_makes_one_alarm_and_one_case_and_back_in_band_clears_it(wuhan, make_device, publisher, consumer):
+    from cityops.cases.models import Case
+    from cityops.core.timeline import timeline_for
+
+    device = make_device(name="雄楚大道下穿通道积水监测")
+    rule = Rule.objects.create(name="积水 ≥ 0.27 m", kind="threshold", device_type="water_level",
+                               metric="water_level", direction="above", threshold=0.27, hysteresis=0.05,
+                               severity="red")
+    cases_before = Case.objects.count()
+    publisher.send(device.code, [reading("b1", 0.05), reading("b2", 0.30)])
+    publisher.send(device.code, reading("b3", 0.35))
+    publisher.send(device.code, reading("b3", 0.35))  # duplicate: not a hit
+    publisher.send(device.code, [reading("b4", 0.31), reading("b5", 0.25)])  # 0.25: inside the hysteresis
+    drain(consumer, lambda: Reading.objects.filter(device=device, message_id="b5").exists())
+
+    alarm = Alarm.objects.get(device=device, rule=rule)
+    assert alarm.state == "dispatched" and alarm.hits == 3 and alarm.peak_value == 0.35
+    assert Case.objects.count() == cases_before + 1
+    case = Case.objects.get(pk=alarm.case_id)
+    assert (case.source, case.category.code, case.urgency) == ("iot", "E0501", "urgent")
+    assert case.proposed_department.code == "SW" and case.district_code == device.district_code
+    assert alarm.case_code == case.code
+
+    publisher.send(device.code, reading("b6", 0.10))
+    drain(consumer, lambda: Alarm.objects.get(pk=alarm.pk).state == "cleared")
+    alarm.refresh_from_db()
+    assert alarm.cleared_at is not None and alarm.last_value == 0.10
+    assert Alarm.objects.filter(device=device, rule=rule).count() == 1
+    assert Case.objects.count() == cases_before + 1
+    assert [e.action for e in timeline_for(alarm)] == ["raise", "dispatch", "clear"]
+    assert "iot_clear" in [e.action for e in timeline_for(case)]
+
+    # A new breach after clearing is a new alarm (the cleared one waits to be closed).
+    publisher.send(device.code, reading("b7", 0.40))
+    drain(consumer, lambda: Alarm.objects.filter(device=device, rule=rule).count() == 2)
+
+
+def test_below_case_severity_alarm_stays_an_alarm(wuhan, make_device, publisher, consumer):
+    from cityops.cases.models import Case
+
+    device = make_device()
+    Rule.objects.create(name="积水 ≥ 0.15 m", kind="threshold", device_type="water_level", metric="water_level",
+                        threshold=0.15, hysteresis=0.03, severity="yellow")
+    before = Case.objects.count()
+    publisher.send(device.code, reading("y1", 0.2))
+    drain(consumer, lambda: Alarm.objects.filter(device=device).exists())
+    assert Alarm.objects.get(device=device).state == "active"
+    assert Case.objects.count() == before
