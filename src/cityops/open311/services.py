@@ -279,3 +279,21 @@ def update_create(*, client: Open311Client, data) -> str:
                     "update_id_ext": p.value(data, "update_id_ext")[:80], "media_url": media},
         )
     return str(entry.pk)
+
+
+# --- service definitions shipped with cityops ---------------------------------------------------------------
+def attributes_load() -> int:
+    """(Re)load data/attributes.json: insert missing attributes, leave edited ones alone. Idempotent; the
+    0002 migration does the same at install time."""
+    import json
+    from pathlib import Path
+
+    rows = json.loads((Path(__file__).parent / "data" / "attributes.json").read_text(encoding="utf-8"))
+    created = 0
+    for row in rows:
+        _obj, made = ServiceAttribute.objects.get_or_create(
+            category_code=row["category_code"], code=row["code"],
+            defaults={k: v for k, v in row.items() if k not in ("category_code", "code")},
+        )
+        created += made
+    return created

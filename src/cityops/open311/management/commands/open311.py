@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from cityops.core.errors import CityopsError
 from cityops.open311.models import Open311Client
-from cityops.open311.services import client_create, client_revoke
+from cityops.open311.services import attributes_load, client_create, client_revoke
 
 
 class Command(BaseCommand):
@@ -19,6 +19,8 @@ class Command(BaseCommand):
         keys.add_parser("list")
         revoke = keys.add_parser("revoke")
         revoke.add_argument("--name", required=True)
+        attrs = sub.add_parser("attributes", help="service definitions")
+        attrs.add_subparsers(dest="action", required=True).add_parser("load", help="load the shipped attributes")
 
     def handle(self, *args, **opts):
         try:
@@ -32,6 +34,9 @@ class Command(BaseCommand):
             client.rate_limit_per_minute = opts["rate"]
             client.save(update_fields=["rate_limit_per_minute"])
         self.stdout.write(key)
+
+    def _load(self, opts):
+        self.stdout.write(f"attributes created: {attributes_load()}")
 
     def _list(self, opts):
         for c in Open311Client.objects.order_by("name"):
