@@ -1,0 +1,151 @@
+"""The training corpus of hotline utterances: generated deterministically from corpus_phrasings.py.
+
+    python -m cityops.hotline.corpus          # rewrites data/corpus.jsonl
+
+Every utterance = a phrasing of the problem (alternatives picked at random) wrapped in category-independent
+call speech: an opener ("喂，你好，"), an address (a real Wuhan road, street, community or landmark), since
+when, a closer ("你们么样不管撒？"), or nothing but the bare problem (as an operator would type it).
+
+Besides its own phrasings, each category fills twelve category-independent patterns ("我要反映<O><P>的问题")
+with its LEXICON of object and problem words.
+
+Held-out split: the *template* is the unit. Every fourth phrasing of each category and every fourth generic
+pattern (positions 2, 6, 10) go to the test split with all their variants, so no test sentence is a re-wording of a training sentence. What the two
+splits still share: the vocabulary of the category (井盖, 渣土车 …, as real calls do) and the call speech around
+it. The held-out score therefore measures generalisation to new sentence patterns, not to new vocabulary.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+from collections import Counter
+from functools import lru_cache
+from pathlib import Path
+
+from cityops.hotline.corpus_phrasings import (
+    AREAS,
+    CLOSERS,
+    GENERIC,
+    LANDMARKS,
+    LEXICON,
+    OPENERS,
+    PHRASINGS,
+    PLACES,
+    ROADS,
+    SINCE,
+)
+
+CORPUS_PATH = Path(__file__).resolve().parent / "data" / "corpus.jsonl"
+VARIANTS_PER_PHRASING = 8
+VARIANTS_PER_GENERIC = 4
+SEED = 12345
+_CHOICE = re.compile(r"\{([^{}]*)\}")
+
+
+def is_held_out(position: int) -> bool:
+    return position % 4 == 2
+
+
+def expand(template: str, rng: random.Random) -> str:
+    """Pick one alternative of every {a|b|c} (an empty alternative means: nothing)."""
+    return _CHOICE.sub(lambda m: rng.choice(m.group(1).split("|")), template)
+
+
+def address(rng: random.Random) -> str:
+    kind = rng.random()
+    if kind < 0.4:
+        road = rng.choice(ROADS)
+        if rng.random() < 0.5:
+            road += f"{rng.randint(1, 1500)}号"
+        return road + rng.choice(["", "附近", "旁边", "这里", "那一段"])
+    if kind < 0.7:
+        return rng.choice(AREAS) + rng.choice(["", "这边", "里面"])
+    return rng.choice(LANDMARKS) + rng.choice(["附近", "旁边", "对面", "那里", "出口那里"])
+
+
+def utterance(body: str, rng: random.Random) -> str:
+    """Wrap the problem in call speech, in one of several shapes (short typed note … long emotional call)."""
+    shape = rng.random()
+    opener = rng.choice(OPENERS).replace("{place}", rng.choice(PLACES))
+    closer = rng.choice(CLOSERS)
+    if shape < 0.15:
+        return body
+    if shape < 0.35:
+        return f"{address(rng)}{rng.choice(['', '，', ' '])}{body}"
+    if shape < 0.65:
+        where = rng.choice(["", f"在{address(rng)}，", f"{address(rng)}这里，", f"就在{address(rng)}，"])
+        return f"{opener}{where}{body}{closer}"
+    if shape < 0.82:
+        return f"{opener}{body}，地址是{address(rng)}{closer or '。'}"
+    since = rng.choice(SINCE)
+    return f"{since}{body}，{rng.choice(['一直这样', '没人管', '我们都反映过'])}{closer}"
+
+
+def _templates(code: str):
+    """(group, position, template) of a category: its own phrasings, then the generic patterns filled with
+    its LEXICON (objects as <O>, problems as <P>)."""
+    for position, template in enumerate(PHRASINGS[code]):
+        yield f"{code}-{position:02d}", position, template, VARIANTS_PER_PHRASING
+    objects, problems = LEXICON[code]
+    filled_o, filled_p = "{" + "|".join(objects) + "}", "{" + "|".join(problems) + "}"
+    for position, template in enumerate(GENERIC):
+        yield f"{code}-g{position:02d}", position, template.replace("<O>", filled_o).replace("<P>", filled_p), \
+            VARIANTS_PER_GENERIC
+
+
+def generate() -> list[dict]:
+    rows: list[dict] = []
+    seen: set[str] = set()
+    for code in sorted(PHRASINGS):
+        for group, position, template, variants in _templates(code):
+            # One generator per template: editing one phrasing leaves every other one's sentences unchanged.
+            digest = hashlib.sha256(f"{SEED}:{group}".encode()).hexdigest()
+            rng = random.Random(int(digest[:16], 16))
+            made = attempts = 0
+            while made < variants and attempts < variants * 20:
+                attempts += 1
+                text = utterance(expand(template, rng), rng)
+                if text in seen:
+                    continue
+                seen.add(text)
+                made += 1
+                rows.append({
+                    "text": text,
+                    "category": code,
+                    "group": group,
+                    "split": "test" if is_held_out(position) else "train",
+                })
+    return rows
+
+
+def write(path: Path = CORPUS_PATH) -> Counter:
+    rows = generate()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as out:
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    load_rows.cache_clear()
+    return Counter(row["split"] for row in rows)
+
+
+@lru_cache(maxsize=1)
+def load_rows() -> tuple[dict, ...]:
+    with CORPUS_PATH.open(encoding="utf-8") as f:
+        return tuple(json.loads(line) for line in f if line.strip())
+
+
+def load(split: str | None = None) -> list[tuple[str, str]]:
+    """(text, category) pairs of the shipped corpus, of one split ("train", "test") or all."""
+    return [(r["text"], r["category"]) for r in load_rows() if split is None or r["split"] == split]
+
+
+def fingerprint() -> str:
+    return hashlib.sha256(CORPUS_PATH.read_bytes()).hexdigest()[:16]
+
+
+if __name__ == "__main__":  # pragma: no cover
+    counts = write()
+    print(f"wrote {CORPUS_PATH}: {dict(counts)}")
