@@ -1,0 +1,151 @@
+"""The public portal through Django's test client: report, nearby, add your voice, track, rate, map."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from cityops.accounts import roles
+from cityops.cases.models import Case
+from cityops.core.timeline import timeline_for
+from cityops.open311.tests.test_endpoints import close_case
+
+pytestmark = pytest.mark.django_db
+
+
+def report(client, point, **fields):
+    data = {"category": "C0101", "description": "中南路井盖缺失", "address": "中南路", **point}
+    data.update(fields)
+    return client.post("/portal/report/", {k: v for k, v in data.items() if v is not None})
+
+
+def test_pages_render(client, city):
+    for url in ("/portal/", "/portal/report/", "/portal/track/", "/portal/map/"):
+        assert client.get(url).status_code == 200, url
+
+
+def test_report_with_photo_and_phone_then_track(client, city, point, jpeg_bytes):
+    photo = SimpleUploadedFile("a.jpg", jpeg_bytes, content_type="image/jpeg")
+    response = report(client, point, phone="13812345678", photos=[photo])
+    assert response.status_code == 302 and response["Location"] == "/portal/report/done/"
+    done = client.get("/portal/report/done/")
+    submitted = done.context["submitted"]
+    case = Case.objects.get(code=submitted["code"])
+    assert case.source == "portal" and case.reporter_phone == "13812345678" and case.photos.count() == 1
+    assert client.get("/portal/report/done/").status_code == 302  # the key is shown once
+
+    public = client.get(f"/portal/track/?code={case.code}")
+    assert public.context["status_text"] == "已收到，等待受理" and not public.context["owner"]
+    assert "13812345678" not in public.content.decode() and "中南路井盖缺失" not in public.content.decode()
+    own = client.get(f"/portal/track/?code={case.code}&key={submitted['key'].lower()}")
+    assert own.context["owner"] and "中南路井盖缺失" in own.content.decode()
+    by_phone = client.get(f"/portal/track/?code={case.code}&key=13812345678")
+    assert by_phone.context["owner"] is False  # the form's key field is not the phone field
+    by_phone = client.get(f"/portal/track/?code={case.code}&phone=138-1234-5678")
+    assert by_phone.context["owner"]
+    wrong = client.get(f"/portal/track/?code={case.code}&key=WRONG123")
+    assert wrong.context["proof_error"] and not wrong.context["owner"]
+
+
+def test_unknown_code_is_404_in_both_languages(client, city):
+    response = client.get("/portal/track/?code=2099000000")
+    assert response.status_code == 404
+    assert response.context["error"]["zh"].startswith("未找到") and response.context["error"]["en"].startswith("No report")
+
+
+@pytest.mark.parametrize(
+    ("fields", "zh", "en"),
+    [
+        ({"category": ""}, "未知的案件类别", "Unknown case category"),
+        ({"description": ""}, "请描述问题", "description is required"),
+        ({"lat": "", "lon": "", "address": ""}, "请提供坐标或地址", "lon/lat or an address"),
+        ({"lat": "39.9", "lon": "116.4"}, "不在本市", "outside the city"),
+        ({"phone": "12"}, "联系电话", "phone number"),
+    ],
+)
+def test_errors_in_chinese_and_english(client, city, point, fields, zh, en):
+    response = report(client, point, **fields)
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert zh in body and en in body
+    assert Case.objects.count() == 0
+
+
+def test_image_validation_and_photo_limit(client, city, point, jpeg_bytes):
+    fake = SimpleUploadedFile("x.jpg", b"<html>not an image</html>", content_type="image/jpeg")
+    response = report(client, point, photos=[fake])
+    assert response.status_code == 400 and "x.jpg" in response.content.decode() and "not a JPEG" in response.content.decode()
+    ten = [SimpleUploadedFile(f"{i}.jpg", jpeg_bytes, content_type="image/jpeg") for i in range(10)]
+    response = report(client, point, photos=ten)
+    assert response.status_code == 400 and "At most 9 photos" in response.content.decode()
+    assert Case.objects.count() == 0
+
+
+def test_rate_limit_per_client(client, city, point, settings):
+    settings.CITYOPS_PORTAL_REPORTS_PER_HOUR = 2
+    assert [report(client, point).status_code for _ in range(3)] == [302, 302, 429]
+
+
+def test_csrf_is_enforced(city, point):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    assert strict.post("/portal/report/", {"category": "C0101", "description": "x", **point}).status_code == 403
+
+
+def test_nearby_and_add_your_voice(client, city, point):
+    report(client, point)
+    kept = Case.objects.get()
+    nearby = client.get("/portal/nearby.json", {"category": "C0101", **point}).json()["cases"]
+    assert [c["code"] for c in nearby] == [kept.code] and nearby[0]["distance_m"] == 0
+    assert client.get("/portal/nearby.json", {"category": "E0101", **point}).json()["cases"] == []
+    response = report(client, point, supports=kept.code, description="我也看到了")
+    assert response.status_code == 302
+    voice = Case.objects.exclude(pk=kept.pk).get()
+    assert voice.portal.supports_id == kept.pk
+    # Merged by the case workflow when it lets the resident's confirmation merge; otherwise marked for the
+    # operator's one click. Either way it is recorded against the kept case.
+    actions = [e.action for e in timeline_for(voice)]
+    assert voice.state == "merged" or "support_request" in actions
+
+
+def test_rating_after_closing_feeds_the_follow_up(client, city, point, make_user):
+    report(client, point, phone="13812345678")
+    key = client.get("/portal/report/done/").context["submitted"]["key"]
+    case = Case.objects.get()
+    users = {
+        "operator": make_user("p_op", roles.OPERATOR), "dispatcher": make_user("p_disp", roles.DISPATCHER),
+        "handler": make_user("p_sw", roles.DEPT_HANDLER, org_units=["SW"]),
+        "grid": make_user("p_grid", roles.GRID_WORKER, region_codes=["420106"]), "lead": make_user("p_lead", roles.SHIFT_LEAD),
+    }
+    early = client.post("/portal/track/", {"code": case.code, "key": key, "satisfied": "yes"})
+    assert early.status_code == 400 and "closed" in early.content.decode()
+    close_case(case, users)
+    page = client.get(f"/portal/track/?code={case.code}&key={key}")
+    assert page.context["can_rate"] and page.context["status_text"] == "已处理完毕"
+    stranger = client.post("/portal/track/", {"code": case.code, "key": "ZZZZZZZZ", "satisfied": "yes"})
+    assert stranger.status_code == 403
+    rated = client.post("/portal/track/", {"code": case.code, "key": key, "satisfied": "yes", "comment": "很快"})
+    assert rated.status_code == 200 and rated.context["rated"]
+    case.refresh_from_db()
+    assert case.state == "archived" and case.satisfaction is True
+    assert case.portal.satisfied is True and not rated.context["can_rate"]
+
+
+def test_unsatisfied_needs_a_reason(client, city, point):
+    report(client, point, phone="13812345678")
+    case = Case.objects.get()
+    response = client.post("/portal/track/", {"code": case.code, "phone": "13812345678", "satisfied": "no"})
+    assert response.status_code == 400  # not closed yet; the reason rule is checked after that
+
+
+def test_public_map_rounds_and_hides_personal_data(client, city, point):
+    report(client, point, phone="13812345678", description="我家门口，电话 13812345678")
+    report(client, {"lat": "30.6018", "lon": "114.2989"}, category="E0101")
+    report(client, point, category="E0604", description="拖欠工资")
+    data = client.get("/portal/map.json").json()
+    assert len(data["features"]) == 2  # the private category is not on the map
+    text = str(data)
+    assert "13812345678" not in text and "门口" not in text
+    lon, lat = next(f for f in data["features"] if f["properties"]["category"] == "C0101")["geometry"]["coordinates"]
+    assert (lon, lat) == (114.336, 30.537)
+    assert len(client.get("/portal/map.json?category=C0101").json()["features"]) == 1
+    assert len(client.get("/portal/map.json?district=420102").json()["features"]) == 1
