@@ -203,7 +203,7 @@ def case_action(request, code: str, action: str):
             "case": fresh, "gone_code": code, "notice": text, "notice_ok": ok,
             "acts": actions_for(fresh, request.user) if fresh else [],
             "units": units if units is not None else forms.unit_choices(),
-            "next": request.POST.get("next", ""), "tasks": _tasks_by_case([fresh]) if fresh else {},
+            "next": request.POST.get("next", ""), "tasks": _tasks_by_case([fresh]).get(fresh.pk, []) if fresh else [],
         })
     (messages.success if ok else messages.error)(request, text)
     return redirect(_safe_next(request, f"/cases/{code}/"))
@@ -298,7 +298,7 @@ def _rows(window: Window, user, with_tasks: bool = False) -> list[dict]:
 def _districts():
     from cityops.geo.selectors import region_list
 
-    return [(r.code, r.name) for r in region_list(level="district").only("code", "name")]
+    return list(region_list(level="district").select_related(None).values_list("code", "name"))
 
 
 @login_required

@@ -1,0 +1,53 @@
+/* Case maps with Leaflet served locally: district outlines from /api/v1/geo/regions.geojson as the
+   background (no online tiles), a marker for the case. On the intake page a click sets the pin and
+   fills the lon/lat inputs; window.cityopsCaseMap lets intake.js move the pin. */
+(function () {
+  "use strict";
+  var cfgEl = document.getElementById("case-map-config");
+  var el = document.getElementById("case-map") || document.getElementById("intake-map");
+  if (!cfgEl || !el || typeof L === "undefined") return;
+  var cfg = JSON.parse(cfgEl.textContent);
+  var picking = el.id === "intake-map";
+  var map = L.map(el, { zoomSnap: 0.25, preferCanvas: true }).setView([30.59, 114.3], 10);
+  var marker = null;
+
+  fetch(cfg.regions, { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
+    .then(function (r) { return r.ok ? r.json() : null; })
+    .then(function (data) {
+      if (!data) return;
+      var layer = L.geoJSON(data, {
+        style: { color: "#1f6feb", weight: 1, fillOpacity: 0.06 },
+        interactive: false,
+      }).addTo(map);
+      layer.bringToBack();
+      if (!marker && data.features.length) map.fitBounds(layer.getBounds(), { padding: [8, 8] });
+    })
+    .catch(function () {});
+
+  function place(lat, lon, zoom) {
+    var ll = L.latLng(lat, lon);
+    if (marker) marker.setLatLng(ll);
+    else marker = L.marker(ll, { keyboard: false }).addTo(map);
+    map.setView(ll, zoom || Math.max(map.getZoom(), 14));
+  }
+
+  if (cfg.point) place(cfg.point[1], cfg.point[0], 15);
+
+  if (picking) {
+    var lon = document.getElementById("id_lon");
+    var lat = document.getElementById("id_lat");
+    if (lon.value && lat.value) place(parseFloat(lat.value), parseFloat(lon.value));
+    map.on("click", function (ev) {
+      window.cityopsCaseMap.set(ev.latlng.lat, ev.latlng.lng, map.getZoom());
+    });
+    window.cityopsCaseMap = {
+      set: function (la, lo, zoom, label) {
+        lon.value = lo.toFixed(6);
+        lat.value = la.toFixed(6);
+        place(la, lo, zoom);
+        var info = document.getElementById("pin-info");
+        if (info) info.textContent = cfg.text.picked + ": " + lo.toFixed(6) + ", " + la.toFixed(6) + (label ? " · " + label : "");
+      },
+    };
+  }
+})();
