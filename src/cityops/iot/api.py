@@ -3,6 +3,7 @@ their actions (one POST per action). Reads go through selectors (scoped by user)
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import datetime
 
@@ -98,10 +99,6 @@ class AlarmOut(Schema):
     case_error: str
 
 
-class ActionIn(Schema):
-    note: str = ""
-
-
 class DismissIn(Schema):
     reason: str
 
@@ -123,6 +120,19 @@ def _alarm_out(a) -> dict:
         "first_value": a.first_value, "last_value": a.last_value, "peak_value": a.peak_value,
         "opened_at": a.opened_at, "cleared_at": a.cleared_at, "case_code": a.case_code, "case_error": a.case_error,
     }
+
+
+def _note(request) -> str:
+    """Actions take an optional JSON body {"note": "..."}; an empty body is fine."""
+    if request.content_type != "application/json":
+        return str(request.POST.get("note") or "")[:2000]
+    if not request.body.strip():
+        return ""
+    try:
+        data = json.loads(request.body)
+    except ValueError:
+        raise InvalidInput("请求体不是有效的 JSON", "The body is not valid JSON", code="bad_json") from None
+    return str(data.get("note") or "")[:2000] if isinstance(data, dict) else ""
 
 
 _ingestor: Ingestor | None = None
@@ -204,23 +214,23 @@ def get_alarm(request, alarm_id: int):
 
 
 @router.post("/alarms/{alarm_id}/acknowledge", response=AlarmOut, summary="确认告警 / acknowledge")
-def acknowledge(request, alarm_id: int, payload: ActionIn | None = None):
+def acknowledge(request, alarm_id: int):
     alarm = selectors.alarm_get(user=request.user, pk=alarm_id)
-    services.alarm_acknowledge(alarm=alarm, actor=request.user, note=payload.note if payload else "")
+    services.alarm_acknowledge(alarm=alarm, actor=request.user, note=_note(request))
     return _alarm_out(selectors.alarm_get(user=request.user, pk=alarm_id))
 
 
 @router.post("/alarms/{alarm_id}/dispatch", response=AlarmOut, summary="转为城市事件 / make it a case")
-def dispatch(request, alarm_id: int, payload: ActionIn | None = None):
+def dispatch(request, alarm_id: int):
     alarm = selectors.alarm_get(user=request.user, pk=alarm_id)
-    services.alarm_dispatch(alarm=alarm, actor=request.user, note=payload.note if payload else "")
+    services.alarm_dispatch(alarm=alarm, actor=request.user, note=_note(request))
     return _alarm_out(selectors.alarm_get(user=request.user, pk=alarm_id))
 
 
 @router.post("/alarms/{alarm_id}/close", response=AlarmOut, summary="关闭已恢复的告警 / close")
-def close(request, alarm_id: int, payload: ActionIn | None = None):
+def close(request, alarm_id: int):
     alarm = selectors.alarm_get(user=request.user, pk=alarm_id)
-    services.alarm_close(alarm=alarm, actor=request.user, note=payload.note if payload else "")
+    services.alarm_close(alarm=alarm, actor=request.user, note=_note(request))
     return _alarm_out(selectors.alarm_get(user=request.user, pk=alarm_id))
 
 

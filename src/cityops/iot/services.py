@@ -90,9 +90,10 @@ def device_save(
     department: str = "",
     category: str = "",
     status: str = "",
-) -> tuple[Device, bool]:
+) -> tuple[Device, str]:
     """Create or update a device: located to its grid/district, owner department and case category default
-    to its type's. Each change is on the device's timeline. Returns (device, created)."""
+    to its type's. Each change is on the device's timeline. Returns (device, "created" | "updated" |
+    "unchanged")."""
     code = (code or "").strip()
     if not code or len(code) > 64 or "/" in code or "+" in code or "#" in code:
         raise InvalidInput(f"设备编码无效：{code!r}", f"Invalid device code {code!r}", code="invalid_device_code")
@@ -127,7 +128,7 @@ def device_save(
             device.save()
     if changes:
         timeline_append(subject=device, action="create" if created else "update", actor=actor, params=changes)
-    return device, created
+    return device, "created" if created else ("updated" if changes else "unchanged")
 
 
 @dataclass
@@ -152,7 +153,7 @@ def device_import_csv(*, actor, text: str) -> ImportResult:
     for line, row in enumerate(reader, start=2):
         row = {k: (v or "").strip() for k, v in row.items() if k}
         try:
-            _device, created = device_save(
+            _device, outcome = device_save(
                 actor=actor, code=row.get("code", ""), type=row.get("type", ""), name=row.get("name", ""),
                 lon=row.get("lon") or None, lat=row.get("lat") or None, address=row.get("address", ""),
                 metrics=row.get("metrics") or None, department=row.get("department", ""),
@@ -161,9 +162,9 @@ def device_import_csv(*, actor, text: str) -> ImportResult:
         except CityopsError as exc:
             result.errors.append(f"line {line}: {exc.message} / {exc.message_en}")
             continue
-        if created:
+        if outcome == "created":
             result.created += 1
-        else:
+        elif outcome == "updated":
             result.updated += 1
     return result
 
