@@ -6,6 +6,7 @@
   var t = config.text;
   var lon = document.getElementById("lon"), lat = document.getElementById("lat");
   var map = L.map("report-map").setView(config.center, 12);
+  window.__portalMap = map;  // for the browser tests
   if (config.tile_url) L.tileLayer(config.tile_url, { maxZoom: 19 }).addTo(map);
   var marker = null;
 
