@@ -1,0 +1,64 @@
+"""Hotline API under /api/v1/dispatch/: suggestions for a call, and accepting a call as a work order."""
+
+from django.core.exceptions import PermissionDenied
+from ninja import Router, Schema
+
+from cityops.hotline import selectors, services
+
+router = Router(tags=["dispatch"])
+
+
+class SuggestIn(Schema):
+    text: str
+    address: str = ""
+
+
+class Candidate(Schema):
+    category: str
+    name: str
+    department: str
+    score: float
+
+
+class SuggestOut(Schema):
+    candidates: list[Candidate]
+    kind: str
+    region: dict | None
+    point: dict | None
+    place: dict | None
+
+
+@router.post("/suggest", response=SuggestOut, summary="派单建议 / suggest category, department and region")
+def suggest(request, payload: SuggestIn):
+    """Top 3 categories with confidence and the department of each, the region parsed from the spoken address
+    (district/street/community, or null), its point (WGS-84) and the landmark or road recognised."""
+    return selectors.suggest(text=payload.text, address=payload.address)
+
+
+class AcceptIn(Schema):
+    text: str
+    category: str
+    kind: str = "complaint"
+    address: str = ""
+    caller_phone: str = ""
+    suggested: list[dict] = []
+    point: dict | None = None
+
+
+class AcceptOut(Schema):
+    case: str
+    corrected: bool
+    duplicates: list[str]
+
+
+@router.post("/calls", response={201: AcceptOut}, summary="受理来电 / accept a call as a hotline work order")
+def accept(request, payload: AcceptIn):
+    if not services.can_take_calls(request.user):
+        raise PermissionDenied
+    accepted = services.call_accept(
+        actor=request.user, text=payload.text, category=payload.category, kind=payload.kind,
+        address=payload.address, caller_phone=payload.caller_phone, suggested=payload.suggested,
+        point=payload.point,
+    )
+    return 201, {"case": accepted.call.case_code, "corrected": accepted.call.corrected,
+                 "duplicates": [c.code for c in accepted.duplicates]}

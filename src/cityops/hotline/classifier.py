@@ -1,0 +1,272 @@
+"""Complaint text → category: character n-grams + jieba words, TF-IDF, a linear SVM with calibrated scores.
+
+Trained on the shipped corpus (train split only; the test split stays unseen) plus operators' corrections,
+which weigh CORRECTION_WEIGHT times a corpus sentence so that one correction changes what that phrasing gets.
+The model is a file under DATA_DIR/hotline/, loaded once per process and reloaded when another process
+(`cityops dispatch retrain`, the periodic task) replaces it; trained on first use when missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import tempfile
+import threading
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import joblib
+import numpy as np
+from django.conf import settings
+
+log = logging.getLogger(__name__)
+
+MODEL_VERSION = 1  # bump when features or estimator change: older files are retrained
+CORRECTION_WEIGHT = 8.0
+_PUNCT = re.compile(r"[\s，。！？、；：,.!?;:“”\"'‘’（）()【】\[\]…~～\-—·/]+")
+_DIGITS = re.compile(r"\d+")
+# Words jieba's dictionary splits wrongly; kept to the domain, the corpus needs nothing else.
+DOMAIN_WORDS = (
+    "井盖", "窨井盖", "雨水箅子", "渣土车", "泥头车", "共享单车", "电单车", "广场舞", "牛皮癣", "小广告", "消火栓",
+    "消防栓", "红绿灯", "信号灯", "行道树", "绿化带", "油烟", "扬尘", "违建", "占道经营", "店外经营", "渍水",
+    "下穿通道", "公厕", "物业费", "讨薪", "飞线充电", "预付卡", "冇得", "么样",
+)
+
+
+def normalize(text: str) -> str:
+    """Full-width → half-width, every number → 0, punctuation → space (char_wb n-grams stop at clauses)."""
+    text = unicodedata.normalize("NFKC", text or "")
+    text = _DIGITS.sub("0", text)
+    return _PUNCT.sub(" ", text).strip()
+
+
+_tokenizer = None
+_tokenizer_lock = threading.Lock()
+
+
+def _jieba():
+    global _tokenizer
+    if _tokenizer is None:
+        with _tokenizer_lock:
+            if _tokenizer is None:
+                import jieba
+
+                jieba.setLogLevel(logging.WARNING)
+                tok = jieba.Tokenizer()
+                # jieba caches its parsed dictionary in a temp file; keep it beside our model instead of /tmp.
+                cache_dir = model_dir()
+                cache_dir.mkdir(parents=True, exist_ok=True)
+                tok.tmp_dir = str(cache_dir)
+                tok.initialize()
+                for word in DOMAIN_WORDS:
+                    tok.add_word(word, freq=2000)
+                _tokenizer = tok
+    return _tokenizer
+
+
+def words(text: str) -> list[str]:
+    """jieba tokens of normalized text (module-level so a pickled model can find it)."""
+    return [w for w in _jieba().lcut(text) if w.strip()]
+
+
+def build_pipeline():
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion, Pipeline
+    from sklearn.svm import LinearSVC
+
+    features = FeatureUnion([
+        ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True)),
+        ("word", TfidfVectorizer(tokenizer=words, token_pattern=None, lowercase=False, ngram_range=(1, 2),
+                                 sublinear_tf=True)),
+    ])
+    # ensemble=False: calibrators learn from cross-validated scores, the SVM itself from all the data, so a
+    # single heavy correction is always in the final model.
+    classifier = CalibratedClassifierCV(LinearSVC(C=0.5), method="sigmoid", cv=3, ensemble=False)
+    return Pipeline([("features", features), ("classifier", classifier)])
+
+
+@dataclass
+class Model:
+    pipeline: object
+    classes: list[str]
+    fingerprint: str
+    trained_at: float
+    samples: int
+    corrections: int
+    version: int = MODEL_VERSION
+    meta: dict = field(default_factory=dict)
+
+    def top(self, text: str, k: int = 3) -> list[tuple[str, float]]:
+        """The k most likely categories with their probability, best first."""
+        proba = self.pipeline.predict_proba([normalize(text)])[0]
+        order = np.argsort(-proba)[:k]
+        return [(self.classes[i], float(proba[i])) for i in order]
+
+    def top_many(self, texts: list[str], k: int = 3) -> list[list[str]]:
+        proba = self.pipeline.predict_proba([normalize(t) for t in texts])
+        order = np.argsort(-proba, axis=1)[:, :k]
+        return [[self.classes[i] for i in row] for row in order]
+
+
+def model_dir() -> Path:
+    return Path(settings.DATA_DIR) / "hotline"
+
+
+def model_path() -> Path:
+    return model_dir() / "classifier.joblib"
+
+
+def training_set(corrections: list[tuple[str, str]] | None = None):
+    """Texts, labels and weights: the corpus train split, then the corrections (latest per text wins)."""
+    from cityops.hotline import corpus
+
+    texts, labels, weights = [], [], []
+    for text, category in corpus.load("train"):
+        texts.append(normalize(text))
+        labels.append(category)
+        weights.append(1.0)
+    latest: dict[str, str] = {}
+    for text, category in corrections or []:
+        latest[normalize(text)] = category
+    for text, category in latest.items():
+        if text:
+            texts.append(text)
+            labels.append(category)
+            weights.append(CORRECTION_WEIGHT)
+    return texts, labels, np.asarray(weights), len(latest)
+
+
+def fingerprint_of(corrections: list[tuple[str, str]] | None) -> str:
+    from cityops.hotline import corpus
+
+    digest = hashlib.sha256(f"v{MODEL_VERSION}:{corpus.fingerprint()}".encode())
+    for text, category in corrections or []:
+        digest.update(f"\n{normalize(text)}\t{category}".encode())
+    return digest.hexdigest()[:20]
+
+
+def train(corrections: list[tuple[str, str]] | None = None) -> Model:
+    texts, labels, weights, n_corrections = training_set(corrections)
+    started = time.perf_counter()
+    pipeline = build_pipeline()
+    pipeline.fit(texts, labels, classifier__sample_weight=weights)
+    seconds = time.perf_counter() - started
+    classes = [str(c) for c in pipeline.classes_]
+    log.info("hotline classifier trained on %d texts (%d corrections) in %.1f s", len(texts), n_corrections, seconds)
+    return Model(pipeline, classes, fingerprint_of(corrections), time.time(), len(texts), n_corrections,
+                 meta={"train_seconds": round(seconds, 2)})
+
+
+def save(model: Model, path: Path | None = None) -> Path:
+    """Write atomically (temp file + rename), so another process never loads half a file."""
+    path = path or model_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".classifier-", suffix=".tmp")
+    os.close(fd)
+    try:
+        joblib.dump(model, tmp, compress=3)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+class _Holder:
+    """The model of this process; re-reads the file when its mtime changes (checked at most once a second)."""
+
+    def __init__(self) -> None:
+        self.model: Model | None = None
+        self.path: Path | None = None
+        self.mtime = 0.0
+        self.checked_at = 0.0
+        self.lock = threading.Lock()
+
+    def get(self) -> Model:
+        model = self.model
+        now = time.monotonic()
+        path = model_path()
+        if model is not None and now - self.checked_at < 1.0 and path == self.path:
+            return model
+        with self.lock:
+            if path != self.path:  # the data directory changed (tests): start over
+                self.model, self.path, self.mtime = None, path, 0.0
+            try:
+                mtime = path.stat().st_mtime
+            except FileNotFoundError:
+                mtime = None
+            if mtime is None:
+                if self.model is None:
+                    self.model = _load_or_train()
+                    self.mtime = model_path().stat().st_mtime if model_path().exists() else 0.0
+            elif self.model is None or mtime != self.mtime:
+                loaded = _read(path)
+                if loaded is not None:
+                    self.model, self.mtime = loaded, mtime
+                elif self.model is None:
+                    self.model = _load_or_train()
+            self.checked_at = now
+            return self.model
+
+    def set(self, model: Model, mtime: float) -> None:
+        with self.lock:
+            self.model, self.mtime, self.checked_at = model, mtime, time.monotonic()
+            self.path = model_path()
+
+    def forget(self) -> None:
+        with self.lock:
+            self.model, self.path, self.mtime, self.checked_at = None, None, 0.0, 0.0
+
+
+_holder = _Holder()
+
+
+def _read(path: Path) -> Model | None:
+    try:
+        model = joblib.load(path)
+    except Exception:  # a file from another scikit-learn version, or damaged: retrain rather than fail a call
+        log.warning("hotline classifier at %s is unreadable; retraining", path, exc_info=True)
+        return None
+    if getattr(model, "version", None) != MODEL_VERSION:
+        return None
+    return model
+
+
+def _load_or_train() -> Model:
+    from cityops.hotline.selectors import correction_pairs
+
+    model = train(correction_pairs())
+    try:
+        save(model)
+    except OSError:  # read-only data dir: serve from memory
+        log.warning("cannot write %s; the hotline classifier lives in memory only", model_path(), exc_info=True)
+    return model
+
+
+def get_model() -> Model:
+    return _holder.get()
+
+
+def retrain(*, force: bool = False) -> tuple[Model, bool]:
+    """Train from the corpus and every correction; skip when nothing changed since the saved model.
+    Returns the model in use and whether it was retrained."""
+    from cityops.hotline.selectors import correction_pairs
+
+    pairs = correction_pairs()
+    current = _read(model_path()) if model_path().exists() else None
+    if not force and current is not None and current.fingerprint == fingerprint_of(pairs):
+        return current, False
+    model = train(pairs)
+    path = save(model)
+    _holder.set(model, path.stat().st_mtime)
+    return model, True
+
+
+def forget() -> None:
+    """Drop this process's model (tests)."""
+    _holder.forget()

@@ -1,0 +1,179 @@
+"""Every read of the hotline app: suggestions for a call, the category table, corrections, recent calls."""
+
+from __future__ import annotations
+
+import csv
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db.models import QuerySet
+
+from cityops.core.errors import InvalidInput
+from cityops.hotline.models import HotlineCall
+
+MAX_TEXT = 4000
+CATEGORIES_CSV = Path(__file__).resolve().parents[1] / "cases" / "data" / "categories.csv"
+CONSULTATION_WORDS = ("咨询", "请问", "问一下", "想了解", "怎么办理", "能不能告诉")
+SUGGESTION_WORDS = ("建议", "希望增设", "能不能增加")
+
+
+@dataclass(frozen=True)
+class CategoryInfo:
+    code: str
+    name: str
+    department: str
+    urgent: bool
+
+
+class _Categories:
+    """code → CategoryInfo from the cases.Category table (the taxonomy operators edit), falling back to the
+    shipped CSV before the table is loaded; re-read at most once a minute."""
+
+    def __init__(self) -> None:
+        self.table: dict[str, CategoryInfo] = {}
+        self.read_at = -1e9
+        self.lock = threading.Lock()
+
+    def get(self) -> dict[str, CategoryInfo]:
+        if time.monotonic() - self.read_at > 60 or not self.table:
+            with self.lock:
+                self.table = _read_categories()
+                self.read_at = time.monotonic()
+        return self.table
+
+    def forget(self) -> None:
+        self.read_at = -1e9
+
+
+def _read_categories() -> dict[str, CategoryInfo]:
+    try:
+        from cityops.cases.models import Category
+
+        rows = list(Category.objects.filter(active=True).values_list("code", "name_zh", "department_code", "urgent"))
+    except Exception:  # cases app or its table not there yet
+        rows = []
+    if rows:
+        return {code: CategoryInfo(code, name, dept, urgent) for code, name, dept, urgent in rows}
+    with CATEGORIES_CSV.open(encoding="utf-8") as f:
+        return {
+            r["code"]: CategoryInfo(r["code"], r["name_zh"], r["department"], r["urgent"].strip() in ("1", "true"))
+            for r in csv.DictReader(f)
+        }
+
+
+categories = _Categories()
+
+
+def route_department(category_code: str, region_code: str | None) -> str:
+    """Department code for a category in a region: the cases app's routing rules (a district's own bureau
+    overrides the city default) when a region is known, else the category's default department."""
+    info = categories.get().get(category_code)
+    default = info.department if info else ""
+    if not region_code:
+        return default
+    try:
+        from cityops.cases.models import Category, RoutingRule
+        from cityops.cases.services import route_department as cases_route
+
+        if not RoutingRule.objects.filter(active=True).exists():
+            return default
+        category = Category.objects.filter(code=category_code).first()
+        if category is None:
+            return default
+        unit = cases_route(category=category, region_code=region_code)
+        return unit.code if unit is not None else default
+    except ImportError:  # pragma: no cover - cases is installed
+        return default
+
+
+def guess_kind(text: str, category_code: str) -> str:
+    """The 12345 work-order type to propose (the operator decides): urgent categories → urgent,
+    questions → consultation, proposals → suggestion, else complaint."""
+    info = categories.get().get(category_code)
+    if info is not None and info.urgent:
+        return HotlineCall.Kind.URGENT
+    if any(w in text for w in CONSULTATION_WORDS):
+        return HotlineCall.Kind.CONSULTATION
+    if any(w in text for w in SUGGESTION_WORDS):
+        return HotlineCall.Kind.SUGGESTION
+    return HotlineCall.Kind.COMPLAINT
+
+
+def check_text(text: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput("请填写来电内容", "The text of the call is empty", code="empty_text")
+    if len(text) > MAX_TEXT:
+        raise InvalidInput(f"来电内容过长（最多 {MAX_TEXT} 字）", f"The text is too long (max {MAX_TEXT} characters)",
+                           code="text_too_long")
+    return text
+
+
+def suggest(*, text: str, address: str = "", k: int = 3) -> dict:
+    """Top-k categories with confidence and department, the parsed region and point (POST /dispatch/suggest)."""
+    from cityops.hotline.address import parse_address_cached
+    from cityops.hotline.classifier import get_model
+
+    text = check_text(text)
+    address = (address or "").strip()[:300]
+    parsed = parse_address_cached(address) if address else None
+    region = parsed.region_dict() if parsed else None
+    location = parsed.location if parsed else None
+    region_code = location.deepest.code if location is not None and location.deepest is not None else None
+    table = categories.get()
+    candidates = []
+    for code, score in get_model().top(text, k=k):
+        info = table.get(code)
+        candidates.append({
+            "category": code,
+            "name": info.name if info else code,
+            "department": route_department(code, region_code),
+            "score": round(score, 4),
+        })
+    return {
+        "candidates": candidates,
+        "kind": guess_kind(text, candidates[0]["category"]) if candidates else HotlineCall.Kind.COMPLAINT,
+        "region": region,
+        "point": parsed.point_dict() if parsed else None,
+        "place": parsed.place.as_dict() if parsed and parsed.place else None,
+    }
+
+
+def possible_duplicates(*, category_code: str, point: dict | None, limit: int = 5) -> list[dict]:
+    """Open cases of the category near the point within the duplicate window, nearest first — through the
+    cases app's own rule (cases.services.case_duplicates on a not-saved case)."""
+    if not point:
+        return []
+    from django.utils import timezone
+
+    from cityops.cases.models import Case, Category
+    from cityops.cases.services import case_duplicates
+
+    category = Category.objects.filter(code=category_code).first()
+    if category is None:
+        return []
+    probe = Case(category=category, lon=point["lon"], lat=point["lat"], created_at=timezone.now())
+    return [
+        {"code": c.code, "state": c.state, "distance_m": c.distance_m, "description": c.description[:80],
+         "created_at": c.created_at.isoformat()}
+        for c in case_duplicates(probe)[:limit]
+    ]
+
+
+def correction_pairs() -> list[tuple[str, str]]:
+    """(text, chosen category) of every corrected call, oldest first (the latest wins in training)."""
+    try:
+        return list(HotlineCall.objects.filter(corrected=True).order_by("created_at", "id")
+                    .values_list("text", "chosen_category"))
+    except Exception:  # table missing (migrations not run): train on the corpus alone
+        return []
+
+
+def call_list(*, user, limit: int = 20) -> QuerySet[HotlineCall]:
+    """Recent calls: operators and shift leads see all (city-wide intake roles), others only their own."""
+    qs = HotlineCall.objects.all()
+    if not (user.is_superuser or user.has_role("operator", "shift_lead", "admin", "leader")):
+        qs = qs.filter(operator=user)
+    return qs.select_related("operator")[:limit]

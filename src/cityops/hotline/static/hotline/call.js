@@ -1,0 +1,26 @@
+/* Call screen map: one pin at the point parsed from the spoken address, updated after every htmx swap.
+   No online tiles unless the server configured CITYOPS_TILE_URL; district outlines give the context. */
+(function () {
+  "use strict";
+  var config = JSON.parse(document.getElementById("hl-config").textContent);
+  var map = L.map("hl-map", { zoomSnap: 0.25 }).setView(config.center, 10);
+  if (config.tile_url) {
+    L.tileLayer(config.tile_url, { maxZoom: 19, attribution: config.tile_attribution || "" }).addTo(map);
+  }
+  fetch(config.districts, { credentials: "same-origin" })
+    .then(function (r) { return r.ok ? r.json() : null; })
+    .then(function (data) {
+      if (data) L.geoJSON(data, { style: { color: "#1f6feb", weight: 1, fillOpacity: 0.05 }, interactive: false }).addTo(map);
+    })
+    .catch(function () {});
+  var marker = null;
+  document.body.addEventListener("htmx:afterSwap", function () {
+    var pin = document.getElementById("hl-pin");
+    var raw = pin ? pin.getAttribute("data-point") : "";
+    if (marker) { map.removeLayer(marker); marker = null; }
+    if (!raw) return;
+    var p = JSON.parse(raw);
+    marker = L.marker([p.lat, p.lon]).addTo(map);
+    map.setView([p.lat, p.lon], 14);
+  });
+})();
