@@ -20,7 +20,8 @@
         interactive: false,
       }).addTo(map);
       layer.bringToBack();
-      if (!marker && data.features.length) map.fitBounds(layer.getBounds(), { padding: [8, 8] });
+      if (!marker && data.features.length) map.fitBounds(layer.getBounds(), { padding: [8, 8], animate: false });
+      el.dataset.regions = "loaded";
     })
     .catch(function () {});
 
@@ -28,7 +29,7 @@
     var ll = L.latLng(lat, lon);
     if (marker) marker.setLatLng(ll);
     else marker = L.marker(ll, { keyboard: false }).addTo(map);
-    map.setView(ll, zoom || Math.max(map.getZoom(), 14));
+    map.setView(ll, zoom || Math.max(map.getZoom(), 14), { animate: false });
   }
 
   if (cfg.point) place(cfg.point[1], cfg.point[0], 15);
