@@ -1,0 +1,52 @@
+"""The operator's call screen: login and role, live suggestions (htmx partial), one-click accept."""
+
+import json
+
+
+def test_screen_needs_login(client):
+    response = client.get("/hotline/")
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+
+
+def test_screen_is_for_operators(wuhan, resident, client):
+    client.force_login(resident)
+    assert client.get("/hotline/").status_code == 403
+
+
+def test_operator_sees_the_screen_with_local_leaflet(wuhan, operator, client):
+    client.force_login(operator)
+    response = client.get("/hotline/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "leaflet/leaflet.js" in html and "hotline/call.js" in html
+    assert "http://" not in html.replace("http://testserver", "") and "https://" not in html
+
+
+def test_suggestions_partial_then_one_click_accept(wuhan, model, operator, client):
+    from cityops.cases.models import Case
+    from cityops.hotline.models import HotlineCall
+
+    client.force_login(operator)
+    form = {"text": "喂你好，光谷广场这边下大雨积水好深，车子都熄火了", "address": "光谷广场", "caller_phone": "13900002222"}
+    partial = client.post("/hotline/suggest/", form, HTTP_HX_REQUEST="true")
+    assert partial.status_code == 200
+    html = partial.content.decode()
+    assert 'value="E0501"' in html and "洪山区" in html
+    suggested = html.split('name="suggested" value="')[1].split('"')[0].replace("&quot;", '"')
+    point = html.split('name="point" value="')[1].split('"')[0].replace("&quot;", '"')
+    assert json.loads(point)["lon"] > 114
+    response = client.post("/hotline/accept/", {**form, "category": "E0501", "kind": "urgent",
+                                                 "suggested": suggested, "point": point})
+    assert response.status_code == 302
+    call = HotlineCall.objects.get()
+    assert call.corrected is False
+    case = Case.objects.get(code=call.case_code)
+    assert (case.source, case.hotline_kind, case.district_code) == ("hotline", "urgent", "420111")
+
+
+def test_empty_text_partial_and_bad_accept(wuhan, model, operator, client):
+    client.force_login(operator)
+    assert "请输入来电内容" in client.post("/hotline/suggest/", {"text": " "}).content.decode()
+    response = client.post("/hotline/accept/", {"text": "", "category": "E0101", "kind": "complaint"})
+    assert response.status_code == 400
