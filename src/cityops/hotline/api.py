@@ -1,7 +1,7 @@
 """Hotline API under /api/v1/dispatch/: suggestions for a call, and accepting a call as a work order."""
 
 from django.core.exceptions import PermissionDenied
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from cityops.hotline import selectors, services
 
@@ -60,5 +60,5 @@ def accept(request, payload: AcceptIn):
         address=payload.address, caller_phone=payload.caller_phone, suggested=payload.suggested,
         point=payload.point,
     )
-    return 201, {"case": accepted.call.case_code, "corrected": accepted.call.corrected,
-                 "duplicates": [c.code for c in accepted.duplicates]}
+    return Status(201, {"case": accepted.call.case_code, "corrected": accepted.call.corrected,
+                        "duplicates": [c.code for c in accepted.duplicates]})
