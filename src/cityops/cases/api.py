@@ -3,6 +3,7 @@ Handlers are thin: scope through selectors, writes through services; errors are 
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 
 from django.http import HttpResponse
@@ -145,7 +146,9 @@ def case_out(case: Case, user) -> dict:
 def create_case(request, payload: CaseIn):
     key = request.headers.get("Idempotency-Key", "")
     intake = services.case_create(actor=request.auth, idempotency_key=key, **payload.dict())
-    case = Case.objects.select_related("category", "proposed_department", "lead_department", "duplicate_of").get(pk=intake.case.pk)
+    case = intake.case
+    if not intake.created:
+        case = Case.objects.select_related("category", "proposed_department", "lead_department", "duplicate_of").get(pk=case.pk)
     body = case_out(case, request.auth)
     body["duplicates"] = [
         {"code": d.code, "state": d.state, "distance_m": getattr(d, "distance_m", 0.0), "created_at": d.created_at}
@@ -487,3 +490,16 @@ def get_evaluation(
         response["Content-Disposition"] = f'attachment; filename="evaluation-{kind}-{from_date}-{to_date}.xlsx"'
         return response
     return {"kind": kind, "from": from_date, "to": to_date, "rows": rows}
+
+
+# --- bench only (bench/intake.py): the same server's cost of one bare one-row insert ---------------------
+if os.environ.get("CITYOPS_BENCH") == "1":
+    from django.db import connection
+
+    def _bare_insert(request):
+        with connection.cursor() as cursor:
+            cursor.execute("INSERT INTO bench_bare (body, at) VALUES (%s, CURRENT_TIMESTAMP)", [request.body[:200].decode()])
+        return Status(201, {"ok": True})
+
+    router.post("/cases/_bench/bare", auth=None, include_in_schema=False)(_bare_insert)
+    router.post("/cases/_bench/bare_auth", include_in_schema=False)(lambda request: _bare_insert(request))

@@ -19,7 +19,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from cityops.accounts import roles
@@ -88,15 +88,13 @@ def route_department(*, category: Category, region_code: str) -> OrgUnit | None:
     wins — a district's own bureau overrides the city default; else the category's default department."""
     rules = [
         rule
-        for rule in RoutingRule.objects.filter(active=True, category__in=[category]).select_related("department")
-        if region_code.startswith(rule.region_prefix)
-    ] or [
-        rule
-        for rule in RoutingRule.objects.filter(active=True, category__isnull=True).select_related("department")
+        for rule in RoutingRule.objects.filter(Q(category=category) | Q(category__isnull=True), active=True)
+        .select_related("department")
         if region_code.startswith(rule.region_prefix)
     ]
     if rules:
-        return max(rules, key=lambda rule: len(rule.region_prefix)).department
+        # Category-specific rules beat catch-all ones; then the longest (most local) prefix wins.
+        return max(rules, key=lambda rule: (rule.category_id is not None, len(rule.region_prefix))).department
     if category.department_code:
         return OrgUnit.objects.filter(code=category.department_code).first()
     return None

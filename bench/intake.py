@@ -1,0 +1,172 @@
+"""Case intake over HTTP against PostgreSQL, served the way the README serves cityops (`cityops serve`:
+gunicorn, 2 sync workers), beside a bare endpoint on the same server that inserts one row (issue 3, Proof).
+
+    .venv/bin/python bench/intake.py [--seconds 20] [--concurrency 8] [--pg postgres://postgres@127.0.0.1:5432]
+
+Uses a scratch database (default `cityops_bench_intake`) with the Wuhan demo loaded once; the server runs
+with CITYOPS_BENCH=1, which adds POST /api/v1/cases/_bench/bare (no auth) and …/bare_auth (bearer auth, as
+POST /cases). Prints requests/s and p50/p99 of each, and the ratio creates/s ÷ bare/s (target ≥ 0.5).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing as mp
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PORT = 8765
+
+
+def env_for(url: str) -> dict:
+    env = dict(os.environ)
+    env.update({
+        "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "cityops.settings", "CITYOPS_BENCH": "1",
+        "CITYOPS_DEBUG": "0", "CITYOPS_LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT / "src"),
+        "CITYOPS_ALLOWED_HOSTS": "*",
+    })
+    return env
+
+
+def prepare(server: str, name: str) -> tuple[str, str, list[tuple[float, float]], list[str]]:
+    import psycopg
+
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    url = f"{server}/{name}"
+    env = env_for(url)
+    cityops = str(ROOT / ".venv" / "bin" / "cityops")
+    subprocess.run([cityops, "migrate", "-v0"], env=env, check=True)
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT / "src"))
+    import django
+
+    django.setup()
+    from django.contrib.auth.models import Group
+    from django.db import connection
+
+    from cityops.accounts.models import User
+    from cityops.accounts.services import api_token_create
+    from cityops.cases.models import Category
+    from cityops.geo.models import Region
+
+    if not Region.objects.filter(level="grid").exists() or not Category.objects.exists():
+        subprocess.run([cityops, "load_demo"], env=env, check=True, stdout=subprocess.DEVNULL)
+    with connection.cursor() as c:
+        c.execute("CREATE TABLE IF NOT EXISTS bench_bare (id bigserial PRIMARY KEY, body text, at timestamptz)")
+    user, _ = User.objects.get_or_create(username="bench_intake_operator")
+    user.groups.add(Group.objects.get_or_create(name="operator")[0])
+    _token, secret = api_token_create(user=user, name="bench")
+    points = list(Region.objects.filter(level="grid").values_list("centroid_lon", "centroid_lat"))
+    categories = list(Category.objects.values_list("code", flat=True))
+    return url, secret, points, categories
+
+
+def worker(kind: str, seconds: float, token: str, points, categories, seed: int, out):
+    rng = random.Random(seed)
+    latencies = []
+    errors = 0
+    deadline = time.monotonic() + seconds
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+    while time.monotonic() < deadline:
+        if kind == "create":
+            lon, lat = points[rng.randrange(len(points))]
+            body = json.dumps({
+                "category": categories[rng.randrange(len(categories))], "lon": lon + rng.uniform(-1e-4, 1e-4),
+                "lat": lat + rng.uniform(-1e-4, 1e-4), "description": "基准测试上报", "source": "hotline",
+                "reporter_phone": "13800000000",
+            })
+            path = "/api/v1/cases"
+        else:
+            body = json.dumps({"description": "bare"})
+            path = f"/api/v1/cases/_bench/{kind}"
+        t0 = time.perf_counter()
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+            conn.request("POST", path, body=body, headers=headers)
+            resp = conn.getresponse()
+            resp.read()
+            conn.close()
+            ok = resp.status in (200, 201)
+        except OSError:
+            ok = False
+        latencies.append(time.perf_counter() - t0)
+        if not ok:
+            errors += 1
+    out.put((latencies, errors))
+
+
+def run(kind: str, seconds: float, concurrency: int, token, points, categories) -> dict:
+    q = mp.Queue()
+    procs = [mp.Process(target=worker, args=(kind, seconds, token, points, categories, n, q)) for n in range(concurrency)]
+    t0 = time.monotonic()
+    for p in procs:
+        p.start()
+    results = [q.get() for _ in procs]
+    for p in procs:
+        p.join()
+    took = time.monotonic() - t0
+    lat = sorted(x for r in results for x in r[0])
+    errors = sum(r[1] for r in results)
+    return {
+        "kind": kind, "n": len(lat), "errors": errors, "rps": (len(lat) - errors) / took,
+        "p50": statistics.median(lat) * 1000, "p99": lat[max(0, int(len(lat) * 0.99) - 1)] * 1000,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
+    parser.add_argument("--db", default="cityops_bench_intake")
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    url, token, points, categories = prepare(args.pg, args.db)
+    server = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "cityops"), "serve", "--bind", f"127.0.0.1:{PORT}", "--workers", str(args.workers)],
+        env=env_for(url), stdout=subprocess.DEVNULL, stderr=open("/tmp/cityops-bench-intake-server.log", "w"),
+        start_new_session=True,
+    )
+    try:
+        for _ in range(100):
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=2)
+                c.request("GET", "/api/v1/health")
+                if c.getresponse().status == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise SystemExit("server did not start: see /tmp/cityops-bench-intake-server.log")
+        run("create", 3, args.concurrency, token, points, categories)  # warm-up: indexes loaded, workers forked
+        results = [run(kind, args.seconds, args.concurrency, token, points, categories)
+                   for kind in ("bare", "bare_auth", "create")]
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+    by = {r["kind"]: r for r in results}
+    print(f"cityops serve, {args.workers} sync workers, PostgreSQL, {args.concurrency} concurrent clients, {os.cpu_count()} cores")
+    for r in results:
+        print(f"  {r['kind']:<10} {r['rps']:7.0f} req/s   p50 {r['p50']:6.1f} ms   p99 {r['p99']:6.1f} ms   errors {r['errors']}")
+    ratio = by["create"]["rps"] / by["bare"]["rps"]
+    ratio_auth = by["create"]["rps"] / by["bare_auth"]["rps"]
+    print(f"creates/s ÷ bare insert/s = {ratio:.2f} (target ≥ 0.5 → {'OK' if ratio >= 0.5 else 'MISSED'}); "
+          f"÷ bare insert with the same bearer auth = {ratio_auth:.2f}")
+
+
+if __name__ == "__main__":
+    main()
