@@ -149,3 +149,15 @@ def case_actions(context, case, acts, fragment: str = "", target: str = "") -> s
             continue
         out.append(format_html('<form method="post" action="{}" class="act act-{}"{}>{}{}</form>', url, code, hx, hidden, body))
     return mark_safe("".join(out))
+
+
+@register.filter
+def cat_name(category) -> str:
+    """A category's name in the page's language (the taxonomy carries both)."""
+    from django.utils.translation import get_language
+
+    if category is None:
+        return ""
+    if (get_language() or "").startswith("en") and category.name_en:
+        return category.name_en
+    return category.name_zh
