@@ -18,9 +18,8 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from cityops.accounts import roles
@@ -532,13 +531,6 @@ def task_action(request, code: str, task_id: int, action: str):
 
 
 # --- evaluation ----------------------------------------------------------------------------------------------
-EVALUATIONS = {
-    "departments": evaluation.evaluate_departments,
-    "dispatchers": evaluation.evaluate_dispatchers,
-    "shift_leads": evaluation.evaluate_shift_leads,
-    "field_workers": evaluation.evaluate_field_workers,
-    "regions": evaluation.evaluate_regions,
-}
 # Columns shown per kind: (row key, heading, format) — format "rate" shows a percentage.
 L = gettext_lazy
 COLUMNS = {
@@ -575,7 +567,8 @@ def _evaluation_rows(request):
         return form, p, [], _("结束日期早于开始日期")
     kwargs = {"level": p["level"]} if p["kind"] == "regions" else {}
     try:
-        return form, p, EVALUATIONS[p["kind"]](start=p["start"], end=p["end"], **kwargs), ""
+        evaluate = getattr(evaluation, f"evaluate_{p['kind']}")  # kind is one of the form's choices
+        return form, p, evaluate(start=p["start"], end=p["end"], **kwargs), ""
     except CityopsError as exc:
         return form, p, [], error_text(exc)
 
