@@ -134,6 +134,7 @@ TASKS = {
     }
 }
 CITYOPS_SWEEP_INTERVAL = env.int("CITYOPS_SWEEP_INTERVAL", default=60)
+CITYOPS_HOTLINE_RETRAIN_INTERVAL = env.int("CITYOPS_HOTLINE_RETRAIN_INTERVAL", default=3600)
 
 # --- Auth and security ----------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

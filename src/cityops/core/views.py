@@ -8,7 +8,11 @@ from cityops.core.selectors import notification_list
 
 # What each role comes to do: (title, what it is for, where). The home page shows the cards of the user's roles.
 ROLE_CARDS = {
-    roles.OPERATOR: [(_("上报受理"), _("登记热线来电与市民上报"), "/cases/new/"), (_("待立案"), _("核对上报并立案"), "/cases/?state=reported")],
+    roles.OPERATOR: [
+        (_("热线受理"), _("来电转工单：智能分类、地址解析、一键派单"), "/hotline/"),
+        (_("上报受理"), _("登记热线来电与市民上报"), "/cases/new/"),
+        (_("待立案"), _("核对上报并立案"), "/cases/?state=reported"),
+    ],
     roles.SHIFT_LEAD: [(_("待审批"), _("作废、结案与延期审批"), "/cases/approvals/"), (_("待结案"), _("核查通过的案件"), "/cases/?state=verified")],
     roles.DISPATCHER: [(_("派遣队列"), _("把案件派给专业部门"), "/cases/?state=registered"), (_("退回与延期申请"), _("审批部门的退回、延期、挂账"), "/cases/approvals/")],
     roles.DEPT_HANDLER: [(_("本部门待办"), _("按时限排序，红黄绿灯提示"), "/cases/queue/")],

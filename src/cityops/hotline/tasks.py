@@ -1,5 +1,5 @@
 """Periodic retraining of the hotline classifier from operators' corrections (`cityops worker` schedules it:
-core.tasks.PERIODIC["hotline_retrain"] with the interval CITYOPS_HOTLINE_RETRAIN_INTERVAL)."""
+PERIODIC below, gathered by core.tasks.periodic_tasks())."""
 
 from django_tasks import task
 
@@ -11,3 +11,6 @@ def retrain_task() -> dict:
 
     model, retrained = retrain()
     return {"retrained": retrained, "samples": model.samples, "corrections": model.corrections}
+
+
+PERIODIC = {"hotline_retrain": (retrain_task, "CITYOPS_HOTLINE_RETRAIN_INTERVAL")}

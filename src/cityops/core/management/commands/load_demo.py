@@ -7,6 +7,9 @@ from django.core.management.base import BaseCommand, CommandError
 from cityops.accounts.demo import DEMO_USERS, load_demo_users, load_departments, load_roles
 
 
+DEMO_ORDER = ("cases", "hotline", "open311", "portal", "iot")
+
+
 class Command(BaseCommand):
     help = "载入武汉演示城市 / load the Wuhan demo city: regions, departments, categories, demo users"
 
@@ -21,8 +24,9 @@ class Command(BaseCommand):
         if not opts["skip_geo"] and importlib.util.find_spec("cityops.geo.demo"):
             counts = importlib.import_module("cityops.geo.demo").load_demo_geography(stdout=self.stdout)
             self.stdout.write(f"regions: {counts}")
-        # Domain apps add their reference data (categories, …) through a `demo.load_demo` function.
-        for app in ("cases",):
+        # Domain apps add their reference data (categories, devices, the hotline model…) through a
+        # `demo.load_demo` function; cases first, since others refer to its categories.
+        for app in DEMO_ORDER:
             module_name = f"cityops.{app}.demo"
             if importlib.util.find_spec(module_name):
                 self.stdout.write(f"{app}: {importlib.import_module(module_name).load_demo()}")

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 
 from cityops.core.security import startup_problems
-from cityops.core.tasks import PERIODIC
+from cityops.core.tasks import periodic_tasks
 
 
 class Command(BaseCommand):
@@ -24,7 +24,7 @@ class Command(BaseCommand):
         if problems:
             raise CommandError("拒绝启动 / refusing to start:\n" + "\n".join(problems))
         if options["once"]:
-            for name, (task, _interval) in PERIODIC.items():
+            for name, (task, _interval) in periodic_tasks().items():
                 result = task.call()
                 self.stdout.write(f"{name}: {result}")
             return
@@ -35,9 +35,10 @@ class Command(BaseCommand):
 
     def _schedule(self) -> None:
         last_run: dict[str, float] = {}
+        jobs = periodic_tasks()
         while True:
             now = time.monotonic()
-            for name, (task, interval_setting) in PERIODIC.items():
+            for name, (task, interval_setting) in jobs.items():
                 interval = getattr(settings, interval_setting, 60)
                 if now - last_run.get(name, -interval) >= interval:
                     close_old_connections()
