@@ -417,7 +417,7 @@ def case_detail(request, code: str):
         "case": case,
         "entries": list(entries),
         "tasks": tasks,
-        "task_acts": _task_actions(tasks, case, user, lead),
+        "task_acts": _task_actions(tasks, case, user),
         "photos": list(case.photos.all()),
         "consultations": list(case.consultations.prefetch_related("participants")),
         "phone": case.phone_for(user),
@@ -453,17 +453,28 @@ def _may_consult(case: Case, user, lead: bool) -> bool:
     return bool(codes & {roles.DISPATCHER, roles.SHIFT_LEAD} or (codes & case_workflow.DEPT and lead))
 
 
-def _task_actions(tasks, case: Case, user, lead: bool) -> dict[int, list[str]]:
+TASK_ACTIONS = {"task_done": "done", "task_release": "release"}
+TASK_WHO_GUARDS = frozenset({case_workflow.task_dept_member, case_workflow.task_release_allowed})
+
+
+def _task_actions(tasks, case: Case, user) -> dict[int, list[str]]:
+    """Per open sub-task, what the user may do with it: the task workflow's role check and who-guards."""
     out = {}
     for task in tasks:
-        if task.state != "open":
-            continue
+        task.case = case  # the guards read the case's lead department; it is loaded already
         acts = []
-        if task.department_id in user.org_unit_ids:
-            acts.append("done")
-        if lead or roles.DISPATCHER in user.role_codes:
-            acts.append("release")
-        out[task.pk] = acts
+        for t in CaseTask.workflow.available(task, user):
+            allowed = True
+            for guard in t.guards:
+                if guard in TASK_WHO_GUARDS:
+                    try:
+                        guard(task, user, {})
+                    except CityopsError:
+                        allowed = False
+            if allowed and t.action in TASK_ACTIONS:
+                acts.append(TASK_ACTIONS[t.action])
+        if acts:
+            out[task.pk] = acts
     return out
 
 

@@ -374,3 +374,59 @@ def test_evaluation_page_and_exports(new_case, walk, leader):
     assert xlsx.content[:2] == b"PK"
     bad = client.get("/cases/evaluation/", {"from": "2026-03-10", "to": "2026-03-01"})
     assert "结束日期早于开始日期" in bad.content.decode()
+
+
+# --- plain forms, photos, tiered handling, sub-task release ------------------------------------------------
+def test_plain_form_from_a_queue_returns_to_the_queue(new_case, walk, handler_hw):
+    case = walk(new_case(), "dispatched")
+    client = client_for(handler_hw)
+    response = client.post(f"/cases/{case.code}/act/accept/", {"next": "/cases/queue/?page=1", "fragment": "row"})
+    assert response.status_code == 302 and response["Location"] == "/cases/queue/?page=1"
+    assert Case.objects.get(pk=case.pk).state == "accepted"
+    response = client.post(f"/cases/{case.code}/act/handle/", {"result": "已清运", "next": "https://evil.example/"})
+    assert response["Location"] == f"/cases/{case.code}/"
+
+
+def test_photos_added_on_the_case_page(new_case, walk, handler_hw):
+    case = walk(new_case(), "accepted")
+    client = client_for(handler_hw)
+    page = client.get(f"/cases/{case.code}/").content.decode()
+    assert 'name="kind" value="handled"' in page
+    response = client.post(f"/cases/{case.code}/photos/", {"photos": [jpeg(), jpeg((0, 0, 200))], "kind": "handled"}, follow=True)
+    assert any("已上传 2 张照片" in m for m in messages_of(response))
+    assert list(case.photos.values_list("kind", flat=True)) == ["handled", "handled"]
+    assert response.content.decode().count("<figure>") == 2
+
+
+def test_community_claims_and_escalates_from_the_list(new_case, walk, community_staff, street_staff):
+    case = walk(new_case(), "registered")
+    client = client_for(community_staff)
+    listing = client.get("/cases/").content.decode()
+    assert case.code in listing and "act-claim" in listing
+    act(client, case, "claim")
+    c = Case.objects.get(pk=case.pk)
+    assert c.state == "accepted" and c.level == "community"
+    act(client, c, "escalate", reason="需要街道协调")
+    c = Case.objects.get(pk=case.pk)
+    assert c.state == "registered" and c.level == "street"
+    assert "act-claim" not in client.get("/cases/").content.decode()  # no longer at its level
+    assert "act-claim" in client_for(street_staff).get("/cases/").content.decode()
+
+
+def test_lead_department_releases_a_sub_task(new_case, walk, dispatcher, handler_hw, handler_cg):
+    case = walk(new_case(), "registered")
+    act(client_for(dispatcher), case, "dispatch", department="HW", assisting=["CG"])
+    task = CaseTask.objects.get(case=case)
+    assert f"/tasks/{task.pk}/release/" in client_for(handler_hw).get(f"/cases/{case.code}/").content.decode()
+    cg_page = client_for(handler_cg).get(f"/cases/{case.code}/").content.decode()
+    assert f"/tasks/{task.pk}/done/" in cg_page and f"/tasks/{task.pk}/release/" not in cg_page
+    response = client_for(handler_hw).post(f"/cases/{case.code}/tasks/{task.pk}/release/", {"reason": "无需协办"}, follow=True)
+    assert any("协办任务已免除" in m for m in messages_of(response))
+    assert CaseTask.objects.get(pk=task.pk).state == "released"
+    assert client_for(handler_hw).post(f"/cases/{case.code}/tasks/999999/done/", {"result": "x"}).status_code == 404
+
+
+def test_every_workflow_action_has_a_form():
+    from cityops.cases.views import ACTIONS
+
+    assert set(ACTIONS) == Case.workflow.actions
