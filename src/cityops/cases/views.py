@@ -216,7 +216,8 @@ def _reporter_mode(user) -> bool:
 
 def _grouped_categories():
     groups: dict[str, list] = {}
-    for c in selectors.category_list():
+    # Events (事件) first: most calls are about a situation, not a component.
+    for c in sorted(selectors.category_list(), key=lambda c: (c.kind != "event", c.code)):
         label = f"{c.get_kind_display()} · {c.major_zh}"
         groups.setdefault(label, []).append(c)
     return list(groups.items())
