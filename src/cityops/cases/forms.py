@@ -14,6 +14,7 @@ from cityops.cases.models import Case
 from cityops.cases.templatetags.cases_tags import state_name
 from cityops.cases.workflow import CASE_WORKFLOW
 
+
 def unit_choices() -> list[tuple[str, str]]:
     """Departments a case can be dispatched to or consulted with (streets and communities take cases by
     claiming them at their level, not by dispatch)."""
@@ -44,8 +45,8 @@ class PhotosField(forms.FileField):
 # --- intake --------------------------------------------------------------------------------------------------
 class IntakeForm(forms.Form):
     category = forms.CharField(label=_("案件类别"), max_length=8)
-    lon = forms.CharField(label=_("经度"), required=False, widget=forms.TextInput(attrs={"readonly": True, "inputmode": "decimal"}))
-    lat = forms.CharField(label=_("纬度"), required=False, widget=forms.TextInput(attrs={"readonly": True, "inputmode": "decimal"}))
+    lon = forms.CharField(label=_("经度"), required=False, widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+    lat = forms.CharField(label=_("纬度"), required=False, widget=forms.TextInput(attrs={"inputmode": "decimal"}))
     address = forms.CharField(label=_("地址"), max_length=300, required=False)
     description = forms.CharField(label=_("问题描述"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
     urgency = forms.ChoiceField(label=_("紧急程度"), choices=Case.Urgency.choices, initial=Case.Urgency.NORMAL)

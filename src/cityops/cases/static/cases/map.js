@@ -1,6 +1,6 @@
 /* Case maps with Leaflet served locally: district outlines from /api/v1/geo/regions.geojson as the
    background (no online tiles), a marker for the case. On the intake page a click sets the pin and
-   fills the lon/lat inputs; window.cityopsCaseMap lets intake.js move the pin. */
+   fills the lon/lat inputs (typed coordinates move the pin too); window.cityopsCaseMap lets intake.js move the pin. */
 (function () {
   "use strict";
   var cfgEl = document.getElementById("case-map-config");
@@ -38,6 +38,12 @@
     var lon = document.getElementById("id_lon");
     var lat = document.getElementById("id_lat");
     if (lon.value && lat.value) place(parseFloat(lat.value), parseFloat(lon.value));
+    function typed() {
+      var lo = parseFloat(lon.value), la = parseFloat(lat.value);
+      if (isFinite(lo) && isFinite(la) && Math.abs(lo) <= 180 && Math.abs(la) <= 90) place(la, lo);
+    }
+    lon.addEventListener("change", typed);
+    lat.addEventListener("change", typed);
     map.on("click", function (ev) {
       window.cityopsCaseMap.set(ev.latlng.lat, ev.latlng.lng, map.getZoom());
     });
