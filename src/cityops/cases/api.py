@@ -501,5 +501,6 @@ if os.environ.get("CITYOPS_BENCH") == "1":
             cursor.execute("INSERT INTO bench_bare (body, at) VALUES (%s, CURRENT_TIMESTAMP)", [request.body[:200].decode()])
         return Status(201, {"ok": True})
 
-    router.post("/cases/_bench/bare", auth=None, include_in_schema=False)(_bare_insert)
-    router.post("/cases/_bench/bare_auth", include_in_schema=False)(lambda request: _bare_insert(request))
+    router.post("/cases/_bench/bare", auth=None, response={201: dict}, include_in_schema=False)(_bare_insert)
+    router.post("/cases/_bench/bare_auth", response={201: dict}, include_in_schema=False)(
+        lambda request: _bare_insert(request))

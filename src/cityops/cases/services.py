@@ -19,7 +19,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from cityops.accounts import roles
@@ -77,27 +77,43 @@ def notify_overdue(*, case, escalation) -> None:
 
 # --- intake -------------------------------------------------------------------------------------------------
 def category_get(code: str) -> Category:
-    category = Category.objects.filter(code=(code or "").strip().upper(), active=True).first()
+    """An active category, with the id of its default department (one query)."""
+    category = (
+        Category.objects.filter(code=(code or "").strip().upper(), active=True)
+        .annotate(default_department_id=Subquery(OrgUnit.objects.filter(code=OuterRef("department_code")).values("id")[:1]))
+        .first()
+    )
     if category is None:
         raise InvalidInput(f"未知的案件类别 {code!r}", f"Unknown case category {code!r}", code="unknown_category")
     return category
 
 
-def route_department(*, category: Category, region_code: str) -> OrgUnit | None:
-    """Routing: the longest region prefix among the active rules of the category (or of every category)
-    wins — a district's own bureau overrides the city default; else the category's default department."""
+def _route(category: Category, region_code: str) -> tuple[int | None, str]:
+    """(department id, code) for a category at a place: the longest region prefix among the active rules of
+    the category (or of every category) wins — a district's own bureau overrides the city default — else the
+    category's default department."""
     rules = [
-        rule
-        for rule in RoutingRule.objects.filter(Q(category=category) | Q(category__isnull=True), active=True)
-        .select_related("department")
-        if region_code.startswith(rule.region_prefix)
+        r
+        for r in RoutingRule.objects.filter(Q(category=category) | Q(category__isnull=True), active=True)
+        .values_list("region_prefix", "category_id", "department_id", "department__code")
+        if region_code.startswith(r[0])
     ]
     if rules:
         # Category-specific rules beat catch-all ones; then the longest (most local) prefix wins.
-        return max(rules, key=lambda rule: (rule.category_id is not None, len(rule.region_prefix))).department
-    if category.department_code:
-        return OrgUnit.objects.filter(code=category.department_code).first()
-    return None
+        best = max(rules, key=lambda r: (r[1] is not None, len(r[0])))
+        return best[2], best[3]
+    if not category.department_code:
+        return None, ""
+    dept_id = getattr(category, "default_department_id", None)
+    if dept_id is None:
+        dept_id = OrgUnit.objects.filter(code=category.department_code).values_list("id", flat=True).first()
+    return dept_id, category.department_code if dept_id else ""
+
+
+def route_department(*, category: Category, region_code: str) -> OrgUnit | None:
+    """The department proposed for a category at a place (see `_route`)."""
+    dept_id, _code = _route(category, region_code)
+    return OrgUnit.objects.filter(pk=dept_id).first() if dept_id else None
 
 
 def _next_serial(year: int, district: str) -> int:
@@ -219,7 +235,9 @@ def _case_create(*, actor, category, description, source, lon, lat, crs, address
     district = location.district.code
     year = timezone.localtime(now).year
     serial = _next_serial(year, district)
-    department = route_department(category=cat, region_code=deepest.code)
+    dept_id, dept_code = _route(cat, deepest.code)
+    # Only id and code are known here, which is all intake and its answer use (no extra query).
+    department = OrgUnit(id=dept_id, code=dept_code) if dept_id else None
 
     def ref(level):
         value = getattr(location, level)
