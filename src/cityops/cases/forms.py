@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cityops.accounts.models import OrgUnit
+from cityops.cases import evaluation
 from cityops.cases.conf import get as conf_get
 from cityops.cases.models import Case
 from cityops.cases.templatetags.cases_tags import state_name
@@ -224,6 +225,8 @@ class EvaluationForm(forms.Form):
         ("field_workers", _("网格员")),
         ("regions", _("区域")),
     ]
+    if hasattr(evaluation, "evaluate_hotline"):
+        KINDS.append(("hotline", _("12345 热线")))
     LEVELS = [("district", _("区")), ("street", _("街道")), ("community", _("社区")), ("grid", _("网格"))]
     kind = forms.ChoiceField(label=_("评价对象"), choices=KINDS, required=False)
     from_ = forms.DateField(label=_("从"), required=False, widget=forms.DateInput(attrs={"type": "date"}))

@@ -562,7 +562,12 @@ COLUMNS = {
                 ("public_reports", L("公众举报"), ""), ("public_report_rate", L("监督举报率"), "rate"),
                 ("close_rate", L("结案率"), "rate"), ("close_on_time_rate", L("按期结案率"), "rate"),
                 ("resolved_locally", L("街道社区办结"), ""), ("self_handled", L("自处理"), "")],
+    "hotline": [("department", L("部门"), ""), ("dispatched", L("派单数"), ""), ("handled", L("办结数"), ""),
+                ("timely_accept_rate", L("及时接收率"), "rate"), ("return_rate", L("回退率"), "rate"),
+                ("redo_rate", L("重办率"), "rate"), ("on_time_rate", L("按时办结率"), "rate"),
+                ("satisfaction_rate", L("满意度"), "rate")],
 }
+SCORED = ("departments", "dispatchers", "shift_leads", "field_workers")  # the kinds with a score and a grade
 
 
 def _evaluation_allowed(user) -> bool:
@@ -598,7 +603,7 @@ def evaluation_page(request):
     return render(request, "cases/evaluation.html", {
         "form": form, "period": p, "columns": columns, "table": table, "problem": problem,
         "kinds": forms.EvaluationForm.KINDS, "query": query,
-        "scored": p["kind"] != "regions",
+        "scored": p["kind"] in SCORED,
     })
 
 

@@ -366,8 +366,10 @@ def test_evaluation_page_and_exports(new_case, walk, leader):
     page = client.get("/cases/evaluation/", {"kind": "departments"}).content.decode()
     assert "HW" in page or "环境卫生" in page
     assert "grade-" in page
-    for kind in ("dispatchers", "shift_leads", "field_workers", "regions"):
-        assert client.get("/cases/evaluation/", {"kind": kind}).status_code == 200
+    from cityops.cases.forms import EvaluationForm
+
+    for kind, _label in EvaluationForm.KINDS:
+        assert client.get("/cases/evaluation/", {"kind": kind}).status_code == 200, kind
     csv = client.get("/cases/evaluation/export.csv", {"kind": "departments"})
     assert csv["Content-Type"].startswith("text/csv") and "department" in csv.content.decode("utf-8-sig")
     xlsx = client.get("/cases/evaluation/export.xlsx", {"kind": "regions", "level": "district"})
