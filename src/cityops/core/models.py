@@ -146,6 +146,9 @@ class WorkflowModel(models.Model):
         """green ≤ 80 % of the limit used, yellow ≤ 100 %, red overdue; "" when no clock runs."""
         if not self.clock_limit_s:
             return ""
+        now = now or timezone.now()
+        if self.deadline_at is not None and not self.clock_paused_at and now > self.deadline_at:
+            return "red"  # past a running deadline: no need to walk the calendar
         fraction = self.clock_used_now(now) / self.clock_limit_s
         if fraction <= 0.8:
             return "green"
