@@ -119,7 +119,7 @@ def fill(n: int, seed: int = 42) -> None:
             t = created
             entries = []
 
-            def add(action, frm, to, actor, params, minutes):
+            def add(action, frm, to, actor, params, minutes, entries=entries):
                 nonlocal t
                 t = t + timedelta(minutes=minutes)
                 entries.append((action, frm, to, actor, params, t))

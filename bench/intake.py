@@ -135,7 +135,7 @@ def main() -> None:
     url, token, points, categories = prepare(args.pg, args.db)
     server = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "cityops"), "serve", "--bind", f"127.0.0.1:{PORT}", "--workers", str(args.workers)],
-        env=env_for(url), stdout=subprocess.DEVNULL, stderr=open("/tmp/cityops-bench-intake-server.log", "w"),
+        env=env_for(url), stdout=subprocess.DEVNULL, stderr=open("/tmp/cityops-bench-intake-server.log", "w"),  # noqa: SIM115 - the server owns it
         start_new_session=True,
     )
     try:

@@ -8,8 +8,8 @@ from datetime import date, datetime
 
 from django.http import HttpResponse
 from ninja import File, Form, Query, Router, Schema
-from ninja.responses import Status
 from ninja.files import UploadedFile
+from ninja.responses import Status
 
 from cityops.accounts import roles
 from cityops.cases import evaluation, selectors, services
@@ -176,7 +176,7 @@ class ListFilters(Schema):
 
 
 @router.get("/cases", response=CaseListOut, summary="案件列表 / list cases")
-def list_cases(request, filters: Query[ListFilters], from_date: date | None = Query(None, alias="from")):
+def list_cases(request, filters: Query[ListFilters], from_date: date | None = Query(None, alias="from")):  # noqa: B008
     data = filters.dict()
     data["from"] = from_date
     offset = max(0, data.pop("offset"))
@@ -464,12 +464,13 @@ EVALUATIONS = {
     "shift_leads": evaluation.evaluate_shift_leads,
     "field_workers": evaluation.evaluate_field_workers,
     "regions": evaluation.evaluate_regions,
+    "hotline": evaluation.evaluate_hotline,
 }
 
 
 @router.get("/evaluation/{kind}", summary="综合评价 / evaluation")
 def get_evaluation(
-    request, kind: str, from_date: date = Query(..., alias="from"), to_date: date = Query(..., alias="to"),
+    request, kind: str, from_date: date = Query(..., alias="from"), to_date: date = Query(..., alias="to"),  # noqa: B008
     level: str = "district", format: str = "json",
 ):
     if kind not in EVALUATIONS:

@@ -383,6 +383,46 @@ def evaluate_regions(*, start: date, end: date, level: str = "district") -> list
     return out
 
 
+# --- hotline work orders (12345) ----------------------------------------------------------------------------
+def evaluate_hotline(*, start: date, end: date) -> list[dict]:
+    """Hotline indicators per department (RULES.md §1): 及时接收率 (accepted within the limit), 回退率 (returns
+    per dispatch), 重办率 (rework/reopen per handled case), 按时办结率 (handled cases never late), 满意度
+    (satisfied follow-ups per follow-up)."""
+    rows = (
+        _entries(start, end)
+        .filter(params__source="hotline",
+                action__in=("dispatch", "accept", "return", "handle", "rework", "reopen", "follow_up"))
+        .values(dept=KT("params__dept"))
+        .annotate(
+            dispatched=Count("id", filter=Q(action="dispatch")),
+            accepted=Count("id", filter=Q(action="accept")),
+            accepted_on_time=Count("id", filter=Q(action="accept", params__on_time=True)),
+            returned=Count("id", filter=Q(action="return")),
+            handled=Count("subject_id", distinct=True, filter=Q(action="handle")),
+            handled_late=Count("subject_id", distinct=True, filter=Q(action="handle", params__on_time=False)),
+            redone=Count("id", filter=Q(action__in=("rework", "reopen"))),
+            satisfied=Count("id", filter=Q(action="follow_up")),
+            unsatisfied=Count("id", filter=Q(action="reopen")),
+        )
+    )
+    out = []
+    for r in rows:
+        if not r["dept"]:
+            continue
+        out.append({
+            "department": r["dept"], **{k: v for k, v in r.items() if k != "dept"},
+            **_rounded({
+                "timely_accept_rate": rate(r["accepted_on_time"], r["accepted"]),
+                "return_rate": rate(r["returned"], r["dispatched"]),
+                "redo_rate": rate(r["redone"], r["handled"]),
+                "on_time_rate": rate(r["handled"] - r["handled_late"], r["handled"]),
+                "satisfaction_rate": rate(r["satisfied"], r["satisfied"] + r["unsatisfied"]),
+            }),
+        })
+    out.sort(key=lambda r: r["department"])
+    return out
+
+
 # --- export ------------------------------------------------------------------------------------------------
 def to_csv(rows: list[dict]) -> str:
     buffer = io.StringIO()
@@ -410,5 +450,5 @@ def to_xlsx(rows: list[dict], *, title: str = "evaluation") -> bytes:
 
 __all__ = [
     "evaluate_departments", "evaluate_dispatchers", "evaluate_shift_leads", "evaluate_field_workers",
-    "evaluate_regions", "grade", "to_csv", "to_xlsx",
+    "evaluate_regions", "evaluate_hotline", "grade", "to_csv", "to_xlsx",
 ]

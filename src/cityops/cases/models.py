@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cityops.accounts import roles
-from cityops.core.models import WorkflowModel
 from cityops.cases.workflow import CASE_WORKFLOW, TASK_WORKFLOW
+from cityops.core.models import WorkflowModel
 
 
 class Category(models.Model):
@@ -58,6 +58,9 @@ class RoutingRule(models.Model):
             models.UniqueConstraint(fields=["category", "region_prefix"], name="routing_rule_category_region")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.category_id or '*'} @ {self.region_prefix} → {self.department_id}"
+
 
 class CaseCounter(models.Model):
     """Last serial per (year, district): the case code is year + district + serial."""
@@ -68,6 +71,9 @@ class CaseCounter(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["year", "district"], name="case_counter_year_district")]
+
+    def __str__(self) -> str:
+        return f"{self.year}{self.district}: {self.last}"
 
 
 class Case(WorkflowModel):
@@ -189,9 +195,9 @@ class Case(WorkflowModel):
         """The reporter's phone in full only for intake (operator, shift lead) and the reporter."""
         if not self.reporter_phone:
             return ""
-        if user is not None and user.is_authenticated:
-            if user.role_codes & {roles.OPERATOR, roles.SHIFT_LEAD, roles.ADMIN} or user.pk == self.reporter_id:
-                return self.reporter_phone
+        if (user is not None and user.is_authenticated
+                and (user.role_codes & {roles.OPERATOR, roles.SHIFT_LEAD, roles.ADMIN} or user.pk == self.reporter_id)):
+            return self.reporter_phone
         return self.masked_phone
 
     @property
@@ -251,6 +257,9 @@ class Consultation(models.Model):
     class Meta:
         ordering = ["meeting_at"]
 
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.topic}"
+
 
 def _photo_path(instance, filename: str) -> str:
     return f"cases/{instance.case.code}/{filename}"
@@ -278,3 +287,6 @@ class CasePhoto(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.kind} {self.sha256[:8]}"

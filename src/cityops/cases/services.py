@@ -344,6 +344,7 @@ def _step(
             "on_time": _on_time(locked, timezone.now()),
             "region": locked.region_code,
             "level": locked.level,
+            "source": locked.source,
         }
         stamp.update(params or {})
         result = transition(

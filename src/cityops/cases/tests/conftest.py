@@ -23,7 +23,6 @@ POINT_JIANGAN = (114.28, 30.63)  # grid 42010200100101
 
 
 def _regions(code: str, name: str, box) -> list:
-    from cityops.geo.geometry import shape_fields
 
     x0, y0, x1, y1 = box
     mid = (x0 + x1) / 2

@@ -168,3 +168,23 @@ def test_evaluation_endpoint_roles_and_formats(world, leader, resident, api_clie
     assert c.get("/api/v1/evaluation/regions?from=2000-01-01&to=2100-01-01&level=street").status_code == 200
     assert c.get("/api/v1/evaluation/nope?from=2000-01-01&to=2100-01-01").status_code == 404
     assert api_client_for(resident).get("/api/v1/evaluation/departments?from=2000-01-01&to=2100-01-01").status_code == 403
+
+
+def test_photo_upload_and_consultation_over_http(new_case, walk, operator, dispatcher, api_client_for, tmp_path, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from cityops.cases.tests.test_photos import jpeg_bytes
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.DATA_DIR = tmp_path
+    case = walk(new_case(), "accepted")
+    c = api_client_for(operator)
+    r = c.post(f"/api/v1/cases/{case.code}/photos", {"file": SimpleUploadedFile("a.jpg", jpeg_bytes(True)), "kind": "report"})
+    assert r.status_code == 201 and r.json()["content_type"] == "image/jpeg"
+    r = c.post(f"/api/v1/cases/{case.code}/photos", {"file": SimpleUploadedFile("a.gif", b"GIF89a")})
+    assert r.status_code == 400 and r.json()["code"] == "invalid_image_type"
+    body = {"meeting_at": "2026-11-26T10:00:00+08:00", "topic": "联办", "participants": ["HW", "CG"],
+            "decisions": [{"department": "CG", "text": "清理", "limit_hours": 8}]}
+    assert post(c, f"/api/v1/cases/{case.code}/consult", body).status_code == 403
+    r = post(api_client_for(dispatcher), f"/api/v1/cases/{case.code}/consult", body)
+    assert r.status_code == 201 and len(r.json()["tasks"]) == 1

@@ -131,6 +131,16 @@ def test_region_indicators(scenario):
     assert grids == {"42010600100101": 5, "42010600100201": 1}
 
 
+def test_hotline_indicators(scenario):
+    from cityops.cases.evaluation import evaluate_hotline
+
+    rows = {r["department"]: r for r in evaluate_hotline(**NOV)}
+    hw = rows["HW"]  # c1–c5 are hotline cases (operator intake); c6 is a field report
+    assert (hw["dispatched"], hw["returned"], hw["accepted"], hw["handled"], hw["handled_late"], hw["redone"]) == (
+        4, 1, 3, 2, 1, 1)
+    assert hw["return_rate"] == 0.25 and hw["on_time_rate"] == 0.5 and hw["redo_rate"] == 0.5
+
+
 def test_period_outside_counts_nothing(scenario):
     assert evaluate_departments(start=date(2026, 12, 1), end=date(2026, 12, 31)) == []
 

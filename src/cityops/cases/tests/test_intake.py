@@ -1,7 +1,5 @@
-import threading
 
 import pytest
-from django.db import connection
 
 from cityops.cases.models import Case, CaseCounter, RoutingRule
 from cityops.cases.services import case_create, case_duplicates, route_department

@@ -5,7 +5,7 @@ from datetime import datetime
 import pytest
 
 from cityops.cases import services as s
-from cityops.cases.models import Case, CaseTask
+from cityops.cases.models import CaseTask
 from cityops.cases.tests.conftest import POINT_JIANGAN
 from cityops.core import calendar
 from cityops.core.errors import CityopsError, Forbidden, IllegalTransition, InvalidInput
@@ -155,7 +155,7 @@ def test_handle_needs_result_and_department(new_case, walk, handler_hw, handler_
 
 
 def test_joint_handling_needs_every_subtask_settled(new_case, walk, reference, dispatcher, handler_hw, handler_cg, make_user):
-    handler_yl = make_user("t_dept_yl", "dept_handler", org_units=["YL"])
+    make_user("t_dept_yl", "dept_handler", org_units=["YL"])
     case = walk(new_case(), "registered")
     case = s.case_dispatch(case=case, actor=dispatcher, department="HW", assisting=["CG", "YL"])
     tasks = {t.department.code: t for t in case.tasks.select_related("department")}
