@@ -55,8 +55,8 @@ def report(request):
             "nearby": reverse("portal:nearby"), "max_photos": MAX_PHOTOS,
             "text": {
                 "same": _("我也遇到了"), "supporters": _("人附议"), "located": _("已标注位置"),
-                "too_many": _("最多上传 %(n)s 张照片") % {"n": MAX_PHOTOS} + f" / At most {MAX_PHOTOS} photos",
-                "no_geo": _("无法获取您的位置，请在地图上点选") + " / Could not get your location; tap the map",
+                "too_many": _("最多上传 %(n)s 张照片") % {"n": MAX_PHOTOS},
+                "no_geo": _("无法获取您的位置，请在地图上点选"),
             },
         },
     }

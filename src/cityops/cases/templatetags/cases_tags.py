@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from django import template
 from django.utils import timezone
-from django.utils.translation import gettext
-from django.utils.translation import gettext_noop as N
+from django.utils.translation import gettext, gettext_noop
 
 from cityops.cases.workflow import CASE_WORKFLOW, TASK_WORKFLOW
 
@@ -18,19 +17,19 @@ _STATES = {code: str(st.label) for wf in (CASE_WORKFLOW, TASK_WORKFLOW) for code
 _ACTIONS = {t.action: str(t.label) for wf in (CASE_WORKFLOW, TASK_WORKFLOW) for t in wf.transitions}
 # Timeline entries that are not transitions.
 _ACTIONS.update({
-    "report": N("上报"), "create": N("创建"), "photo_add": N("上传照片"), "merge_in": N("并入重复举报"),
-    "consult": N("联办会商"), "task_open": N("协办任务"), "overdue": N("超期"), "remind": N("催办"),
-    "notice": N("通报"),
+    "report": gettext_noop("上报"), "create": gettext_noop("创建"), "photo_add": gettext_noop("上传照片"), "merge_in": gettext_noop("并入重复举报"),
+    "consult": gettext_noop("联办会商"), "task_open": gettext_noop("协办任务"), "overdue": gettext_noop("超期"), "remind": gettext_noop("催办"),
+    "notice": gettext_noop("通报"),
 })
 
 _EXTRACT = (
-    N("待立案"), N("核实中"), N("作废待批"), N("已作废"), N("待派遣"), N("待签收"), N("退回待批"), N("处置中"),
-    N("延期待批"), N("挂账待批"), N("挂账中"), N("待核查"), N("待结案"), N("待回访"), N("已归档"), N("已合并"),
-    N("协办中"), N("已完成"), N("已免除"),
-    N("派核实"), N("核实"), N("立案"), N("申请作废"), N("批准作废"), N("驳回作废"), N("派遣"), N("签收"), N("退回"),
-    N("同意退回"), N("申请延期"), N("批准延期"), N("驳回延期"), N("申请挂账"), N("批准挂账"), N("驳回挂账"),
-    N("恢复处置"), N("处置完毕"), N("核查通过"), N("核查不通过（返工）"), N("结案"), N("回访满意"),
-    N("回访不满意（重办）"), N("自处理"), N("街道社区认领"), N("上报上级"), N("合并"), N("协办完成"), N("免除协办"),
+    gettext_noop("待立案"), gettext_noop("核实中"), gettext_noop("作废待批"), gettext_noop("已作废"), gettext_noop("待派遣"), gettext_noop("待签收"), gettext_noop("退回待批"), gettext_noop("处置中"),
+    gettext_noop("延期待批"), gettext_noop("挂账待批"), gettext_noop("挂账中"), gettext_noop("待核查"), gettext_noop("待结案"), gettext_noop("待回访"), gettext_noop("已归档"), gettext_noop("已合并"),
+    gettext_noop("协办中"), gettext_noop("已完成"), gettext_noop("已免除"),
+    gettext_noop("派核实"), gettext_noop("核实"), gettext_noop("立案"), gettext_noop("申请作废"), gettext_noop("批准作废"), gettext_noop("驳回作废"), gettext_noop("派遣"), gettext_noop("签收"), gettext_noop("退回"),
+    gettext_noop("同意退回"), gettext_noop("申请延期"), gettext_noop("批准延期"), gettext_noop("驳回延期"), gettext_noop("申请挂账"), gettext_noop("批准挂账"), gettext_noop("驳回挂账"),
+    gettext_noop("恢复处置"), gettext_noop("处置完毕"), gettext_noop("核查通过"), gettext_noop("核查不通过（返工）"), gettext_noop("结案"), gettext_noop("回访满意"),
+    gettext_noop("回访不满意（重办）"), gettext_noop("自处理"), gettext_noop("街道社区认领"), gettext_noop("上报上级"), gettext_noop("合并"), gettext_noop("协办完成"), gettext_noop("免除协办"),
 )
 
 
@@ -69,7 +68,7 @@ def light(case) -> str:
     return "light-" + light_of(case)
 
 
-LIGHT_NAMES = {"green": N("正常"), "yellow": N("临期"), "red": N("超期"), "": N("不计时")}
+LIGHT_NAMES = {"green": gettext_noop("正常"), "yellow": gettext_noop("临期"), "red": gettext_noop("超期"), "": gettext_noop("不计时")}
 
 
 @register.filter
@@ -143,8 +142,9 @@ def case_actions(context, case, acts, fragment: str = "", target: str = "") -> s
             out.append(format_html(
                 '<details class="act act-{}"><summary>{}</summary><form method="post" action="{}" class="stack"{}>{}{}'
                 '<label>{}<textarea name="{}" rows="2" required></textarea></label>'
-                '<button type="submit" class="{}">{}：{}</button></form></details>',
-                code, label, url, hx, hidden, extra, text, name, a.get("style") or "primary", gettext("提交"), label,
+                '<button type="submit" class="{}">{}</button></form></details>',
+                code, label, url, hx, hidden, extra, text, name, a.get("style") or "primary",
+                gettext("提交：%(action)s") % {"action": label},
             ))
             continue
         out.append(format_html('<form method="post" action="{}" class="act act-{}"{}>{}{}</form>', url, code, hx, hidden, body))
