@@ -6,7 +6,6 @@ from django.core.management.base import BaseCommand, CommandError
 
 from cityops.accounts.demo import DEMO_USERS, load_demo_users, load_departments, load_roles
 
-
 DEMO_ORDER = ("cases", "hotline", "open311", "portal", "iot")
 
 
