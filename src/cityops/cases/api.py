@@ -170,6 +170,7 @@ class ListFilters(Schema):
     overdue: bool | None = None
     q: str | None = None
     order: str | None = None
+    queue: str | None = None  # "department": what the user's own units lead, by deadline
     to: date | None = None
     offset: int = 0
     limit: int = 50
@@ -181,7 +182,11 @@ def list_cases(request, filters: Query[ListFilters], from_date: date | None = Qu
     data["from"] = from_date
     offset = max(0, data.pop("offset"))
     limit = min(MAX_LIMIT, max(1, data.pop("limit")))
-    qs = selectors.case_list(user=request.auth, filters=data).select_related("proposed_department", "duplicate_of")
+    if data.pop("queue", None) == "department":
+        qs = selectors.department_queue(user=request.auth, department=data.get("department"))
+    else:
+        qs = selectors.case_list(user=request.auth, filters=data)
+    qs = qs.select_related("proposed_department", "duplicate_of")
     return {
         "count": qs.count(),
         "offset": offset,

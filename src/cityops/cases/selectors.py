@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from cityops.cases.models import Case, CaseTask, Category
 from cityops.core.errors import InvalidInput, NotFound
-from cityops.core.scope import scope_q
+from cityops.cases.workflow import HANDLING_STATES
+from cityops.core.scope import is_city_wide, scope_q
 from cityops.core.timeline import timeline_for
 
 FILTERS = ("state", "category", "district", "department", "overdue", "level", "source", "from", "to", "q", "region")
@@ -81,9 +82,20 @@ def case_list(*, user, filters: dict | None = None) -> QuerySet[Case]:
     return qs.order_by("-created_at", "-id")
 
 
-def department_queue(*, user, states=("dispatched", "accepted", "extension_requested", "suspend_requested", "suspended")) -> QuerySet[Case]:
-    """The department queue: cases its department leads, by deadline (traffic light order)."""
-    return case_list(user=user, filters={"state": ",".join(states), "order": "deadline"})
+def department_queue(*, user, states=HANDLING_STATES, department: str | None = None) -> QuerySet[Case]:
+    """The department queue: cases a unit leads (a department, or a street/community that took the case),
+    in handling states, by deadline (traffic-light order). A subset of the user's scope: a department or
+    region user gets what their own units lead; city-wide roles get every unit's (or `department`'s).
+    Written so that PostgreSQL answers from the (lead_department, state, deadline_at) index."""
+    qs = Case.objects.select_related("category", "lead_department").filter(state__in=list(states))
+    if is_city_wide(user):
+        if department:
+            qs = qs.filter(lead_department__code=department)
+    elif user.is_authenticated and user.org_unit_ids:
+        qs = qs.filter(lead_department_id__in=list(user.org_unit_ids))
+    else:
+        return qs.none()
+    return qs.order_by("deadline_at", "id")
 
 
 def case_get(*, user, code: str) -> Case:

@@ -188,3 +188,16 @@ def test_photo_upload_and_consultation_over_http(new_case, walk, operator, dispa
     assert post(c, f"/api/v1/cases/{case.code}/consult", body).status_code == 403
     r = post(api_client_for(dispatcher), f"/api/v1/cases/{case.code}/consult", body)
     assert r.status_code == 201 and len(r.json()["tasks"]) == 1
+
+
+def test_department_queue_is_what_my_units_lead(world, handler_hw, handler_cg, dispatcher, resident, api_client_for):
+    from cityops.cases.selectors import department_queue
+
+    a, b = world
+    assert list(department_queue(user=handler_hw)) == [a]
+    assert list(department_queue(user=handler_cg)) == [b]
+    assert set(department_queue(user=dispatcher)) == {a, b}
+    assert [c.code for c in department_queue(user=dispatcher, department="CG")] == [b.code]
+    assert not department_queue(user=resident).exists()
+    data = api_client_for(handler_hw).get("/api/v1/cases?queue=department").json()
+    assert [c["code"] for c in data["items"]] == [a.code]
