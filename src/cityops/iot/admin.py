@@ -1,7 +1,10 @@
 from django.contrib import admin, messages
 
-from cityops.iot.models import Alarm, DeadLetter, Device, Reading, Rule
+from cityops.iot.models import Alarm, DeadLetter, Device, Rule
 from cityops.iot.services import device_token_issue
+
+# Readings have a composite primary key (device, message id), which Django's admin does not support: they
+# are read on the device page and through the API.
 
 
 @admin.register(Device)
@@ -48,19 +51,6 @@ class DeadLetterAdmin(admin.ModelAdmin):
     list_display = ("received_at", "source", "device_code", "reason", "detail")
     list_filter = ("reason", "source")
     search_fields = ("device_code", "topic")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(Reading)
-class ReadingAdmin(admin.ModelAdmin):
-    list_display = ("device", "metric", "value", "ts", "message_id")
-    raw_id_fields = ("device",)
-    show_full_result_count = False
 
     def has_add_permission(self, request):
         return False

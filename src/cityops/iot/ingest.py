@@ -264,15 +264,15 @@ class Ingestor:
         unique: dict[tuple[int, str], Point] = {}
         for p in points:
             unique.setdefault((p.device_id, p.message_id), p)
-        rows = [(p.device_id, p.metric, p.value, p.ts, p.message_id, now) for p in unique.values()]
+        rows = [(p.device_id, p.metric, p.value, p.ts, p.epoch, p.message_id) for p in unique.values()]
         seen_now = [
             (device_id, seen) for device_id, seen in self.last_seen.items()
             if seen - self.last_written.get(device_id, 0.0) >= self.last_seen_write_s
         ]
         try:
             with transaction.atomic():
-                inserted = storage.insert_readings(rows)
-                new = [p for key, p in unique.items() if key in inserted] if len(inserted) != len(unique) else list(unique.values())
+                inserted = storage.insert_readings(rows, received_at=now)
+                new = list(unique.values()) if inserted is None else [p for k, p in unique.items() if k in inserted]
                 storage.upsert_rollups(rollup_buckets(new))
                 if dead:
                     DeadLetter.objects.bulk_create(dead, batch_size=1000)

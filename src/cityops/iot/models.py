@@ -77,8 +77,10 @@ class Device(models.Model):
 
 class Reading(models.Model):
     """One value of one metric at one time. `message_id` is the id the device gave the reading: the pair
-    (device, message_id) is unique, which is what makes ingestion idempotent."""
+    (device, message_id) is the primary key, which is what makes ingestion idempotent (and, with no separate
+    id column, one index fewer to maintain on the hottest table)."""
 
+    pk = models.CompositePrimaryKey("device", "message_id")
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="readings", db_index=False)
     metric = models.CharField(max_length=32)
     value = models.FloatField()
@@ -87,7 +89,6 @@ class Reading(models.Model):
     received_at = models.DateTimeField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["device", "message_id"], name="iot_reading_device_msg")]
         indexes = [models.Index(fields=["device", "metric", "ts"], name="iot_reading_series")]
         verbose_name = _("读数")
         verbose_name_plural = _("读数")
@@ -103,6 +104,7 @@ class Rollup(models.Model):
     MINUTE = "m"
     HOUR = "h"
 
+    pk = models.CompositePrimaryKey("device", "metric", "period", "start")
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="+", db_index=False)
     metric = models.CharField(max_length=32)
     period = models.CharField(max_length=1)
@@ -112,10 +114,8 @@ class Rollup(models.Model):
     min = models.FloatField()
     max = models.FloatField()
 
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["device", "metric", "period", "start"], name="iot_rollup_bucket")
-        ]
+    def __str__(self) -> str:
+        return f"{self.device_id} {self.metric} {self.period} {self.start}"
 
     @property
     def mean(self) -> float:

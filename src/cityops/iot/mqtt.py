@@ -15,6 +15,7 @@ Several consumers share the load with a shared subscription (`$share/<group>/cit
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import socket
@@ -165,10 +166,8 @@ class Consumer:
     def kill(self) -> None:
         """Drop the connection without draining or a clean DISCONNECT (tests: a consumer that dies)."""
         self._stop.set()
-        try:
+        with contextlib.suppress(Exception):  # already closed
             self.client.socket().close()
-        except Exception:  # noqa: S110 - already closed
-            pass
         self.client.loop_stop()
 
     # --- processing (caller's thread) ------------------------------------------------------------------
@@ -187,7 +186,17 @@ class Consumer:
             Message(topic[prefix_len:] if topic.startswith(self.prefix) else topic.rsplit("/", 1)[-1], payload, topic)
             for topic, payload, _mid, _qos in batch
         ]
-        self.ingestor.process_safely(messages)
+        try:
+            self.ingestor.process_safely(messages)
+        except Exception:
+            # The database is unreachable (bad input never gets here): keep the batch, unacknowledged, and
+            # try again; the broker holds everything else meanwhile.
+            logger.exception("iot batch not stored; retrying in 2 s")
+            with self._lock:
+                self._buffer[:0] = batch
+            time.sleep(2)
+            close_old_connections()
+            return 0
         # Committed: now the broker may forget them.
         for _topic, _payload, mid, qos in batch:
             if qos:
@@ -221,3 +230,19 @@ class Consumer:
 
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
+
+
+def consumer_command(stdout=None) -> list[str] | None:
+    """For `cityops run`: the command that starts the consumer when a broker is reachable, else None (and
+    it says so)."""
+    import sys
+
+    broker = BrokerConfig.from_settings()
+    if not broker_reachable(broker):
+        if stdout is not None:
+            stdout.write(f"MQTT broker {broker.host}:{broker.port} 不可达，未启动物联数据接入 / not reachable: "
+                         "IoT ingestion not started\n")
+        return None
+    if stdout is not None:
+        stdout.write(f"物联数据接入 / IoT ingestion: MQTT {broker.host}:{broker.port}\n")
+    return [sys.executable, "-m", "cityops", "iot", "ingest"]

@@ -87,43 +87,56 @@ class RuleEngine:
         return st
 
     def evaluate(self, points) -> list[Event]:
-        """`points`: objects with device_id, metric, value, ts (datetime), sorted by ts within each device."""
+        """`points`: objects with device_id, metric, value, ts (datetime) and epoch (float seconds), sorted by
+        time within each device."""
         events: list[Event] = []
         by_metric = self.by_metric
-        for p in points:
-            device_id = p.device_id
-            nd = self.no_data.get(device_id)
-            if nd:
-                for spec in nd:
+        state = self.state
+        if self.no_data:
+            # A device that reports is not silent: its no-data alarms clear on its first reading of the batch.
+            first: dict[int, object] = {}
+            for p in points:
+                if p.device_id in self.no_data and p.device_id not in first:
+                    first[p.device_id] = p
+            for device_id, p in first.items():
+                for spec in self.no_data[device_id]:
                     st = self._st(device_id, spec.id)
                     if st.active:
                         st.active = False
                         events.append(Event("clear", device_id, spec, p.value, p.ts))
-            specs = by_metric.get((device_id, p.metric))
+        for p in points:
+            specs = by_metric.get((p.device_id, p.metric))
             if not specs:
                 continue
-            t = p.ts.timestamp()
+            device_id = p.device_id
+            t = p.epoch
+            value = p.value
             for spec in specs:
-                st = self._st(device_id, spec.id)
+                st = state.get((device_id, spec.id))
+                if st is None:
+                    st = state[(device_id, spec.id)] = RuleState()
                 if spec.kind == "threshold":
-                    breach, back = _threshold(spec, p.value)
+                    if spec.direction == "below":
+                        breach, back = value < spec.threshold, value >= spec.threshold + spec.hysteresis
+                    else:
+                        breach, back = value > spec.threshold, value <= spec.threshold - spec.hysteresis
                 else:
-                    breach, back = _rate(spec, st, t, p.value)
+                    breach, back = _rate(spec, st, t, value)
                 if not st.active:
                     if breach:
                         if st.since is None:
                             st.since = t
                         if t - st.since >= spec.duration_s:
                             st.active = True
-                            events.append(Event("open", device_id, spec, p.value, p.ts))
+                            events.append(Event("open", device_id, spec, value, p.ts))
                     else:
                         st.since = None
                 elif back:
                     st.active = False
                     st.since = None
-                    events.append(Event("clear", device_id, spec, p.value, p.ts))
+                    events.append(Event("clear", device_id, spec, value, p.ts))
                 elif breach:
-                    events.append(Event("hit", device_id, spec, p.value, p.ts))
+                    events.append(Event("hit", device_id, spec, value, p.ts))
         return events
 
     def silent(self, *, last_seen: dict[int, float], now: float) -> list[Event]:

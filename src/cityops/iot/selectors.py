@@ -43,7 +43,7 @@ def reading_list(*, device: Device, metric: str = "", since: datetime | None = N
         qs = qs.filter(ts__gte=since)
     if until is not None:
         qs = qs.filter(ts__lt=until)
-    return qs.order_by("-ts", "-id")[:limit]
+    return qs.order_by("-ts", "-message_id")[:limit]
 
 
 def rollup_series(*, device: Device, metric: str, hours: int = 24, period: str = "m") -> list[Rollup]:

@@ -422,10 +422,14 @@ def retention_apply(*, now=None, chunk: int = 50_000) -> dict[str, int]:
     done = Counter()
     for device_id in Device.objects.values_list("id", flat=True):
         while True:
-            ids = list(Reading.objects.filter(device_id=device_id, ts__lt=cut_raw).values_list("id", flat=True)[:chunk])
-            if not ids:
+            # Oldest first, a chunk at a time, through the (device, metric, ts) index.
+            edge = list(Reading.objects.filter(device_id=device_id, ts__lt=cut_raw).order_by("ts")
+                        .values_list("ts", flat=True)[chunk - 1 : chunk])
+            upto = {"ts__lte": edge[0]} if edge else {"ts__lt": cut_raw}
+            deleted = Reading.objects.filter(device_id=device_id, **upto)._raw_delete(Reading.objects.db)
+            done["readings"] += deleted
+            if not edge or not deleted:
                 break
-            done["readings"] += Reading.objects.filter(id__in=ids).delete()[0]
         done["minute_rollups"] += Rollup.objects.filter(device_id=device_id, period="m", start__lt=cut_min).delete()[0]
         done["hour_rollups"] += Rollup.objects.filter(device_id=device_id, period="h", start__lt=cut_hour).delete()[0]
     cut_dead = now - timedelta(days=int(conf.get("DEAD_LETTER_DAYS")))

@@ -89,7 +89,7 @@ def simulate(*, broker, devices: int, rate: float, duration: float = 0, batch: i
     if stdout:
         stdout.write(f"simulating {len(chosen)} devices at {rate:g} readings/s, {batch} per message "
                      f"(scenarios: {sorted(set(roles.values()))})\n")
-    published = seq = 0
+    published = seq = buffered = 0
     i = 0
     pending: dict[str, list] = {}
     try:
@@ -98,7 +98,7 @@ def simulate(*, broker, devices: int, rate: float, duration: float = 0, batch: i
             minute = (tick - started) / 60.0 * speed
             now = datetime.now(CST).isoformat(timespec="milliseconds")
             target = published + max(1, math.ceil(rate * 0.1))
-            while published + sum(len(v) for v in pending.values()) < target:
+            while published + buffered < target:
                 device = chosen[i % len(chosen)]
                 i += 1
                 for metric in device.metrics or {}:
@@ -107,10 +107,12 @@ def simulate(*, broker, devices: int, rate: float, duration: float = 0, batch: i
                             "value": value_for(device, metric, minute, roles.get(device.code, ""), rng)}
                     items = pending.setdefault(device.code, [])
                     items.append(item)
+                    buffered += 1
                     if len(items) >= batch:
                         body = items[0] if batch == 1 else items
                         client.publish(f"{prefix}/{device.code}", json.dumps(body), qos=1)
                         published += len(items)
+                        buffered -= len(items)
                         pending[device.code] = []
             time.sleep(max(0.0, 0.1 - (time.monotonic() - tick)))
     except KeyboardInterrupt:

@@ -10,8 +10,6 @@ import uuid
 import paho.mqtt.client as mqtt
 import pytest
 
-
-
 HOST = os.environ.get("CITYOPS_IOT_MQTT_HOST", "127.0.0.1")
 PORT = int(os.environ.get("CITYOPS_IOT_MQTT_PORT", "1883"))
 

@@ -114,3 +114,36 @@ def test_below_case_severity_alarm_stays_an_alarm(wuhan, make_device, publisher,
     drain(consumer, lambda: Alarm.objects.filter(device=device).exists())
     assert Alarm.objects.get(device=device).state == "active"
     assert Case.objects.count() == before
+
+
+def test_shared_subscription_splits_the_load_and_stores_each_reading_once(wuhan, make_device, publisher, topic_prefix):
+    from cityops.iot.mqtt import BrokerConfig, Consumer
+
+    from .conftest import HOST, PORT, unique
+
+    group = unique("grp")
+    consumers = [
+        Consumer(broker=BrokerConfig(HOST, PORT), client_id=unique("cityops-test-shared"), topic_prefix=topic_prefix,
+                 shared_group=group, session_expiry=60, flush_ms=10)
+        for _ in range(2)
+    ]
+    for c in consumers:
+        c.start()
+    try:
+        assert consumers[0].topic == f"$share/{group}/{topic_prefix}/+"
+        device = make_device()
+        for i in range(200):
+            publisher.send(device.code, reading(f"s{i}", 0.01), wait=False)
+        publisher.send(device.code, reading("s-last", 0.01))
+        import time
+
+        deadline = time.monotonic() + 20
+        while Reading.objects.filter(device=device).count() < 201 and time.monotonic() < deadline:
+            for c in consumers:
+                c.poll(0.02)
+        assert Reading.objects.filter(device=device).count() == 201
+        handled = [c.ingestor.stats["messages"] for c in consumers]
+        assert sum(handled) == 201 and all(handled), handled
+    finally:
+        for c in consumers:
+            c.stop(drain=False)

@@ -16,7 +16,8 @@ def spec(**kw):
 
 
 def run(engine, values, step_s=10, metric="level"):
-    points = [SimpleNamespace(device_id=7, metric=metric, value=v, ts=T0 + timedelta(seconds=i * step_s))
+    points = [SimpleNamespace(device_id=7, metric=metric, value=v, ts=T0 + timedelta(seconds=i * step_s),
+                              epoch=(T0 + timedelta(seconds=i * step_s)).timestamp())
               for i, v in enumerate(values)]
     return [e.kind for e in engine.evaluate(points)]
 
