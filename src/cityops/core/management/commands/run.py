@@ -18,6 +18,11 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         children = [subprocess.Popen([sys.executable, "-m", "cityops", "worker"])]
         # Domain apps with long-running consumers (IoT MQTT ingestion) add themselves here.
+        from cityops.iot.mqtt import consumer_command
+
+        iot = consumer_command(self.stdout)
+        if iot:
+            children.append(subprocess.Popen(iot))
         try:
             call_command("serve", bind=opts["bind"])
         finally:
