@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 PG_URL ?= postgres://postgres@127.0.0.1:5432/cityops
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: install install-test run demo test test-sqlite test-postgres lint chromium bench messages clean
+.PHONY: install install-test run demo test test-sqlite test-postgres lint lint-only chromium bench messages clean
 
 $(BIN)/uv:
 	$(PY) -m venv $(VENV)
@@ -34,7 +34,16 @@ chromium:
 lint: install-test
 	$(BIN)/ruff check .
 
-test: install-test chromium lint test-sqlite test-postgres
+# Lint and both databases always run, so one report shows every problem; any failure fails the target.
+test: install-test chromium
+	@status=0; \
+	$(MAKE) --no-print-directory lint-only || status=1; \
+	$(MAKE) --no-print-directory test-sqlite || status=1; \
+	$(MAKE) --no-print-directory test-postgres || status=1; \
+	exit $$status
+
+lint-only:
+	$(BIN)/ruff check .
 
 test-sqlite:
 	env -u DATABASE_URL $(BIN)/python -m pytest -q
