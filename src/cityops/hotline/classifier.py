@@ -59,7 +59,7 @@ def build_pipeline():
     from sklearn.svm import LinearSVC
 
     features = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 2), sublinear_tf=True)
-    return Pipeline([("features", features), ("classifier", LinearSVC(C=0.5))])
+    return Pipeline([("features", features), ("classifier", LinearSVC(C=0.5, random_state=0))])
 
 
 def softmax(scores: np.ndarray) -> np.ndarray:
