@@ -19,7 +19,9 @@ DEFAULTS = {
     "MQTT_SESSION_EXPIRY_S": 7 * 24 * 3600,
     "MQTT_RECEIVE_MAXIMUM": 65535,  # QoS 1 messages the broker may have in flight to one consumer
     # Batching: a batch is written in one transaction when it has BATCH_MAX readings or FLUSH_MS passed.
-    "BATCH_MAX": 20000,
+    "BATCH_MAX": 20000,  # messages
+    "BATCH_MAX_BYTES": 2_000_000,  # payload bytes (~25,000 readings), so a backlog of big messages still
+    #                                commits in steps of a fraction of a second
     "FLUSH_MS": 50,
     # Validation.
     "MAX_FUTURE_S": 300,  # a timestamp more than 5 minutes ahead of the server clock is refused
