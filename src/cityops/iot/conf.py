@@ -29,7 +29,10 @@ DEFAULTS = {
     "MAX_ITEMS_PER_MESSAGE": 10000,
     # Alarms: this severity and above become city cases automatically (red > orange > yellow > blue).
     "CASE_SEVERITY": "orange",
-    "NOTIFY_INTERVAL_S": 600,  # at most one notification per alarm in this interval (throttling)
+    "NOTIFY_INTERVAL_S": 600,
+    # A condition back within this long after its alarm cleared re-opens that alarm (and keeps its case)
+    # instead of raising a new alarm and a new case: a flapping sensor must not flood anyone.
+    "REOPEN_S": 900,  # at most one notification per alarm in this interval (throttling)
     "LAST_SEEN_WRITE_S": 30,  # how stale `Device.last_seen_at` may be in the database
     "NO_DATA_SWEEP_S": 30,
     # Retention.

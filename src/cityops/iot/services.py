@@ -250,12 +250,51 @@ def _describe(device: Device, rule, value) -> str:
     return f"{where} {rule.metric} = {value:g} {unit}（规则：{rule.name}）"
 
 
+def _recur(*, device_id: int, rule, value, ts, now) -> Alarm | None:
+    """The condition is back soon after its alarm cleared: re-open that alarm (its case goes on) rather than
+    raise a new alarm and a new case."""
+    window = timedelta(seconds=int(conf.get("REOPEN_S")))
+    alarm = (Alarm.objects.filter(device_id=device_id, rule_id=rule.id, state="cleared", cleared_at__gte=now - window)
+             .order_by("-cleared_at").first())
+    if alarm is None:
+        return None
+
+    def apply(locked: Alarm):
+        locked.hits += 1
+        locked.last_value = value
+        locked.last_hit_at = ts
+        locked.cleared_at = None
+        if value is not None and locked.peak_value is not None:
+            locked.peak_value = min(value, locked.peak_value) if rule.direction == "below" else max(value, locked.peak_value)
+        return ["hits", "last_value", "last_hit_at", "cleared_at", "peak_value"]
+
+    action = "recur_dispatched" if alarm.case_id else "recur"
+    alarm = transition(alarm, action, None, params={"value": value, "reading_ts": ts.isoformat() if ts else None},
+                       apply=apply)
+    if alarm.case_id:
+        from django.apps import apps
+
+        case = apps.get_model("cases", "Case").objects.filter(pk=alarm.case_id).only("id", "state").first()
+        if case is not None:
+            timeline_append(
+                subject=case, action="iot_recur", actor=None, actor_name=SYSTEM_NAME, from_state=case.state,
+                to_state=case.state, note=f"物联告警再次出现：{alarm.message}", params={"alarm": alarm.pk, "value": value},
+            )
+    transaction.on_commit(lambda: _notify_alarm(alarm.pk, "hit"))
+    return alarm
+
+
 def alarm_raise(*, device_id: int, rule, value, ts) -> Alarm:
-    """Open the one alarm of (device, rule) (hits = 1); at or above CASE_SEVERITY it becomes a case at once.
-    Raises IntegrityError when an alarm is already open (another consumer was first)."""
+    """Open the one alarm of (device, rule) (hits = 1) — or re-open the one that cleared less than REOPEN_S
+    ago; at or above CASE_SEVERITY it becomes a case at once. Raises IntegrityError when an alarm is already
+    open (another consumer was first)."""
+    now = timezone.now()
+    with transaction.atomic():
+        recurred = _recur(device_id=device_id, rule=rule, value=value, ts=ts, now=now)
+    if recurred is not None:
+        return recurred
     device = Device.objects.select_related("department").get(pk=device_id)
     rule_row = Rule.objects.get(pk=rule.id)
-    now = timezone.now()
     alarm = Alarm(
         device=device, rule=rule_row, severity=rule.severity, metric=rule.metric, first_value=value,
         last_value=value, peak_value=value, hits=1, opened_at=now, first_reading_at=ts, last_hit_at=ts,

@@ -33,7 +33,7 @@ def _bump(minute: float, start: float, peak: float, end: float) -> float:
 def value_for(device: Device, metric: str, minute: float, role: str, rng: random.Random) -> float:
     m = minute % 60
     if metric == "water_level":
-        base = rng.uniform(0.0, 0.03)
+        base = rng.uniform(0.0, 0.01)
         return round(base + (0.4 * _bump(m, 10, 25, 45) if role == "flood" else 0.0), 3)
     if metric == "ch4":
         return round(rng.uniform(0, 2) + (28 * _bump(m, 15, 22, 30) if role == "leak" else 0.0), 2)

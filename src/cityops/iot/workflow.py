@@ -4,6 +4,9 @@
     active/acknowledged ─dispatch→ dispatched        (becomes a city case; automatic at or above CASE_SEVERITY)
     active/acknowledged/dispatched ─clear→ cleared   (automatic, by the rules, when back inside the band)
     cleared ─close→ closed
+    cleared ─recur→ active | ─recur_dispatched→ dispatched   (automatic: the condition came back within
+                                                          REOPEN_S of clearing — the same alarm and case, no
+                                                          new ones for a flapping sensor)
     active/acknowledged ─dismiss→ closed             (误报: a false alarm, with a reason)
 
 Alarms have no deadlines of their own: once dispatched, the case carries the clock.
@@ -41,6 +44,8 @@ ALARM_WORKFLOW = wf.Workflow(
         T("dispatch", ("active", "acknowledged"), "dispatched", CENTRE | SYSTEM, "转为城市事件"),
         T("clear", ("active", "acknowledged", "dispatched"), "cleared", SYSTEM, "恢复正常"),
         T("close", ("cleared",), "closed", CENTRE | DEPT | SYSTEM, "关闭"),
+        T("recur", ("cleared",), "active", SYSTEM, "再次告警"),
+        T("recur_dispatched", ("cleared",), "dispatched", SYSTEM, "再次告警（案件处理中）"),
         T("dismiss", ("active", "acknowledged"), "closed", CENTRE, "误报关闭", guards=(needs_reason,)),
     ],
     escalations=(),

@@ -98,9 +98,30 @@ def test_breach_makes_one_alarm_and_one_case_and_back_in_band_clears_it(wuhan, m
     assert [e.action for e in timeline_for(alarm)] == ["raise", "dispatch", "clear"]
     assert "iot_clear" in [e.action for e in timeline_for(case)]
 
-    # A new breach after clearing is a new alarm (the cleared one waits to be closed).
+    # Back over the limit soon after clearing: the same alarm and the same case (a flapping sensor floods
+    # no one), written on the case's timeline.
     publisher.send(device.code, reading("b7", 0.40))
-    drain(consumer, lambda: Alarm.objects.filter(device=device, rule=rule).count() == 2)
+    drain(consumer, lambda: Alarm.objects.get(pk=alarm.pk).state == "dispatched")
+    alarm.refresh_from_db()
+    assert alarm.hits == 4 and alarm.cleared_at is None
+    assert Alarm.objects.filter(device=device, rule=rule).count() == 1
+    assert Case.objects.count() == cases_before + 1
+    assert "iot_recur" in [e.action for e in timeline_for(case)]
+
+
+def test_breach_long_after_clearing_is_a_new_alarm(wuhan, make_device, settings):
+    import json
+
+    from cityops.iot.ingest import Ingestor, Message
+
+    settings.CITYOPS_IOT_REOPEN_S = 0
+    device = make_device()
+    Rule.objects.create(name="积水", kind="threshold", device_type="water_level", metric="water_level",
+                        threshold=0.15, hysteresis=0.03, severity="yellow")
+    ing = Ingestor()
+    for mid, value in (("n1", 0.3), ("n2", 0.05), ("n3", 0.3)):
+        ing.process([Message(device.code, json.dumps(reading(mid, value)))])
+    assert sorted(Alarm.objects.filter(device=device).values_list("state", flat=True)) == ["active", "cleared"]
 
 
 def test_below_case_severity_alarm_stays_an_alarm(wuhan, make_device, publisher, consumer):
