@@ -38,13 +38,28 @@ def _text(value) -> str:
     return _XML_ILLEGAL.sub("", str(value))
 
 
+# Any character that _text would drop or escape would send a string down the slow path.
+_XML_SPECIAL = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def _xml_node(tag: str, value, item_tags: dict[str, str]) -> str:
+    kind = type(value)
+    if kind is str:  # the common case, checked first: most strings need neither cleaning nor escaping
+        if not value:
+            return f"<{tag}/>"
+        if _XML_SPECIAL.search(value) is None:
+            return f"<{tag}>{value}</{tag}>"
+    elif value is None:
+        return f"<{tag}/>"
+    elif kind is dict:
+        inner = "".join([_xml_node(k, v, item_tags) for k, v in value.items()])
+        return f"<{tag}>{inner}</{tag}>"
     if isinstance(value, dict):
-        inner = "".join(_xml_node(k, v, item_tags) for k, v in value.items())
+        inner = "".join([_xml_node(k, v, item_tags) for k, v in value.items()])
         return f"<{tag}>{inner}</{tag}>"
     if isinstance(value, list | tuple):
         child = item_tags.get(tag, "item")
-        inner = "".join(_xml_node(child, v, item_tags) for v in value)
+        inner = "".join([_xml_node(child, v, item_tags) for v in value])
         return f"<{tag}>{inner}</{tag}>"
     text = _text(value)
     if text == "":

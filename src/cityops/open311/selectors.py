@@ -7,28 +7,38 @@ from __future__ import annotations
 
 import re
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from cityops.cases.models import Case, Category
+from cityops.cases.models import Case, CasePhoto, Category
 from cityops.core.errors import NotFound
 from cityops.core.models import TimelineEntry
 from cityops.open311 import conf
 from cityops.open311 import params as p
 from cityops.open311.models import Open311Request, ServiceAttribute
-from cityops.open311.status import extended_status, open311_status, plain_words, states_for
+from cityops.open311.status import CLOSED_STATES, extended_status, plain_words, states_for
 
 _PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 _LANDLINE = re.compile(r"(?<!\d)(0\d{2,3}-?)\d{4}(\d{3,4})(?!\d)")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 
 
+# Both number patterns need a run of at least 7 digits (a landline's 4 + 3 after its optional dash) and an
+# address needs an @: most texts have neither and skip the substitutions.
+_DIGITS7 = re.compile(r"\d{7}")
+
+
 def mask_personal(text: str) -> str:
     """Mobile and landline numbers → 138****5678; e-mail addresses → ***@***."""
-    text = _PHONE.sub(r"\1****\2", text or "")
-    text = _LANDLINE.sub(r"\1****\2", text)
-    return _EMAIL.sub("***@***", text)
+    text = text or ""
+    if _DIGITS7.search(text):
+        text = _PHONE.sub(r"\1****\2", text)
+        text = _LANDLINE.sub(r"\1****\2", text)
+    if "@" in text:
+        text = _EMAIL.sub("***@***", text)
+    return text
 
 
 def _english() -> bool:
@@ -64,7 +74,11 @@ def service_list() -> list[dict]:
 
 
 def category_for_service(code: str) -> Category:
-    category = Category.objects.filter(code=(code or "").strip().upper(), active=True).first()
+    category = (
+        Category.objects.filter(code=(code or "").strip().upper(), active=True)
+        .only("id", "code", "name_zh", "handle_limit_wh")
+        .first()
+    )
     if category is None:
         raise NotFound(f"service_code「{code}」不存在", f"service_code '{code}' not found", code="service_not_found")
     return category
@@ -98,42 +112,65 @@ def service_definition(code: str) -> dict:
 
 
 # --- requests ----------------------------------------------------------------------------------------------
-def _base() -> QuerySet[Case]:
-    return (
-        Case.objects.select_related("category", "lead_department", "proposed_department", "duplicate_of")
-        .prefetch_related(
-            Prefetch("open311", queryset=Open311Request.objects.only("id", "case_id", "media_url", "attributes")),
-            "photos",
-        )
-        .exclude(category__code__in=private_codes())
-    )
+# GET requests reads one row per case as plain values (no model instances, no per-row query): the case's
+# own columns, its category and department names through joins, the Open311 link through the reverse
+# one-to-one join, and the first report photo of every listed case in one more query.
+_ROW = (
+    "id", "code", "state", "state_changed_at", "created_at", "deadline_at", "description", "result_note",
+    "address", "district_name", "street_name", "community_name", "region_code", "lat", "lon",
+    "category__code", "category__name_zh", "category__name_en", "category__handle_limit_wh",
+    "lead_department_id", "lead_department__name", "lead_department__name_en",
+    "proposed_department__name", "proposed_department__name_en",
+    "duplicate_of_id", "duplicate_of__code", "open311__id", "open311__media_url",
+)
+_ROW_EXTENSIONS = ("source", "merged_reports", "open311__attributes")
 
 
-def request_list(params) -> list[Case]:
+def _public_cases() -> QuerySet[Case]:
+    return Case.objects.exclude(category__code__in=private_codes())
+
+
+def _rows(qs: QuerySet[Case], extensions: bool) -> list[dict]:
+    return list(qs.values(*_ROW, *_ROW_EXTENSIONS) if extensions else qs.values(*_ROW))
+
+
+def _report_photos(case_ids: list[int]) -> dict[int, str]:
+    """case id → the stored name of its first report photo ("" when that photo has no public file)."""
+    first: dict[int, str] = {}
+    if case_ids:
+        photos = CasePhoto.objects.filter(case_id__in=case_ids, kind=CasePhoto.Kind.REPORT).order_by("case_id", "id")
+        for case_id, name in photos.values_list("case_id", "public"):
+            first.setdefault(case_id, name or "")
+    return first
+
+
+def request_list(params, *, request=None, extensions: bool = False) -> list[dict]:
     """GET requests: service_request_id (comma list) overrides every other argument; otherwise service_code,
     status and a requested_datetime window of at most 90 days; the first 1000, newest first."""
     number, size = p.page(params)
     ids = p.values(params, "service_request_id")
-    qs = _base()
+    qs = _public_cases()
     if ids:
-        return list(qs.filter(code__in=ids[: int(conf.get("MAX_ROWS"))]).order_by("-created_at", "-id"))
-    start, end = p.date_range(params)
-    qs = qs.filter(created_at__gte=start, created_at__lte=end)
-    codes = [c.upper() for c in p.values(params, "service_code")]
-    if codes:
-        qs = qs.filter(category__code__in=codes)
-    states = states_for(p.statuses(params))
-    if states is not None:
-        qs = qs.filter(state__in=states)
-    offset = (number - 1) * size
-    return list(qs.order_by("-created_at", "-id")[offset : offset + size])
+        qs = qs.filter(code__in=ids[: int(conf.get("MAX_ROWS"))]).order_by("-created_at", "-id")
+    else:
+        start, end = p.date_range(params)
+        qs = qs.filter(created_at__gte=start, created_at__lte=end)
+        codes = [c.upper() for c in p.values(params, "service_code")]
+        if codes:
+            qs = qs.filter(category__code__in=codes)
+        states = states_for(p.statuses(params))
+        if states is not None:
+            qs = qs.filter(state__in=states)
+        offset = (number - 1) * size
+        qs = qs.order_by("-created_at", "-id")[offset : offset + size]
+    return RequestSerializer(request=request, extensions=extensions).many(_rows(qs, extensions))
 
 
-def request_get(code: str) -> Case:
-    case = _base().filter(code=code).first()
-    if case is None:
+def request_get(code: str, *, request=None, extensions: bool = False) -> dict:
+    rows = _rows(_public_cases().filter(code=code)[:1], extensions)
+    if not rows:
         raise NotFound(f"service_request_id「{code}」不存在", f"service_request_id '{code}' not found", code="request_not_found")
-    return case
+    return RequestSerializer(request=request, extensions=extensions).many(rows)[0]
 
 
 def token_get(token: str) -> Open311Request:
@@ -143,78 +180,117 @@ def token_get(token: str) -> Open311Request:
     return link
 
 
-def _link(case: Case) -> Open311Request | None:
-    try:
-        return case.open311
-    except Open311Request.DoesNotExist:
-        return None
+def service_notice(handle_limit_wh: float) -> str:
+    return _("处置时限 %(hours)s 个工作小时") % {"hours": f"{handle_limit_wh:g}"}
 
 
-def media_url(case: Case, request=None) -> str | None:
-    link = _link(case)
-    if link is not None and link.media_url:
-        return link.media_url
-    photos = [ph for ph in case.photos.all() if ph.kind == "report"]
-    if photos and photos[0].public:
-        url = photos[0].public.url
-        return request.build_absolute_uri(url) if request is not None else url
-    return None
+def _merged_note(code: str) -> str:
+    return _("与案件 %(code)s 为同一问题，合并处理") % {"code": code}
 
 
-def status_notes(case: Case) -> str:
-    if case.state == "merged" and case.duplicate_of_id:
-        return _("与案件 %(code)s 为同一问题，合并处理") % {"code": case.duplicate_of.code}
-    if case.state in ("handled", "verified", "closed", "archived") and case.result_note:
-        return f"{plain_words(case.state)}：{mask_personal(case.result_note)}"
-    return plain_words(case.state)
+_NOTE_STATES = frozenset({"handled", "verified", "closed", "archived"})
 
 
-def expected_datetime(case: Case):
-    """The deadline of the step the case is in while it is open; nothing once it is closed."""
-    if open311_status(case.state) == "closed":
-        return None
-    return case.deadline_at
+class RequestSerializer:
+    """GeoReport v2 request documents from value rows. Whatever depends only on the language or on a
+    category/state (names, translated words, the notice) is worked out once per answer, not once per row;
+    datetimes leave as W3C strings, so the renderers have nothing left to convert."""
 
+    def __init__(self, *, request=None, extensions: bool = False):
+        self.request = request
+        self.extensions = extensions
+        self.english = _english()
+        self.decimals = int(conf.get("COORD_DECIMALS"))
+        self.tz = timezone.get_current_timezone()
+        self._plain: dict[str, str] = {}
+        self._label: dict[str, str] = {}
+        self._notice: dict[float, str] = {}
+        self._photo_storage = CasePhoto._meta.get_field("public").storage
 
-def _coord(value: float) -> float:
-    return round(value, int(conf.get("COORD_DECIMALS")))
+    def _w3c(self, value):
+        return None if value is None else value.astimezone(self.tz).isoformat(timespec="seconds")
 
+    def plain(self, state: str) -> str:
+        words = self._plain.get(state)
+        if words is None:
+            words = self._plain[state] = plain_words(state)
+        return words
 
-def serialize_request(case: Case, *, request=None, extensions: bool = False) -> dict:
-    department = case.lead_department or case.proposed_department
-    address = case.address or "".join(x for x in (case.district_name, case.street_name, case.community_name) if x)
-    item = {
-        "service_request_id": case.code,
-        "status": open311_status(case.state),
-        "status_notes": status_notes(case),
-        "service_name": _name(case.category),
-        "service_code": case.category.code,
-        "description": mask_personal(case.description),
-        "agency_responsible": (department.name_en or department.name) if department and _english() else (department.name if department else None),
-        "service_notice": _("处置时限 %(hours)s 个工作小时") % {"hours": f"{case.category.handle_limit_wh:g}"},
-        "requested_datetime": case.created_at,
-        "updated_datetime": case.state_changed_at or case.created_at,
-        "expected_datetime": expected_datetime(case),
-        "address": mask_personal(address),
-        "address_id": case.region_code,
-        "zipcode": None,
-        "lat": _coord(case.lat),
-        "long": _coord(case.lon),
-        "media_url": media_url(case, request),
-    }
-    if extensions:
-        link = _link(case)
-        item["extended_attributes"] = {
-            "status": extended_status(case.state),
-            "state": case.state,
-            "state_label": case.state_label(),
-            "source": case.source,
-            "district": case.district_name,
-            "street": case.street_name,
-            "supporting_reports": case.merged_reports,
-            "attributes": link.attributes if link is not None else {},
+    def label(self, state: str) -> str:
+        text = self._label.get(state)
+        if text is None:
+            known = Case.workflow.states.get(state) if Case.workflow else None
+            text = self._label[state] = str(known.label) if known else state
+        return text
+
+    def notice(self, hours: float) -> str:
+        text = self._notice.get(hours)
+        if text is None:
+            text = self._notice[hours] = service_notice(hours)
+        return text
+
+    def status_notes(self, row: dict) -> str:
+        state = row["state"]
+        if state == "merged" and row["duplicate_of_id"]:
+            return _merged_note(row["duplicate_of__code"])
+        if state in _NOTE_STATES and row["result_note"]:
+            return f"{self.plain(state)}：{mask_personal(row['result_note'])}"
+        return self.plain(state)
+
+    def many(self, rows: list[dict]) -> list[dict]:
+        photos = _report_photos([r["id"] for r in rows if not (r["open311__id"] is not None and r["open311__media_url"])])
+        return [self.one(row, photos) for row in rows]
+
+    def one(self, row: dict, photos: dict[int, str]) -> dict:
+        english = self.english
+        state = row["state"]
+        closed = state in CLOSED_STATES
+        if row["lead_department_id"] is not None:
+            dep_name, dep_name_en = row["lead_department__name"], row["lead_department__name_en"]
+        else:
+            dep_name, dep_name_en = row["proposed_department__name"], row["proposed_department__name_en"]
+        agency = (dep_name_en or dep_name) if english and dep_name is not None else dep_name
+        address = row["address"] or "".join(x for x in (row["district_name"], row["street_name"], row["community_name"]) if x)
+        media = None
+        if row["open311__id"] is not None and row["open311__media_url"]:
+            media = row["open311__media_url"]
+        else:
+            name = photos.get(row["id"])
+            if name:
+                url = self._photo_storage.url(name)
+                media = self.request.build_absolute_uri(url) if self.request is not None else url
+        created = self._w3c(row["created_at"])
+        item = {
+            "service_request_id": row["code"],
+            "status": "closed" if closed else "open",
+            "status_notes": self.status_notes(row),
+            "service_name": (row["category__name_en"] or row["category__name_zh"]) if english else row["category__name_zh"],
+            "service_code": row["category__code"],
+            "description": mask_personal(row["description"]),
+            "agency_responsible": agency,
+            "service_notice": self.notice(row["category__handle_limit_wh"]),
+            "requested_datetime": created,
+            "updated_datetime": self._w3c(row["state_changed_at"]) if row["state_changed_at"] else created,
+            "expected_datetime": None if closed else self._w3c(row["deadline_at"]),
+            "address": mask_personal(address),
+            "address_id": row["region_code"],
+            "zipcode": None,
+            "lat": round(row["lat"], self.decimals),
+            "long": round(row["lon"], self.decimals),
+            "media_url": media,
         }
-    return item
+        if self.extensions:
+            item["extended_attributes"] = {
+                "status": extended_status(state),
+                "state": state,
+                "state_label": self.label(state),
+                "source": row["source"],
+                "district": row["district_name"],
+                "street": row["street_name"],
+                "supporting_reports": row["merged_reports"],
+                "attributes": row["open311__attributes"] if row["open311__id"] is not None else {},
+            }
+        return item
 
 
 # --- servicerequestupdates (FixMyStreet extension) -------------------------------------------------------
@@ -227,14 +303,14 @@ PUBLIC_ACTIONS = {
 }
 
 
-def _update_text(entry: TimelineEntry, case: Case) -> str:
+def _update_text(entry: TimelineEntry, case_state: str) -> str:
     if entry.action in ("handle", "self_handle") and entry.note:
         return f"{plain_words(entry.to_state)}：{mask_personal(entry.note)}"
     if entry.action == "open311_update":
         return mask_personal(entry.note)
     if entry.action == "merge":
-        return _("与案件 %(code)s 为同一问题，合并处理") % {"code": entry.params.get("into", "")}
-    return plain_words(entry.to_state or case.state)
+        return _merged_note(entry.params.get("into", ""))
+    return plain_words(entry.to_state or case_state)
 
 
 def update_list(params) -> list[dict]:
@@ -245,26 +321,26 @@ def update_list(params) -> list[dict]:
         subject_type=Case._meta.label_lower, action__in=PUBLIC_ACTIONS, at__gte=start, at__lte=end
     )
     ids = p.values(params, "service_request_id")
-    cases_by_id: dict[str, Case]
     if ids:
-        cases = {str(c.pk): c for c in _base().filter(code__in=ids)}
-        entries = entries.filter(subject_id__in=list(cases))
+        chosen = [str(pk) for pk in _public_cases().filter(code__in=ids).values_list("pk", flat=True)]
+        entries = entries.filter(subject_id__in=chosen)
     entries = list(entries.order_by("at", "id")[(number - 1) * size : number * size])
-    wanted = {e.subject_id for e in entries}
-    cases_by_id = {str(c.pk): c for c in _base().filter(pk__in=[int(i) for i in wanted])}
+    wanted = {int(e.subject_id) for e in entries}
+    cases_by_id = {str(pk): (code, state) for pk, code, state in _public_cases().filter(pk__in=wanted).values_list("pk", "code", "state")}
     out = []
     for entry in entries:
         case = cases_by_id.get(entry.subject_id)
         if case is None:  # a private category
             continue
-        state = entry.to_state or case.state
+        code, case_state = case
+        state = entry.to_state or case_state
         out.append(
             {
                 "update_id": str(entry.pk),
-                "service_request_id": case.code,
+                "service_request_id": code,
                 "status": extended_status(state).upper(),
                 "updated_datetime": entry.at,
-                "description": _update_text(entry, case),
+                "description": _update_text(entry, case_state),
                 "media_url": entry.params.get("media_url") or None,
                 "external_status_code": state,
             }

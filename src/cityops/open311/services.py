@@ -187,6 +187,7 @@ def _location(data) -> dict:
 class Posted:
     case: Case
     link: Open311Request
+    handle_limit_wh: float  # of the category: what the answer's service_notice says
 
 
 def request_create(*, client: Open311Client, data) -> Posted:
@@ -247,7 +248,7 @@ def request_create(*, client: Open311Client, data) -> Posted:
             from_state=intake.case.state, to_state=intake.case.state,
             params={"client": client.name, "attributes": attributes, "media_url": media},
         )
-    return Posted(intake.case, link)
+    return Posted(intake.case, link, category.handle_limit_wh)
 
 
 # --- POST servicerequestupdates (FixMyStreet extension) -------------------------------------------------

@@ -124,7 +124,7 @@ def requests_(request, *, fmt, data):
         client = services.client_for_key(p.value(data, "api_key"))
         services.rate_check(client=client)
         posted = services.request_create(client=client, data=data)
-        item = {"service_notice": selectors.serialize_request(posted.case)["service_notice"], "account_id": posted.link.account_id or None}
+        item = {"service_notice": selectors.service_notice(posted.handle_limit_wh), "account_id": posted.link.account_id or None}
         if conf.get("TYPE") == "batch":
             item = {"token": posted.link.token, **item}
         else:
@@ -132,17 +132,14 @@ def requests_(request, *, fmt, data):
         log.info("open311 request %s from %s", posted.case.code, client.name)
         return answer(fmt, "service_requests", [item])
     extensions = p.value(data, "extensions").lower() in ("1", "true", "yes")
-    cases = selectors.request_list(data)
-    items = [selectors.serialize_request(c, request=request, extensions=extensions) for c in cases]
-    return answer(fmt, "service_requests", items)
+    return answer(fmt, "service_requests", selectors.request_list(data, request=request, extensions=extensions))
 
 
 @require_http_methods(["GET"])
 @endpoint
 def request_detail(request, code, *, fmt, data):
-    case = selectors.request_get(code)
     extensions = p.value(data, "extensions").lower() in ("1", "true", "yes")
-    return answer(fmt, "service_requests", [selectors.serialize_request(case, request=request, extensions=extensions)])
+    return answer(fmt, "service_requests", [selectors.request_get(code, request=request, extensions=extensions)])
 
 
 @require_http_methods(["GET"])
