@@ -13,7 +13,9 @@ class BearerToken(HttpBearer):
         key_id = ApiToken.split(token)
         if key_id is None:
             return None
-        api_token = ApiToken.objects.select_related("user").filter(key_id=key_id).first()
+        api_token = (
+            ApiToken.objects.select_related("user").prefetch_related("user__groups").filter(key_id=key_id).first()
+        )
         if api_token is None or not api_token.is_active or not api_token.matches(token):
             return None
         if not api_token.user.is_active:

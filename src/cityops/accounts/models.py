@@ -52,7 +52,8 @@ class User(AbstractUser):
 
     @cached_property
     def role_codes(self) -> frozenset[str]:
-        codes = set(self.groups.values_list("name", flat=True))
+        # .all() so that a prefetch_related("groups") (bearer auth does one) saves the query.
+        codes = {group.name for group in self.groups.all()}
         if self.is_superuser:
             codes.add(roles.ADMIN)
         return frozenset(codes & set(roles.ALL_ROLES))

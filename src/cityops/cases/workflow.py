@@ -247,14 +247,16 @@ CASE_WORKFLOW = wf.Workflow(
         T("rework", ("handled",), "accepted", FIELD, "核查不通过（返工）", guards=(covers_case_region, needs_reason)),
         T("close", ("verified",), "closed", frozenset({r.SHIFT_LEAD}), "结案"),
         T("follow_up", ("closed",), "archived", INTAKE | {wf.SYSTEM_ROLE}, "回访满意"),
-        T("reopen", ("closed",), "accepted", INTAKE, "回访不满意（重办）", guards=(needs_reason,)),
+        # The system role: a resident's own rating through the portal, proven by their tracking key or phone.
+        T("reopen", ("closed",), "accepted", INTAKE | {wf.SYSTEM_ROLE}, "回访不满意（重办）", guards=(needs_reason,)),
         T("self_handle", ("reported",), "verified", FIELD, "自处理", guards=(reporter_with_photo, needs_result)),
         T("claim", ("registered",), "accepted", REGION, "街道社区认领", guards=(in_claiming_unit,)),
         T(
             "escalate", ("registered", "accepted"), "registered", REGION | DEPT, "上报上级",
             guards=(below_city_level, may_escalate, needs_reason),
         ),
-        T("merge", ("reported", "checking", "registered"), "merged", frozenset({r.OPERATOR}), "合并"),
+        # The system role: a resident who, on the portal, confirmed their report is the same as an open case.
+        T("merge", ("reported", "checking", "registered"), "merged", frozenset({r.OPERATOR, wf.SYSTEM_ROLE}), "合并"),
     ],
     on_escalate=_on_escalate,
 )

@@ -28,8 +28,9 @@ def _backends():
 def notify(*, recipients: Iterable, kind: str, title: str, body: str = "", subject=None, url: str = "") -> list[Notification]:
     subject_type = subject._meta.label_lower if subject is not None else ""
     subject_id = str(subject.pk) if subject is not None else ""
+    now = timezone.now()  # explicit, so a simulated clock stamps notifications too
     rows = [
-        Notification(recipient=r, kind=kind, title=title[:200], body=body, url=url, subject_type=subject_type, subject_id=subject_id)
+        Notification(created_at=now, recipient=r, kind=kind, title=title[:200], body=body, url=url, subject_type=subject_type, subject_id=subject_id)
         for r in {r.pk: r for r in recipients if r is not None}.values()
     ]
     created = Notification.objects.bulk_create(rows)

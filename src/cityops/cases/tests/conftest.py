@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import shapely
+from django.db import connection
 from django.utils import timezone
 
 from cityops.accounts import roles
@@ -45,6 +46,11 @@ def geography(db):
     from cityops.geo.geometry import shape_fields
     from cityops.geo.models import Region
 
+    # This small synthetic city replaces the Wuhan demo if another app's session fixture committed it
+    # (inside this test's transaction, so the demo is back afterwards).
+    if Region.objects.exists():
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM geo_region")
     city = Region.objects.create(code="420100", name="武汉市", level="city", **shape_fields(shapely.box(114.0, 30.0, 115.0, 31.0)))
     made = {"420100": city}
     for district, name, box in (("420106", "武昌区", WUCHANG), ("420102", "江岸区", JIANGAN)):

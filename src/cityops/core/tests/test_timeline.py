@@ -31,7 +31,7 @@ def test_entries_chain_by_hash_and_verify_clean(operator):
     assert [e.seq for e in entries] == [1, 2, 3]
     assert entries[0].prev_hash == "" and entries[1].prev_hash == entries[0].hash
     assert entries[0].actor_name == operator.username and entries[0].actor_id == operator.pk
-    assert audit_verify() == (5, [])
+    assert audit_verify(subject_type="sample.thing") == (5, [])
 
 
 @pytest.mark.django_db(transaction=True)
@@ -65,7 +65,7 @@ def test_verify_finds_an_edited_entry():
     drop_guard_trigger()
     with connection.cursor() as cur:
         cur.execute("UPDATE core_timelineentry SET note = 'forged' WHERE seq = 2")
-    _checked, problems = audit_verify()
+    _checked, problems = audit_verify(subject_type="sample.thing")
     assert [(p.subject_id, p.seq, p.kind) for p in problems] == [("1", 2, "edited")]
     with pytest.raises(CommandError, match="tampered"):
         call_command("audit", "verify")
@@ -78,7 +78,7 @@ def test_verify_finds_edited_params_and_rehashed_forgery():
     with connection.cursor() as cur:
         # Forger edits entry 2 and recomputes its own hash, but cannot fix entry 3's link without the chain.
         cur.execute("UPDATE core_timelineentry SET hash = %s WHERE id = %s", ["0" * 64, forged.pk])
-    problems = audit_verify()[1]
+    problems = audit_verify(subject_type="sample.thing")[1]
     kinds = {(p.seq, p.kind) for p in problems}
     assert (2, "edited") in kinds and (3, "edited") in kinds
 
@@ -90,7 +90,7 @@ def test_verify_finds_a_deleted_middle_entry_and_a_deleted_tail():
     with connection.cursor() as cur:
         cur.execute("DELETE FROM core_timelineentry WHERE subject_id = '1' AND seq = 2")
         cur.execute("DELETE FROM core_timelineentry WHERE subject_id = '2' AND seq = 2")
-    problems = {(p.subject_id, p.kind) for p in audit_verify()[1]}
+    problems = {(p.subject_id, p.kind) for p in audit_verify(subject_type="sample.thing")[1]}
     assert ("1", "deleted") in problems
     assert ("2", "deleted") in problems
 
@@ -99,8 +99,8 @@ def test_verify_finds_a_subject_whose_entries_are_all_gone():
     record(("sample.thing", "9"), 2)
     drop_guard_trigger()
     with connection.cursor() as cur:
-        cur.execute("DELETE FROM core_timelineentry")
-    assert [(p.subject_id, p.kind) for p in audit_verify()[1]] == [("9", "deleted")]
+        cur.execute("DELETE FROM core_timelineentry WHERE subject_type = 'sample.thing'")
+    assert [(p.subject_id, p.kind) for p in audit_verify(subject_type="sample.thing")[1]] == [("9", "deleted")]
 
 
 def test_audit_command_reports_intact(capsys):
@@ -114,7 +114,7 @@ def test_a_new_subject_chain_starts_without_a_head_lookup_and_continues_normally
         timeline_append(subject=("sample.thing", "7"), action="create", new_subject=True)
     record(("sample.thing", "7"), 2)
     assert list(timeline_for(("sample.thing", "7")).values_list("seq", flat=True)) == [1, 2, 3]
-    assert audit_verify() == (3, [])
+    assert audit_verify(subject_type="sample.thing") == (3, [])
 
 
 def test_new_subject_on_an_existing_chain_is_refused():
