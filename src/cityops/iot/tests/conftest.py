@@ -2,16 +2,53 @@
 helpers against the real broker. Topics and client ids are unique per run: other people test on this
 machine and broker at the same time."""
 
+import atexit
 import json
 import os
+import socket
+import subprocess
+import tempfile
 import time
 import uuid
+from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
 
-HOST = os.environ.get("CITYOPS_IOT_MQTT_HOST", "127.0.0.1")
-PORT = int(os.environ.get("CITYOPS_IOT_MQTT_PORT", "1883"))
+# The tests run against a real Mosquitto: by default a private one this session starts, configured the way
+# docs/deployment.md tells operators to run it (max_queued_messages raised: Mosquitto's default of 1,000 drops
+# messages queued for a persistent session whose consumer is down, which the fault test provokes on purpose,
+# and a loaded CI machine restarts the consumer slowly). CITYOPS_IOT_TEST_BROKER=host:port uses another broker.
+_BROKER_CONF = """listener {port} 127.0.0.1
+allow_anonymous true
+persistence false
+max_queued_messages 10000000
+max_queued_bytes 0
+"""
+
+
+def _start_private_broker() -> tuple[str, int]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    conf = Path(tempfile.mkdtemp(prefix="cityops-test-mqtt-")) / "mosquitto.conf"
+    conf.write_text(_BROKER_CONF.format(port=port))
+    proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    atexit.register(proc.terminate)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return "127.0.0.1", port
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("the private mosquitto for the IoT tests did not start")
+
+
+if os.environ.get("CITYOPS_IOT_TEST_BROKER"):
+    _host, _port = os.environ["CITYOPS_IOT_TEST_BROKER"].rsplit(":", 1)
+    HOST, PORT = _host, int(_port)
+else:
+    HOST, PORT = _start_private_broker()
 
 
 def unique(name: str) -> str:

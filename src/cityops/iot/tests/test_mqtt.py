@@ -1,4 +1,4 @@
-"""Against the real Mosquitto broker (127.0.0.1:1883): stored, a duplicate stored once, a bad message in the
+"""Against a real Mosquitto broker (a private one the session starts, see conftest): stored, a duplicate stored once, a bad message in the
 dead-letter table, a breach → exactly one alarm and one case, back inside the band → cleared (and written
 on the case's timeline). These must not skip: with CI=true a skip fails."""
 
