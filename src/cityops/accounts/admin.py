@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from cityops.accounts.models import ApiToken, OrgUnit, User
+from cityops.core.admin_timeline import TimelineAdminMixin
 
 
 @admin.register(User)
@@ -13,7 +14,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(OrgUnit)
-class OrgUnitAdmin(admin.ModelAdmin):
+class OrgUnitAdmin(TimelineAdminMixin, admin.ModelAdmin):
     list_display = ("code", "name", "name_en", "kind", "region_code", "active")
     list_filter = ("kind", "active")
     search_fields = ("code", "name", "name_en")

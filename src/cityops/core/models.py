@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -132,7 +133,8 @@ class WorkflowModel(models.Model):
 
     def state_label(self) -> str:
         state = self.workflow.states.get(self.state) if self.workflow else None
-        return str(state.label) if state else self.state
+        # Labels are Chinese msgids (lazy or plain): translated into the current language when a catalogue has them.
+        return gettext(str(state.label)) if state else self.state
 
     def clock_used_now(self, now=None) -> float:
         from cityops.core.calendar import elapsed_seconds

@@ -1,11 +1,12 @@
 from django.contrib import admin
 
+from cityops.core.admin_timeline import TimelineAdminMixin
 from cityops.geo import index
 from cityops.geo.models import Region
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(TimelineAdminMixin, admin.ModelAdmin):
     """Read-mostly: shapes come from imports and the grid generator (services), names may be corrected here."""
 
     list_display = ("code", "name", "level", "parent", "area_km2", "generated")

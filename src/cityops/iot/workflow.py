@@ -12,6 +12,8 @@
 Alarms have no deadlines of their own: once dispatched, the case carries the clock.
 """
 
+from django.utils.translation import gettext_lazy as _
+
 from cityops.accounts import roles as r
 from cityops.core import workflow as wf
 from cityops.core.errors import InvalidInput
@@ -33,20 +35,20 @@ ALARM_WORKFLOW = wf.Workflow(
     name="iot_alarm",
     initial="active",
     states={
-        "active": wf.State("active", "告警中"),
-        "acknowledged": wf.State("acknowledged", "已确认"),
-        "dispatched": wf.State("dispatched", "已转案件"),
-        "cleared": wf.State("cleared", "已恢复"),
-        "closed": wf.State("closed", "已关闭", terminal=True),
+        "active": wf.State("active", _("告警中")),
+        "acknowledged": wf.State("acknowledged", _("已确认")),
+        "dispatched": wf.State("dispatched", _("已转案件")),
+        "cleared": wf.State("cleared", _("已恢复")),
+        "closed": wf.State("closed", _("已关闭"), terminal=True),
     },
     transitions=[
-        T("acknowledge", ("active",), "acknowledged", CENTRE | DEPT, "确认"),
-        T("dispatch", ("active", "acknowledged"), "dispatched", CENTRE | SYSTEM, "转为城市事件"),
-        T("clear", ("active", "acknowledged", "dispatched"), "cleared", SYSTEM, "恢复正常"),
-        T("close", ("cleared",), "closed", CENTRE | DEPT | SYSTEM, "关闭"),
-        T("recur", ("cleared",), "active", SYSTEM, "再次告警"),
-        T("recur_dispatched", ("cleared",), "dispatched", SYSTEM, "再次告警（案件处理中）"),
-        T("dismiss", ("active", "acknowledged"), "closed", CENTRE, "误报关闭", guards=(needs_reason,)),
+        T("acknowledge", ("active",), "acknowledged", CENTRE | DEPT, _("确认")),
+        T("dispatch", ("active", "acknowledged"), "dispatched", CENTRE | SYSTEM, _("转为城市事件")),
+        T("clear", ("active", "acknowledged", "dispatched"), "cleared", SYSTEM, _("恢复正常")),
+        T("close", ("cleared",), "closed", CENTRE | DEPT | SYSTEM, _("关闭")),
+        T("recur", ("cleared",), "active", SYSTEM, _("再次告警")),
+        T("recur_dispatched", ("cleared",), "dispatched", SYSTEM, _("再次告警（案件处理中）")),
+        T("dismiss", ("active", "acknowledged"), "closed", CENTRE, _("误报关闭"), guards=(needs_reason,)),
     ],
     escalations=(),
 )

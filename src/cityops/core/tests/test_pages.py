@@ -62,3 +62,23 @@ def test_admin_works_for_reference_data(make_user):
     client.force_login(admin)
     assert client.get("/admin/accounts/orgunit/").status_code == 200
     assert client.get("/admin/core/timelineentry/").status_code == 200
+    for path in ("/admin/cases/category/", "/admin/cases/routingrule/add/", "/admin/geo/region/", "/admin/iot/device/"):
+        assert client.get(path).status_code == 200, path
+
+
+def test_reference_data_edited_in_the_admin_is_on_the_timeline(make_user):
+    from cityops.accounts.models import OrgUnit
+    from cityops.core.timeline import timeline_for
+
+    admin = make_user("t_admin2", "admin", is_staff=True, is_superuser=True)
+    unit = OrgUnit.objects.create(code="HW", name="环境卫生管理处", kind="department")
+    client = Client()
+    client.force_login(admin)
+    response = client.post(
+        f"/admin/accounts/orgunit/{unit.pk}/change/",
+        {"code": "HW", "name": "市环境卫生管理处", "name_en": "Sanitation", "kind": "department", "region_code": "", "active": "on"},
+    )
+    assert response.status_code == 302
+    entry = timeline_for(unit).get()
+    assert (entry.action, entry.actor_id) == ("reference_change", admin.pk)
+    assert entry.params["changed"]["name"] == ["环境卫生管理处", "市环境卫生管理处"]
