@@ -34,6 +34,15 @@ def test_entries_chain_by_hash_and_verify_clean(operator):
     assert audit_verify(subject_type="sample.thing") == (5, [])
 
 
+def test_append_returns_the_stored_entry():
+    with transaction.atomic():
+        entry = timeline_append(subject=("sample.thing", "5"), action="x", params={"a": [1, 2]})
+    stored = TimelineEntry.objects.get(pk=entry.pk)
+    assert (stored.hash, stored.params, stored.seq) == (entry.hash, {"a": [1, 2]}, 1)
+    with pytest.raises(AppendOnlyError):
+        entry.save()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_append_outside_a_transaction_is_refused():
     with pytest.raises(RuntimeError):
