@@ -1,7 +1,7 @@
 """What a lookup answers: the point (WGS-84) and the region at every level that contains it."""
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 LEVELS = ("city", "district", "street", "community", "grid")
 
@@ -15,8 +15,10 @@ class RegionRef:
         return {"code": self.code, "name": self.name}
 
 
-@dataclass(frozen=True, slots=True)
-class Location:
+class Location(NamedTuple):
+    """Immutable; a NamedTuple because the point index builds one per lookup and a frozen dataclass cost a
+    third of a single lookup (bench/locate.py)."""
+
     lon: float
     lat: float
     city: RegionRef | None = None
@@ -25,7 +27,7 @@ class Location:
     community: RegionRef | None = None
     grid: RegionRef | None = None
     # How the point was found: "point" (coordinates given) or "address" (centroid of the matched region).
-    method: str = field(default="point")
+    method: str = "point"
 
     @property
     def deepest(self) -> RegionRef | None:
