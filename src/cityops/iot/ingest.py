@@ -72,6 +72,16 @@ class BatchResult:
     rejected: list[dict] = field(default_factory=list)  # per item, for the HTTP answer
 
 
+@dataclass(slots=True)
+class Prepared:
+    messages: list[Message]
+    result: BatchResult
+    now: datetime
+    unique: dict[tuple[int, str], Point]
+    rows: list[tuple]
+    dead: list[DeadLetter]
+
+
 class Rejected(Exception):
     def __init__(self, reason: str, detail: str = "") -> None:
         super().__init__(reason)
@@ -109,6 +119,7 @@ class Ingestor:
         self.last_seen: dict[int, float] = {}  # epoch of the last message per device (this process)
         self.last_written: dict[int, float] = {}  # when last_seen_at was last written per device
         self.loaded_at = 0.0
+        self.rules_stale = False  # a device was registered since the rules were installed
         self.stats: Counter = Counter()
         self.max_future_s = float(conf.get("MAX_FUTURE_S"))
         self.retention_s = float(conf.get("RETENTION_DAYS")) * 86400
@@ -139,7 +150,7 @@ class Ingestor:
             else:
                 by_type.setdefault(rule.device_type or "", []).append(rule)
         device_rules: dict[int, list[RuleSpec]] = {}
-        for info in self.devices.values():
+        for info in list(self.devices.values()):  # the parsing thread may be adding a device
             own = by_device.get(info.id, [])
             replaced = {(r.kind, r.metric) for r in own}
             chosen = [
@@ -150,6 +161,7 @@ class Ingestor:
             if chosen:
                 device_rules[info.id] = [RuleSpec.from_model(r) for r in chosen]
         open_alarms = list(Alarm.objects.filter(state__in=OPEN_STATES).values_list("device_id", "rule_id"))
+        self.rules_stale = False
         self.engine.load(device_rules=device_rules, open_alarms=open_alarms)
 
     def maybe_reload(self) -> None:
@@ -169,9 +181,10 @@ class Ingestor:
             if len(self.unknown) > 100_000:  # a flood of made-up codes must not grow memory without bound
                 self.unknown.clear()
             return None
-        # A device registered after the last reload: install it and its rules.
+        # A device registered after the last reload: install it, and its rules before the next evaluation
+        # (in `store`, which may run in another thread than parsing).
         self.devices[code] = DeviceInfo(row[0], row[1], row[2], frozenset(row[3] or {}))
-        self._load_rules()
+        self.rules_stale = True
         return self.devices[code]
 
     # --- parsing -------------------------------------------------------------------------------------
@@ -246,10 +259,12 @@ class Ingestor:
             self.last_seen[device_id] = now_epoch
 
     # --- one batch -----------------------------------------------------------------------------------
-    def process(self, messages: list[Message], *, device: DeviceInfo | None = None) -> BatchResult:
-        """Store one batch in one transaction. Raises only on a database failure (nothing is written then,
-        and the caller retries: the batch is idempotent)."""
-        self.maybe_reload() if self.loaded_at else self.reload()
+    def prepare(self, messages: list[Message], *, device: DeviceInfo | None = None, reload: bool = True) -> Prepared:
+        """Parse and validate a batch (no writes). `store` then writes it: the MQTT consumer prepares the
+        next batch in its main thread while its writer thread stores the previous one (parsing overlaps the
+        database). reload=False there: only the writer re-reads the registry and the rules."""
+        if reload:
+            self.maybe_reload() if self.loaded_at else self.reload()
         result = BatchResult(messages=len(messages))
         now = timezone.now()
         now_epoch = now.timestamp()
@@ -265,17 +280,33 @@ class Ingestor:
         for p in points:
             unique.setdefault((p.device_id, p.message_id), p)
         rows = [(p.device_id, p.metric, p.value, p.ts, p.epoch, p.message_id) for p in unique.values()]
+        return Prepared(messages, result, now, unique, rows, dead)
+
+    def process(self, messages: list[Message], *, device: DeviceInfo | None = None) -> BatchResult:
+        """Store one batch in one transaction. Raises only on a database failure (nothing is written then,
+        and the caller retries: the batch is idempotent)."""
+        return self.store(self.prepare(messages, device=device))
+
+    def store(self, batch: Prepared) -> BatchResult:
+        """Write a prepared batch in one transaction and evaluate the rules on the readings that were new.
+        Raises only on a database failure (nothing is written then; the batch may be stored again)."""
+        self.maybe_reload() if self.loaded_at else self.reload()
+        if self.rules_stale:
+            self._load_rules()
+        result = batch.result
+        now = batch.now
+        unique = batch.unique
         seen_now = [
-            (device_id, seen) for device_id, seen in self.last_seen.items()
+            (device_id, seen) for device_id, seen in list(self.last_seen.items())
             if seen - self.last_written.get(device_id, 0.0) >= self.last_seen_write_s
         ]
         try:
             with transaction.atomic():
-                inserted = storage.insert_readings(rows, received_at=now)
+                inserted = storage.insert_readings(batch.rows, received_at=now)
                 new = list(unique.values()) if inserted is None else [p for k, p in unique.items() if k in inserted]
                 storage.upsert_rollups(rollup_buckets(new))
-                if dead:
-                    DeadLetter.objects.bulk_create(dead, batch_size=1000)
+                if batch.dead:
+                    DeadLetter.objects.bulk_create(batch.dead, batch_size=1000)
                 if seen_now:
                     storage.touch_devices((d, datetime.fromtimestamp(s, UTC)) for d, s in seen_now)
                 new.sort(key=_by_time)
@@ -292,20 +323,26 @@ class Ingestor:
         for device_id, seen in seen_now:
             self.last_written[device_id] = seen
         result.stored = len(new)
-        result.duplicates = len(points) - len(new)
-        result.dead = len(dead)
+        result.duplicates = result.readings - len(new)
+        result.dead = len(batch.dead)
         self.stats.update(messages=result.messages, stored=result.stored, duplicates=result.duplicates,
                           dead=result.dead)
-        for d in dead:
+        for d in batch.dead:
             self.stats[f"dead:{d.reason}"] += 1
         return result
 
-    def process_safely(self, messages: list[Message], *, attempts: int = 3) -> BatchResult:
-        """`process`, retried on database errors; if the batch still fails, message by message, and a
-        message that fails alone is dead-lettered (store_failed). Never raises on input."""
+    def process_safely(self, messages: list[Message] | Prepared, *, attempts: int = 3) -> BatchResult:
+        """`process` (or `store` of a prepared batch), retried on database errors; if the batch still fails,
+        message by message, and a message that fails alone is dead-lettered (store_failed). Never raises on
+        input."""
+        batch = messages if isinstance(messages, Prepared) else None
+        if batch is not None:
+            messages = batch.messages
         for attempt in range(attempts):
             try:
-                return self.process(messages)
+                if batch is not None and attempt == 0:
+                    return self.store(batch)
+                return self.process(messages)  # parsed again: the registry may have changed meanwhile
             except Exception:
                 logger.exception("iot batch of %d messages failed (attempt %d)", len(messages), attempt + 1)
                 close_old_connections()

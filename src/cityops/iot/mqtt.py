@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import queue
 import signal
 import socket
 import ssl
@@ -30,7 +31,7 @@ import time
 from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
@@ -179,9 +180,8 @@ class Consumer:
         self.client.loop_stop()
 
     # --- processing (caller's thread) ------------------------------------------------------------------
-    def poll(self, timeout: float | None = None) -> int:
-        """Wait up to `timeout` (default: flush interval) for messages, store one batch, acknowledge it.
-        Returns the number of messages handled."""
+    def _take(self, timeout: float | None) -> list[tuple[str, bytes, int, int]]:
+        """Wait up to `timeout` (default: flush interval) for messages; take one batch off the buffer."""
         with self._lock:
             if not self._buffer:
                 self._lock.wait(self.flush_s if timeout is None else timeout)
@@ -193,16 +193,31 @@ class Consumer:
                 size += len(payload)
             batch, self._buffer = self._buffer[:take], self._buffer[take:]
             self._buffered_bytes -= size
-        if not batch:
-            self._maybe_sweep()
-            return 0
+        return batch
+
+    def _messages(self, batch) -> list[Message]:
         prefix_len = len(self.prefix) + 1
-        messages = [
+        return [
             Message(topic[prefix_len:] if topic.startswith(self.prefix) else topic.rsplit("/", 1)[-1], payload, topic)
             for topic, payload, _mid, _qos in batch
         ]
+
+    def _ack(self, batch) -> None:
+        """Committed: now the broker may forget them."""
+        for _topic, _payload, mid, qos in batch:
+            if qos:
+                self.client.ack(mid, qos)
+        self.batches += 1
+
+    def poll(self, timeout: float | None = None) -> int:
+        """Wait up to `timeout` (default: flush interval) for messages, store one batch, acknowledge it.
+        Returns the number of messages handled."""
+        batch = self._take(timeout)
+        if not batch:
+            self._maybe_sweep()
+            return 0
         try:
-            self.ingestor.process_safely(messages)
+            self.ingestor.process_safely(self._messages(batch))
         except Exception:
             # The database is unreachable (bad input never gets here): keep the batch, unacknowledged, and
             # try again; the broker holds everything else meanwhile.
@@ -213,11 +228,7 @@ class Consumer:
             time.sleep(2)
             close_old_connections()
             return 0
-        # Committed: now the broker may forget them.
-        for _topic, _payload, mid, qos in batch:
-            if qos:
-                self.client.ack(mid, qos)
-        self.batches += 1
+        self._ack(batch)
         self._maybe_sweep()
         return len(batch)
 
@@ -230,13 +241,70 @@ class Consumer:
                 logger.exception("no-data sweep failed")
 
     def run_forever(self, *, report_every: float = 60.0) -> None:
+        """The consumer's loop, as a two-stage pipeline: this thread takes batches off the buffer and parses
+        them (`Ingestor.prepare`) while a writer thread stores the previous batch, acknowledges it after the
+        commit and runs the no-data sweep. The hand-over queue holds one batch, so parsing runs at most one
+        batch ahead of the database and the broker holds the rest (unacknowledged until stored). Returns
+        when stopped, after the writer has finished the batch it holds."""
+        if not self.ingestor.loaded_at:
+            self.ingestor.reload()
+        handover: queue.Queue = queue.Queue(maxsize=1)
+        writer = threading.Thread(target=self._write_loop, args=(handover,), name="iot-writer", daemon=True)
+        writer.start()
         last_report = time.monotonic()
-        while not self._stop.is_set():
-            if not self.poll():
-                close_old_connections()
-            if time.monotonic() - last_report >= report_every:
-                last_report = time.monotonic()
-                logger.info("iot ingest: %s", dict(self.ingestor.stats))
+        try:
+            while not self._stop.is_set() and writer.is_alive():
+                batch = self._take(None)
+                if batch:
+                    item = (batch, self.ingestor.prepare(self._messages(batch), reload=False))
+                    while writer.is_alive():  # the writer gave up only when stopping
+                        try:
+                            handover.put(item, timeout=0.5)
+                            break
+                        except queue.Full:
+                            continue
+                else:
+                    close_old_connections()
+                if time.monotonic() - last_report >= report_every:
+                    last_report = time.monotonic()
+                    logger.info("iot ingest: %s", dict(self.ingestor.stats))
+        finally:
+            while writer.is_alive():
+                try:
+                    handover.put(None, timeout=0.5)
+                    break
+                except queue.Full:
+                    continue
+            writer.join()
+
+    def _write_loop(self, handover: queue.Queue) -> None:
+        try:
+            while True:
+                try:
+                    item = handover.get(timeout=self.flush_s)
+                except queue.Empty:
+                    close_old_connections()
+                    self._maybe_sweep()
+                    continue
+                if item is None:
+                    return
+                batch, prepared = item
+                while True:
+                    try:
+                        self.ingestor.process_safely(prepared)
+                        break
+                    except Exception:
+                        # The database is unreachable (bad input never gets here): the batch stays
+                        # unacknowledged; try again (from the raw messages) unless the consumer is stopping.
+                        logger.exception("iot batch not stored; retrying in 2 s")
+                        if self._stop.wait(2):
+                            return
+                        close_old_connections()
+                        prepared = self._messages(batch)
+                self._ack(batch)
+                self._maybe_sweep()
+        finally:
+            connection.close()
 
     def install_signal_handlers(self) -> None:
         def on_signal(signum, frame):
