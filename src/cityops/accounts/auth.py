@@ -30,7 +30,7 @@ def _token_query(connection) -> tuple:
             if convs:
                 converters.append((len(columns) - 1, col, convs))
     sql = (
-        f"SELECT {', '.join(columns)} FROM {qn(ApiToken._meta.db_table)} t "
+        f"SELECT {', '.join(columns)} FROM {qn(ApiToken._meta.db_table)} t "  # noqa: S608 - identifiers from model metadata
         f"INNER JOIN {qn(User._meta.db_table)} u ON u.{qn(User._meta.pk.column)} = t.{qn(ApiToken._meta.get_field('user').column)} "
         f"LEFT JOIN {qn(through.db_table)} ug ON ug.{qn(m2m.m2m_column_name())} = u.{qn(User._meta.pk.column)} "
         f"LEFT JOIN {qn(Group._meta.db_table)} g ON g.{qn(Group._meta.pk.column)} = ug.{qn(m2m.m2m_reverse_name())} "

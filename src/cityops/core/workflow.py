@@ -288,11 +288,14 @@ def transition(
     return locked
 
 
-def create_with_timeline(obj, *, actor, action: str = "create", note: str = "", params: dict | None = None, timer_params=None):
-    """Save a new workflow object in its initial state, start its clock and record its birth."""
+def create_with_timeline(obj, *, actor, action: str = "create", note: str = "", params: dict | None = None, timer_params=None,
+                         savepoint: bool = True):
+    """Save a new workflow object in its initial state, start its clock and record its birth.
+    `savepoint=False` for a caller whose own transaction already wraps the call and which lets any error
+    propagate (no SAVEPOINT/RELEASE round trips; an error rolls back the caller's whole transaction)."""
     workflow = type(obj).workflow
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoint):
         obj.state = workflow.initial
         obj.state_changed_at = now
         timer = workflow.states[workflow.initial].timer

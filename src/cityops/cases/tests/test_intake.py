@@ -48,6 +48,47 @@ def test_district_bureau_overrides_city_default(reference, new_case):
     assert route_department(category=Category.objects.get(code="E0102"), region_code="42010600100101").code == "HW"
 
 
+def test_intake_routing_statement_agrees_with_route(reference):
+    """Intake reads category and routing in one statement; it must pick what `_route` picks: active rules
+    only, category-specific before catch-all, then the longest matching prefix, else the default department."""
+    from cityops.accounts.models import OrgUnit
+    from cityops.cases.models import Category
+    from cityops.cases.services import _category_routed, _route
+
+    units = {code: OrgUnit.objects.create(code=code, name=code, kind="department") for code in ("A", "B", "C", "D")}
+    e0101, e0102 = Category.objects.get(code="E0101"), Category.objects.get(code="E0102")
+    RoutingRule.objects.create(category=None, region_prefix="420106001", department=units["A"])
+    RoutingRule.objects.create(category=e0101, region_prefix="420106", department=units["B"])
+    RoutingRule.objects.create(category=e0101, region_prefix="42010600100101", department=units["C"], active=False)
+    RoutingRule.objects.create(category=e0102, region_prefix="", department=units["D"])
+    Category.objects.create(code="E0999", kind="event", major_zh="x", name_zh="无部门", department_code="", urgent=True,
+                            duplicate_radius_m=50.5)
+    Category.objects.create(code="E0998", kind="event", major_zh="x", name_zh="未知部门", department_code="NOPE")
+    Category.objects.create(code="E0997", kind="event", major_zh="x", name_zh="停用", active=False)
+    regions = ["42010600100101", "420106001002", "42010200100101", ""]
+    for code in ("E0101", "E0102", "E0999", "E0998"):
+        for region in regions:
+            category, dept_id, dept_code = _category_routed(code.lower(), region)
+            stored = Category.objects.get(code=code)
+            fields = [f.attname for f in Category._meta.concrete_fields]
+            assert [getattr(category, f) for f in fields] == [getattr(stored, f) for f in fields]
+            assert (dept_id, dept_code) == _route(category, region), (code, region)
+    assert _category_routed("E0101", "42010600100101")[1:] == (units["B"].pk, "B")
+    assert _category_routed("E0999", "42010600100101")[1:] == (units["A"].pk, "A")
+    assert _category_routed("E0102", "42010200100101")[1:] == (units["D"].pk, "D")
+    for missing in ("E0997", "X9999", ""):
+        with pytest.raises(InvalidInput) as e:
+            _category_routed(missing, "420106")
+        assert e.value.code == "unknown_category"
+
+
+def test_unknown_category_is_reported_before_a_bad_place(reference, operator):
+    for place in ({}, {"lon": 116.4, "lat": 39.9}, {"address": "火星某处"}):
+        with pytest.raises(InvalidInput) as e:
+            case_create(actor=operator, category="X9999", description="x", **place)
+        assert e.value.code == "unknown_category"
+
+
 def test_refusals(reference, operator, handler_hw):
     p = {"lon": POINT_WUCHANG_A[0], "lat": POINT_WUCHANG_A[1], "description": "x"}
     with pytest.raises(InvalidInput) as e:
