@@ -16,6 +16,7 @@ DEFAULTS = {
     "EXTENSION_LIMIT": 1,  # extensions (延期) per case
     "HOTLINE_CONSULTATION_WD": 3.0,
     "HOTLINE_COMPLAINT_WD": 15.0,
+    "HOTLINE_RETURN_WD": 2.0,  # a hotline work order may be returned (回退) within 2 working days of dispatch
     "DUPLICATE_RADIUS_M": 100.0,
     "DUPLICATE_WINDOW_H": 72.0,
     "MAX_PHOTOS": 9,

@@ -107,6 +107,23 @@ def returns_left(case, actor, params) -> None:
         )
 
 
+def hotline_return_window(case, actor, params) -> None:
+    """12345 practice (RULES.md §1): a department returns a wrongly assigned work order within 2 working days;
+    after that it must handle it (or ask for an extension)."""
+    if case.source != "hotline":
+        return
+    days = float(conf.get("HOTLINE_RETURN_WD"))
+    from django.utils import timezone
+
+    used = calendar.work_seconds_between(case.state_changed_at, timezone.now())
+    if used > days * calendar.workday_seconds():
+        raise wf.refuse(
+            f"热线工单须在派遣后 {days:g} 个工作日内退回，已超过",
+            f"A hotline work order may be returned only within {days:g} working days of dispatch",
+            code="return_window_passed",
+        )
+
+
 def extensions_left(case, actor, params) -> None:
     limit = int(conf.get("EXTENSION_LIMIT"))
     if case.extensions >= limit:
@@ -227,7 +244,7 @@ CASE_WORKFLOW = wf.Workflow(
         T("void_reject", ("void_requested",), "registered", frozenset({r.SHIFT_LEAD}), "驳回作废"),
         T("dispatch", ("registered", "returned"), "dispatched", DISPATCH, "派遣"),
         T("accept", ("dispatched",), "accepted", DEPT, "签收", guards=(in_lead_department,)),
-        T("return", ("dispatched",), "returned", DEPT, "退回", guards=(in_lead_department, needs_reason, returns_left)),
+        T("return", ("dispatched",), "returned", DEPT, "退回", guards=(in_lead_department, needs_reason, returns_left, hotline_return_window)),
         T("return_approve", ("returned",), "registered", DISPATCH, "同意退回"),
         T(
             "extend_request", ("accepted",), "extension_requested", DEPT, "申请延期",

@@ -331,3 +331,18 @@ def test_cross_district_case_is_invisible_to_other_grid_worker(new_case, grid_wo
     from cityops.cases.selectors import case_list
 
     assert case not in case_list(user=grid_worker)
+
+
+def test_hotline_work_order_is_returned_within_two_working_days(new_case, walk, handler_hw, clock):
+    clock(datetime(2026, 11, 23, 9, 0))  # Monday
+    early = walk(new_case(source="hotline", hotline_kind="complaint"), "dispatched")
+    late = walk(new_case(source="hotline", hotline_kind="complaint"), "dispatched")
+    field = walk(new_case(source="field"), "dispatched")
+    clock(datetime(2026, 11, 25, 8, 45))  # Wednesday: 1 wd + 15 min since dispatch
+    assert s.case_return(case=early, actor=handler_hw, reason="不属于本部门").state == "returned"
+    clock(datetime(2026, 11, 26, 9, 30))  # Thursday: more than 2 wd
+    with pytest.raises(CityopsError) as e:
+        s.case_return(case=late, actor=handler_hw, reason="不属于本部门")
+    assert e.value.code == "return_window_passed"
+    # Field reports have no such window.
+    assert s.case_return(case=field, actor=handler_hw, reason="不属于本部门").state == "returned"
