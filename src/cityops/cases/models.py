@@ -175,6 +175,8 @@ class Case(WorkflowModel):
             models.Index(fields=["state", "deadline_at"], name="case_state_deadline"),
             models.Index(fields=["district_code", "state"], name="case_district_state"),
             models.Index(fields=["category", "created_at"], name="case_category_created"),
+            # Duplicate search at intake: the bounding box of one category (services.case_duplicates).
+            models.Index(fields=["category", "lat", "lon"], name="case_category_lat_lon"),
             models.Index(fields=["reporter", "created_at"], name="case_reporter"),
             models.Index(fields=["level", "state"], name="case_level_state"),
         ]

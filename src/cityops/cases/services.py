@@ -363,27 +363,70 @@ def _metres(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     return 6_371_000 * 2 * math.asin(min(1.0, math.sqrt(a)))
 
 
+_DUPLICATE_FIELDS = ("id", "code", "lon", "lat", "state", "created_at", "description")
+_DUPLICATE_SQL: dict[tuple[str, bool], tuple] = {}
+
+
+def _duplicates_query(conn, exclude: bool) -> tuple:
+    """(sql, attnames, converters) of the duplicate search, built once per process and database: same
+    category, inside the time window and the bounding box, open, newest first, at most 50 — what the
+    queryset `Case.objects.filter(...).exclude(pk=...).only(...)[:50]` said, without compiling it each time."""
+    key = (conn.alias, exclude)
+    cached = _DUPLICATE_SQL.get(key)
+    if cached is not None:
+        return cached
+    qn = conn.ops.quote_name
+    # Model field order: from_db fills the loaded fields in that order.
+    fields = [f for f in Case._meta.concrete_fields if f.attname in _DUPLICATE_FIELDS]
+    col = {name: qn(Case._meta.get_field(name).column) for name in ("category", "created_at", "lat", "lon", "state", "id")}
+    converters = []
+    for pos, f in enumerate(fields):
+        expr = f.get_col(Case._meta.db_table)
+        convs = conn.ops.get_db_converters(expr) + expr.get_db_converters(conn)
+        if convs:
+            converters.append((pos, expr, convs))
+    sql = (
+        f"SELECT {', '.join(qn(f.column) for f in fields)} FROM {qn(Case._meta.db_table)} "  # noqa: S608 - identifiers from model metadata
+        f"WHERE {col['category']} = %s AND {col['created_at']} >= %s AND {col['created_at']} <= %s "
+        f"AND {col['lat']} BETWEEN %s AND %s AND {col['lon']} BETWEEN %s AND %s "
+        f"AND {col['state']} IN ({', '.join(['%s'] * len(OPEN_STATES))})"
+        + (f" AND {col['id']} <> %s" if exclude else "")
+        + f" ORDER BY {col['created_at']} DESC LIMIT 50"
+    )
+    cached = (sql, [f.attname for f in fields], converters)
+    _DUPLICATE_SQL[key] = cached
+    return cached
+
+
 def case_duplicates(case: Case, *, radius_m: float | None = None, window_h: float | None = None) -> list[Case]:
     """Open cases of the same category within the radius (per category, default 100 m) and time window
-    (default 72 h) of this one, nearest first (RULES.md §1 Duplicates)."""
+    (default 72 h) of this one, nearest first (RULES.md §1 Duplicates). One indexed statement (bounding box
+    on (category, lat, lon)), then the exact distance here."""
     radius = radius_m or case.category.duplicate_radius_m or float(conf.get("DUPLICATE_RADIUS_M"))
     window = timedelta(hours=window_h or float(conf.get("DUPLICATE_WINDOW_H")))
     dlat = radius / 111_320
     dlon = radius / (111_320 * max(0.01, math.cos(math.radians(case.lat))))
-    candidates = (
-        Case.objects.filter(
-            category_id=case.category_id,
-            created_at__gte=case.created_at - window,
-            created_at__lte=case.created_at + window,
-            lat__range=(case.lat - dlat, case.lat + dlat),
-            lon__range=(case.lon - dlon, case.lon + dlon),
-            state__in=OPEN_STATES,
-        )
-        .exclude(pk=case.pk)
-        .only("id", "code", "lon", "lat", "state", "created_at", "description")[:50]
-    )
-    near = [(_metres(case.lon, case.lat, c.lon, c.lat), c) for c in candidates]
-    near = [(d, c) for d, c in near if d <= radius]
+    sql, attnames, converters = _duplicates_query(connection, case.pk is not None)
+    adapt = connection.ops.adapt_datetimefield_value
+    params = [
+        case.category_id, adapt(case.created_at - window), adapt(case.created_at + window),
+        case.lat - dlat, case.lat + dlat, case.lon - dlon, case.lon + dlon, *OPEN_STATES,
+    ]
+    if case.pk is not None:
+        params.append(case.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    near = []
+    for row in rows:
+        row = list(row)
+        for pos, expr, convs in converters:
+            for conv in convs:
+                row[pos] = conv(row[pos], expr, connection)
+        c = Case.from_db(connection.alias, attnames, row)
+        d = _metres(case.lon, case.lat, c.lon, c.lat)
+        if d <= radius:
+            near.append((d, c))
     near.sort(key=lambda pair: pair[0])
     for d, c in near:
         c.distance_m = round(d, 1)

@@ -139,6 +139,46 @@ def test_duplicates_same_category_within_radius_and_window(new_case, clock):
     assert case_duplicates(late) == []
 
 
+def test_duplicate_statement_agrees_with_the_queryset(new_case, walk, clock):
+    """case_duplicates runs one prepared statement; it must find what the equivalent queryset finds (open
+    states only, same category, window, box, never the case itself, a not-saved probe too)."""
+    import math
+    from datetime import datetime, timedelta
+
+    from django.utils import timezone
+
+    from cityops.cases.workflow import OPEN_STATES
+
+    def reference(case, radius=100.0, window=timedelta(hours=72)):
+        dlat = radius / 111_320
+        dlon = radius / (111_320 * max(0.01, math.cos(math.radians(case.lat))))
+        qs = Case.objects.filter(
+            category_id=case.category_id, created_at__gte=case.created_at - window,
+            created_at__lte=case.created_at + window, lat__range=(case.lat - dlat, case.lat + dlat),
+            lon__range=(case.lon - dlon, case.lon + dlon), state__in=OPEN_STATES,
+        ).exclude(pk=case.pk)[:50]
+        return sorted(c.code for c in qs if _metres(case.lon, case.lat, c.lon, c.lat) <= radius)
+
+    from cityops.cases.services import _metres
+
+    t0 = clock(datetime(2026, 11, 25, 9, 0))
+    x, y = POINT_WUCHANG_A
+    cases = [new_case(point=(x + dx, y + dy)) for dx, dy in ((0, 0), (0.0004, 0), (0, 0.0006), (0.0012, 0.0002))]
+    cases.append(walk(new_case(point=(x + 0.0001, y)), "closed"))
+    cases.append(walk(new_case(point=(x, y + 0.0001)), "dispatched"))
+    clock(t0 + timedelta(hours=30))
+    cases.append(new_case(point=(x + 0.0002, y + 0.0002)))
+    for case in cases:
+        found = case_duplicates(case)
+        assert sorted(c.code for c in found) == reference(case)
+        assert [c.distance_m for c in found] == sorted(c.distance_m for c in found)
+        assert all(c.created_at.tzinfo is not None and c.description for c in found)
+    probe = Case(category=cases[0].category, lon=x, lat=y, created_at=timezone.now())
+    assert sorted(c.code for c in case_duplicates(probe)) == reference(probe)
+    assert cases[4].code not in [c.code for c in case_duplicates(probe)]  # closed
+    assert cases[5].code in [c.code for c in case_duplicates(probe)]  # dispatched is still open
+
+
 def test_serial_counter_is_one_statement_per_case(new_case):
     new_case()
     new_case()
