@@ -80,6 +80,9 @@ class Prepared:
     unique: dict[tuple[int, str], Point]
     rows: list[tuple]
     dead: list[DeadLetter]
+    ordered: list[Point]  # unique points sorted by time
+    buckets: dict  # their rollups
+    copy_text: str | None  # PostgreSQL COPY text of rows
 
 
 class Rejected(Exception):
@@ -280,7 +283,12 @@ class Ingestor:
         for p in points:
             unique.setdefault((p.device_id, p.message_id), p)
         rows = [(p.device_id, p.metric, p.value, p.ts, p.epoch, p.message_id) for p in unique.values()]
-        return Prepared(messages, result, now, unique, rows, dead)
+        # Work that does not depend on which rows turn out new is done here, off the writer's critical path:
+        # the COPY text, the points in time order, and their rollups (used as they are when every row was new,
+        # the common case; recomputed from the new ones otherwise).
+        ordered = sorted(unique.values(), key=_by_time)
+        copy_text = storage.copy_text(rows) if storage.uses_copy() else None
+        return Prepared(messages, result, now, unique, rows, dead, ordered, rollup_buckets(ordered), copy_text)
 
     def process(self, messages: list[Message], *, device: DeviceInfo | None = None) -> BatchResult:
         """Store one batch in one transaction. Raises only on a database failure (nothing is written then,
@@ -295,21 +303,23 @@ class Ingestor:
             self._load_rules()
         result = batch.result
         now = batch.now
-        unique = batch.unique
         seen_now = [
             (device_id, seen) for device_id, seen in list(self.last_seen.items())
             if seen - self.last_written.get(device_id, 0.0) >= self.last_seen_write_s
         ]
         try:
             with transaction.atomic():
-                inserted = storage.insert_readings(batch.rows, received_at=now)
-                new = list(unique.values()) if inserted is None else [p for k, p in unique.items() if k in inserted]
-                storage.upsert_rollups(rollup_buckets(new))
+                inserted = storage.insert_readings(batch.rows, received_at=now, copy_text=batch.copy_text)
+                if inserted is None:
+                    new, buckets = batch.ordered, batch.buckets
+                else:
+                    new = [p for p in batch.ordered if (p.device_id, p.message_id) in inserted]
+                    buckets = rollup_buckets(new)
+                storage.upsert_rollups(buckets)
                 if batch.dead:
                     DeadLetter.objects.bulk_create(batch.dead, batch_size=1000)
                 if seen_now:
                     storage.touch_devices((d, datetime.fromtimestamp(s, UTC)) for d, s in seen_now)
-                new.sort(key=_by_time)
                 events = self.engine.evaluate(new)
                 if events:
                     from cityops.iot.services import alarm_apply_events

@@ -26,19 +26,24 @@ def _q(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-def insert_readings(rows: Sequence[tuple], *, received_at: datetime) -> set[tuple[int, str]] | None:
+def uses_copy() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def insert_readings(rows: Sequence[tuple], *, received_at: datetime, copy_text: str | None = None
+                    ) -> set[tuple[int, str]] | None:
     """Insert (device_id, metric, value, ts, epoch, message_id) rows received at `received_at`; return the
     (device_id, message_id) pairs actually inserted, or None when every row was new (the common case, so
     nothing is sent back). A pair already stored is skipped: idempotent ingestion."""
     if not rows:
         return None
     if connection.vendor == "postgresql":
-        return _insert_postgres(rows, received_at)
+        return _insert_postgres(rows, received_at, copy_text)
     inserted = _insert_generic(rows, received_at)
     return None if len(inserted) == len(rows) else inserted
 
 
-def _copy_text(rows: Sequence[tuple]) -> str:
+def copy_text(rows: Sequence[tuple]) -> str:
     """COPY text format, built in one pass (psycopg's write_row per row costs ~10× more). Metric names are
     validated identifiers; message ids come from devices, so the four characters COPY treats specially are
     escaped."""
@@ -50,7 +55,7 @@ def _copy_text(rows: Sequence[tuple]) -> str:
     return "".join(out)
 
 
-def _insert_postgres(rows: Sequence[tuple], received_at: datetime) -> set[tuple[int, str]] | None:
+def _insert_postgres(rows: Sequence[tuple], received_at: datetime, text: str | None) -> set[tuple[int, str]] | None:
     table = Reading._meta.db_table
     with connection.cursor() as cursor:
         raw = cursor.cursor  # the psycopg cursor: COPY is not part of the DB-API
@@ -60,7 +65,7 @@ def _insert_postgres(rows: Sequence[tuple], received_at: datetime) -> set[tuple[
         )
         raw.execute(f"TRUNCATE {STAGE}")  # ON COMMIT DELETE ROWS empties it after each batch as well
         with raw.copy(f"COPY {STAGE} (device_id, metric, value, epoch, message_id) FROM STDIN") as copy:
-            copy.write(_copy_text(rows))
+            copy.write(copy_text(rows) if text is None else text)
         # The common case is a batch of new readings: a plain INSERT (no speculative insertion, ~25 % less
         # work for PostgreSQL than ON CONFLICT) inside a savepoint. If any pair is already stored (a
         # redelivery after a reconnect, or another consumer), that statement fails as a whole and the
