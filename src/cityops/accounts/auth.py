@@ -6,6 +6,7 @@ from django.utils import timezone
 from ninja.security import HttpBearer, SessionAuth
 
 from cityops.accounts.models import ApiToken, User
+from cityops.core import prepared
 
 _TOKEN_SQL: dict[str, tuple] = {}
 
@@ -46,9 +47,7 @@ def token_with_user(key_id: str, using: str = "default") -> ApiToken | None:
     query) — in one statement instead of a select_related query plus a prefetch query."""
     connection = connections[using]
     sql, n_token, n_user, converters = _token_query(connection)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [key_id])
-        rows = cursor.fetchall()
+    rows = prepared.execute(sql, [key_id], using=using)
     if not rows:
         return None
     rows = [list(row) for row in rows]

@@ -27,6 +27,7 @@ from cityops.accounts.models import OrgUnit
 from cityops.cases import conf
 from cityops.cases.models import Case, CasePhoto, CaseTask, Category, Consultation, RoutingRule
 from cityops.cases.workflow import LEVEL_UP, OPEN_STATES
+from cityops.core import prepared
 from cityops.core.errors import CityopsError, Forbidden, InvalidInput, Unprocessable
 from cityops.core.notify import notify
 from cityops.core.timeline import timeline_append
@@ -160,9 +161,7 @@ def _category_routed(code: str, region_code: str) -> tuple[Category, int | None,
     """(active category, proposed department id, its code) in one statement: what `category_get` and `_route`
     answer together, for intake."""
     sql, n, converters = _intake_query(connection)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [region_code, (code or "").strip().upper()])
-        row = cursor.fetchone()
+    row = prepared.execute(sql, [region_code, (code or "").strip().upper()], fetch="one")
     if row is None:
         raise InvalidInput(f"未知的案件类别 {code!r}", f"Unknown case category {code!r}", code="unknown_category")
     row = list(row)
@@ -182,13 +181,43 @@ def _next_serial(year: int, district: str) -> int:
     """Atomic per-(year, district) counter: one upsert statement, safe under concurrency on PostgreSQL
     (row lock of the conflicting row) and SQLite (one writer)."""
     table = CaseCounter_table()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (year, district, last) VALUES (%s, %s, 1) "  # noqa: S608 - table name is ours
-            f"ON CONFLICT (year, district) DO UPDATE SET last = {table}.last + 1 RETURNING last",
-            [year, district],
+    row = prepared.execute(
+        f"INSERT INTO {table} (year, district, last) VALUES (%s, %s, 1) "  # noqa: S608 - table name is ours
+        f"ON CONFLICT (year, district) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+        [year, district], fetch="one",
+    )
+    return int(row[0])
+
+
+_CASE_INSERT: dict[str, tuple] = {}
+
+
+def _insert_case(case: Case) -> None:
+    """INSERT of a new case as one prepared statement on PostgreSQL (the ORM compiles ~50 columns on every
+    save, and PostgreSQL plans it again): the same columns and values `Model.save()` writes — every concrete
+    field but the id, each through pre_save/get_db_prep_save — returning the id. Elsewhere, or when a
+    pre/post-save signal is connected to Case, it is `case.save()`."""
+    from django.db.models import signals
+
+    if connection.vendor != "postgresql" or signals.pre_save.has_listeners(Case) or signals.post_save.has_listeners(Case):
+        case.save()
+        return
+    cached = _CASE_INSERT.get(connection.alias)
+    if cached is None:
+        qn = connection.ops.quote_name
+        fields = [f for f in Case._meta.local_concrete_fields if not f.primary_key and not f.generated]
+        pk = qn(Case._meta.pk.column)
+        sql = (
+            f"INSERT INTO {qn(Case._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "  # noqa: S608 - identifiers from model metadata
+            f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {pk}"
         )
-        return int(cursor.fetchone()[0])
+        cached = _CASE_INSERT[connection.alias] = (sql, fields)
+    sql, fields = cached
+    values = [f.get_db_prep_save(f.pre_save(case, True), connection=connection) for f in fields]
+    row = prepared.execute(sql, values, fetch="one")
+    case.pk = row[0]
+    case._state.adding = False
+    case._state.db = connection.alias
 
 
 def CaseCounter_table() -> str:  # noqa: N802
@@ -340,6 +369,7 @@ def _case_create(*, actor, category, description, source, lon, lat, crs, address
         case,
         actor=actor,
         savepoint=False,  # case_create's own transaction holds the case and its entry together
+        insert=_insert_case,
         action="report",
         params={
             "source": source,
@@ -414,9 +444,7 @@ def case_duplicates(case: Case, *, radius_m: float | None = None, window_h: floa
     ]
     if case.pk is not None:
         params.append(case.pk)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    rows = prepared.execute(sql, params)
     near = []
     for row in rows:
         row = list(row)

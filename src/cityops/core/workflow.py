@@ -289,10 +289,11 @@ def transition(
 
 
 def create_with_timeline(obj, *, actor, action: str = "create", note: str = "", params: dict | None = None, timer_params=None,
-                         savepoint: bool = True):
+                         savepoint: bool = True, insert: Callable[[Any], None] | None = None):
     """Save a new workflow object in its initial state, start its clock and record its birth.
     `savepoint=False` for a caller whose own transaction already wraps the call and which lets any error
-    propagate (no SAVEPOINT/RELEASE round trips; an error rolls back the caller's whole transaction)."""
+    propagate (no SAVEPOINT/RELEASE round trips; an error rolls back the caller's whole transaction).
+    `insert(obj)` replaces `obj.save()` for a caller with a faster insert of the same row."""
     workflow = type(obj).workflow
     now = timezone.now()
     with transaction.atomic(savepoint=savepoint):
@@ -301,7 +302,10 @@ def create_with_timeline(obj, *, actor, action: str = "create", note: str = "", 
         timer = workflow.states[workflow.initial].timer
         if timer is not None:
             _start_clock(obj, timer.limit_seconds(obj, timer_params or params or {}), timer.mode, now)
-        obj.save()
+        if insert is not None:
+            insert(obj)
+        else:
+            obj.save()
         entry_params = dict(params or {})
         if obj.deadline_at:
             entry_params["deadline_at"] = obj.deadline_at.isoformat()

@@ -183,3 +183,27 @@ def test_serial_counter_is_one_statement_per_case(new_case):
     new_case()
     new_case()
     assert CaseCounter.objects.get(district="420106").last == 2
+
+
+def test_fast_insert_stores_what_the_instance_says(reference, operator):
+    """Intake inserts the case with one prepared statement on PostgreSQL: every field read back equals
+    the instance case_create returned (as Model.save() would have written it)."""
+    intake = case_create(actor=operator, category="E0101", lon=POINT_WUCHANG_A[0], lat=POINT_WUCHANG_A[1],
+                         description="井盖缺失", reporter_phone="13812345678", address=" 中北路 1 号 ")
+    stored = Case.objects.get(pk=intake.case.pk)
+    for f in Case._meta.concrete_fields:
+        assert getattr(stored, f.attname) == getattr(intake.case, f.attname), f.name
+    assert not intake.case._state.adding
+
+
+def test_prepared_statements_answer_and_fail_like_django_cursors(reference):
+    from django.db import IntegrityError, transaction
+
+    from cityops.core import prepared
+
+    assert prepared.execute("SELECT code, active FROM cases_category WHERE code = %s", ["E0101"]) == [("E0101", True)]
+    assert prepared.execute("SELECT code FROM cases_category WHERE code = %s", ["nope"], fetch="one") is None
+    with pytest.raises(IntegrityError), transaction.atomic():
+        for _ in range(2):
+            prepared.execute("INSERT INTO cases_casecounter (year, district, last) VALUES (%s, %s, 1)", [1999, "x"], fetch=None)
+    assert not CaseCounter.objects.filter(year=1999).exists()

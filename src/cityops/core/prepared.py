@@ -1,0 +1,54 @@
+"""Hot fixed statements as server-side prepared statements on PostgreSQL (psycopg 3).
+
+Django's PostgreSQL cursors bind parameters on the client and never prepare, so PostgreSQL parses and plans
+every statement again; for the short statements of a hot request (bearer auth, intake) planning is most of
+their cost (measured 0.15–0.25 ms per statement, 0.02 ms prepared). `execute()` runs a statement written
+with %s placeholders as a named prepared statement of the connection (psycopg keeps them per connection and
+re-prepares after a reconnect), inside whatever transaction Django has open, with database errors turned
+into django.db errors as Django's own cursors do.
+
+Falls back to an ordinary Django cursor on other databases, and whenever queries are being logged or
+wrapped (DEBUG, CaptureQueriesContext, execute_wrapper), so instrumentation still sees every statement.
+"""
+
+from __future__ import annotations
+
+from django.db import connections
+
+try:
+    import psycopg
+except ImportError:  # psycopg2 or no PostgreSQL driver
+    psycopg = None
+
+# Django leaves prepare_threshold None (nothing prepared); psycopg then ignores prepare=True. A threshold no
+# statement reaches keeps Django's own (client-binding) cursors as they are and lets prepare=True work.
+_ONLY_WHEN_ASKED = 1 << 30
+
+
+def execute(sql: str, params, *, fetch: str | None = "all", using: str = "default"):
+    """Run one statement; return all rows (fetch="all"), the first row or None ("one"), or nothing (None)."""
+    conn = connections[using]
+    if psycopg is None or conn.vendor != "postgresql" or conn.queries_logged or conn.execute_wrappers:
+        with conn.cursor() as cursor:
+            cursor.execute(sql, params)
+            return _fetch(cursor, fetch)
+    conn.ensure_connection()
+    conn.validate_no_broken_transaction()
+    raw = conn.connection
+    if not isinstance(raw, psycopg.Connection):
+        with conn.cursor() as cursor:
+            cursor.execute(sql, params)
+            return _fetch(cursor, fetch)
+    if raw.prepare_threshold is None:
+        raw.prepare_threshold = _ONLY_WHEN_ASKED
+    with conn.wrap_database_errors, psycopg.Cursor(raw) as cursor:
+        cursor.execute(sql, params, prepare=True)
+        return _fetch(cursor, fetch)
+
+
+def _fetch(cursor, fetch):
+    if fetch == "all":
+        return cursor.fetchall()
+    if fetch == "one":
+        return cursor.fetchone()
+    return None
