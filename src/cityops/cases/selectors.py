@@ -11,8 +11,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from cityops.cases.models import Case, CaseTask, Category
-from cityops.core.errors import InvalidInput, NotFound
 from cityops.cases.workflow import HANDLING_STATES
+from cityops.core.errors import InvalidInput, NotFound
 from cityops.core.scope import is_city_wide, scope_q
 from cityops.core.timeline import timeline_for
 
