@@ -1,7 +1,9 @@
 import importlib
 import importlib.util
+import logging
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from cityops.accounts.demo import DEMO_USERS, load_demo_users, load_departments, load_roles
@@ -14,6 +16,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--skip-geo", action="store_true", help="keep the regions already loaded")
+        parser.add_argument(
+            "--history-hours", type=float, default=48,
+            help="simulate this many hours of city traffic when there are no cases yet (0: none)",
+        )
 
     def handle(self, *args, **opts):
         if settings.PRODUCTION:
@@ -34,3 +40,15 @@ class Command(BaseCommand):
         for username, label in users:
             self.stdout.write(f"  {username:<12} {label}")
         self.stdout.write(f"{len(DEMO_USERS)} demo users ready")
+        # A demo city with history: queues, traffic lights, overdue cases and evaluation have something to show.
+        if opts["history_hours"] > 0 and importlib.util.find_spec("cityops.cases.simulation"):
+            from cityops.cases.models import Case
+
+            if not Case.objects.exists():
+                notify_log = logging.getLogger("cityops.core.notify")
+                level = notify_log.level
+                notify_log.setLevel(logging.WARNING)  # the simulated residents' messages would flood the console
+                try:
+                    call_command("simulate", hours=opts["history_hours"], rate=6, stdout=self.stdout)
+                finally:
+                    notify_log.setLevel(level)
