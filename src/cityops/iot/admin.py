@@ -1,7 +1,8 @@
 from django.contrib import admin, messages
+from django.db import transaction
 
 from cityops.iot.models import Alarm, DeadLetter, Device, Rule
-from cityops.iot.services import device_token_issue
+from cityops.iot.services import device_delete, device_token_issue
 
 # Readings have a composite primary key (device, message id), which Django's admin does not support: they
 # are read on the device page and through the API.
@@ -15,6 +16,16 @@ class DeviceAdmin(admin.ModelAdmin):
     readonly_fields = ("region_code", "district_code", "district_name", "street_name", "community_name",
                        "grid_code", "last_seen_at", "token_id")
     actions = ["issue_token"]
+
+    # Deleting a device goes through the service: readings and rollups (no database foreign key) go with it in
+    # the same transaction, and the deletion is on the device's timeline.
+    def delete_model(self, request, obj):
+        device_delete(device=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for device in queryset.order_by("pk"):
+                device_delete(device=device, actor=request.user)
 
     @admin.action(description="签发 HTTP 上报令牌 / issue an HTTP token")
     def issue_token(self, request, queryset):

@@ -12,12 +12,12 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from cityops.accounts import roles
 from cityops.accounts.models import OrgUnit
-from cityops.core.errors import CityopsError, InvalidInput
+from cityops.core.errors import CityopsError, InvalidInput, NotFound
 from cityops.core.notify import notify
 from cityops.core.timeline import timeline_append
 from cityops.core.workflow import create_with_timeline, transition
@@ -129,6 +129,30 @@ def device_save(
     if changes:
         timeline_append(subject=device, action="create" if created else "update", actor=actor, params=changes)
     return device, "created" if created else ("updated" if changes else "unchanged")
+
+
+@transaction.atomic
+def device_delete(*, device: Device, actor) -> dict[str, int]:
+    """Delete a device with its readings and rollups, in one transaction, on the device's timeline.
+
+    Readings and rollups have no database foreign key to the device (ingest speed, models.Reading), so this
+    service is what keeps them from outliving it; the ORM cascade (rules, alarms) does the rest. A reading
+    that a consumer's device cache (up to ingest.RELOAD_S stale) still accepts after this commits is removed
+    by the next retention_apply() sweep of orphans. Returns the counts deleted."""
+    locked = Device.objects.select_for_update().filter(pk=device.pk).first()
+    if locked is None:
+        raise NotFound(f"设备不存在：{device.code}", f"No such device: {device.code}", code="unknown_device")
+    db = Reading.objects.db
+    counts = {
+        "readings": Reading.objects.filter(device_id=locked.pk)._raw_delete(db),
+        "rollups": Rollup.objects.filter(device_id=locked.pk)._raw_delete(db),
+    }
+    timeline_append(
+        subject=locked, action="delete", actor=actor,
+        params={"code": locked.code, "type": locked.type, "name": locked.name, **counts},
+    )
+    counts["other"] = locked.delete()[0]  # rules and alarms (ORM cascade)
+    return counts
 
 
 @dataclass
@@ -471,6 +495,14 @@ def retention_apply(*, now=None, chunk: int = 50_000) -> dict[str, int]:
                 break
         done["minute_rollups"] += Rollup.objects.filter(device_id=device_id, period="m", start__lt=cut_min).delete()[0]
         done["hour_rollups"] += Rollup.objects.filter(device_id=device_id, period="h", start__lt=cut_hour).delete()[0]
+    # Orphans: readings and rollups whose device no longer exists. They have no database foreign key, and a
+    # consumer whose device cache (ingest.RELOAD_S, up to ~60 s stale) still knew a device can store readings
+    # for it after device_delete() committed. One set-based anti-join statement per table (a scan of the
+    # table, hourly); device ids are never reused (PostgreSQL sequence, SQLite AUTOINCREMENT), so a row whose
+    # device id is gone can only be an orphan.
+    gone = ~Exists(Device.objects.filter(pk=OuterRef("device_id")))
+    done["orphan_readings"] = Reading.objects.filter(gone)._raw_delete(Reading.objects.db)
+    done["orphan_rollups"] = Rollup.objects.filter(gone)._raw_delete(Rollup.objects.db)
     cut_dead = now - timedelta(days=int(conf.get("DEAD_LETTER_DAYS")))
     done["dead_letters"] = DeadLetter.objects.filter(received_at__lt=cut_dead).delete()[0]
     return dict(done)
