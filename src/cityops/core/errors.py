@@ -68,3 +68,8 @@ class IllegalTransition(Conflict):
 class Unprocessable(CityopsError):
     status = 422
     code = "unprocessable"
+
+
+class RateLimited(CityopsError):
+    status = 429
+    code = "rate_limited"

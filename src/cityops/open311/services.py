@@ -4,10 +4,8 @@ cases.services.case_create (source "open311"); its state is then moved only by t
 from __future__ import annotations
 
 import secrets
-import time
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.db import transaction
@@ -15,7 +13,8 @@ from django.utils import timezone
 
 from cityops.cases.models import Case
 from cityops.cases.services import case_create
-from cityops.core.errors import CityopsError, Forbidden, InvalidInput, NotFound
+from cityops.core.errors import Forbidden, InvalidInput, NotFound, RateLimited
+from cityops.core.ratelimit import window_hit
 from cityops.core.timeline import timeline_append
 from cityops.open311 import conf
 from cityops.open311 import params as p
@@ -23,11 +22,6 @@ from cityops.open311.models import Open311Client, Open311Request, ServiceAttribu
 from cityops.open311.selectors import category_for_service, service_attributes
 
 MAX_DESCRIPTION = 4000  # GeoReport v2: "free form text limited to 4,000 characters"
-
-
-class RateLimited(CityopsError):
-    status = 429
-    code = "rate_limited"
 
 
 # --- clients and keys -----------------------------------------------------------------------------------
@@ -74,19 +68,12 @@ def rate_check(*, client: Open311Client) -> None:
     limit = client.rate_limit_per_minute or int(conf.get("RATE_LIMIT_PER_MINUTE"))
     if not limit:
         return
-    window = int(time.time() // 60)
-    key = f"open311:rate:{client.pk}:{window}"
-    cache.add(key, 0, timeout=120)
-    try:
-        used = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=120)
-        used = 1
+    used, retry_after = window_hit(key=f"open311:{client.pk}", window_s=60)
     if used > limit:
         raise RateLimited(
             f"提交过于频繁：每分钟最多 {limit} 条",
             f"Too many requests: at most {limit} per minute for this api_key",
-            details={"retry_after": 60 - int(time.time()) % 60},
+            details={"retry_after": retry_after},
         )
 
 

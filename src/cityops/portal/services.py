@@ -4,25 +4,19 @@ follow-up (回访). Nothing here writes a case's state."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
 from cityops.cases import conf as case_conf
 from cityops.cases.models import Case
 from cityops.cases.services import case_create, case_follow_up, case_merge, case_photo_add, sniff_image
-from cityops.core.errors import CityopsError, Forbidden, InvalidInput
+from cityops.core.errors import CityopsError, Forbidden, InvalidInput, RateLimited
+from cityops.core.ratelimit import window_hit
 from cityops.core.timeline import timeline_append
 from cityops.portal.models import PortalReport, hash_key
-
-
-class RateLimited(CityopsError):
-    status = 429
-    code = "rate_limited"
 
 
 def rate_check(*, client_id: str) -> None:
@@ -30,13 +24,7 @@ def rate_check(*, client_id: str) -> None:
     limit = int(getattr(settings, "CITYOPS_PORTAL_REPORTS_PER_HOUR", 10))
     if not limit:
         return
-    key = f"portal:rate:{client_id}:{int(time.time() // 3600)}"
-    cache.add(key, 0, timeout=3700)
-    try:
-        used = cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, timeout=3700)
-        used = 1
+    used, _retry_after = window_hit(key=f"portal:{client_id}", window_s=3600)
     if used > limit:
         raise RateLimited(
             f"提交过于频繁：每小时最多 {limit} 次，请稍后再试",
