@@ -11,7 +11,6 @@ from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
-from cityops.accounts import roles
 from cityops.cases import evaluation, selectors, services
 from cityops.cases.models import Case, CaseTask
 from cityops.core.errors import Forbidden, InvalidInput, NotFound
@@ -480,7 +479,7 @@ def get_evaluation(
 ):
     if kind not in EVALUATIONS:
         raise NotFound(f"未知评价对象 {kind}", f"Unknown evaluation {kind}", code="unknown_evaluation")
-    if not request.auth.role_codes & (roles.CITY_WIDE_ROLES | {roles.DEPT_LEAD}):
+    if not selectors.evaluation_allowed(request.auth):
         raise Forbidden("无权查看综合评价", "You may not read evaluations", code="role_not_allowed")
     if to_date < from_date:
         raise InvalidInput("结束日期早于开始日期", "'to' is before 'from'", code="invalid_range")

@@ -10,6 +10,7 @@ from datetime import date, datetime, time
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from cityops.accounts.roles import CITY_WIDE_ROLES, DEPT_LEAD
 from cityops.cases.models import Case, CaseTask, Category
 from cityops.cases.workflow import HANDLING_STATES
 from cityops.core.errors import InvalidInput, NotFound
@@ -96,6 +97,32 @@ def department_queue(*, user, states=HANDLING_STATES, department: str | None = N
     else:
         return qs.none()
     return qs.order_by("deadline_at", "id")
+
+
+def tasks_by_case(*, cases) -> dict[int, list[CaseTask]]:
+    """Sub-tasks (一事联办) of already scoped cases (e.g. one page of a queue), in one query."""
+    ids = [c.pk for c in cases if c is not None]
+    out: dict[int, list[CaseTask]] = {}
+    if ids:
+        for task in CaseTask.objects.filter(case_id__in=ids).select_related("department").order_by("id"):
+            out.setdefault(task.case_id, []).append(task)
+    return out
+
+
+def assisting_tasks(*, user, limit: int = 50) -> list[CaseTask]:
+    """Open sub-tasks where the user's units assist (协办), by deadline."""
+    if not user.is_authenticated or not user.org_unit_ids:
+        return []
+    return list(
+        CaseTask.objects.filter(department_id__in=list(user.org_unit_ids), state="open")
+        .select_related("case", "department")
+        .order_by("deadline_at", "id")[:limit]
+    )
+
+
+def evaluation_allowed(user) -> bool:
+    """Who reads evaluations (web page and API alike): city-wide roles and department leads."""
+    return bool(user.is_authenticated and (user.is_superuser or user.role_codes & (CITY_WIDE_ROLES | {DEPT_LEAD})))
 
 
 def case_get(*, user, code: str) -> Case:

@@ -202,7 +202,7 @@ def case_action(request, code: str, action: str):
             "case": fresh, "gone_code": code, "notice": text, "notice_ok": ok,
             "acts": actions_for(fresh, request.user) if fresh else [],
             "units": units if units is not None else forms.unit_choices(),
-            "next": request.POST.get("next", ""), "tasks": _tasks_by_case([fresh]).get(fresh.pk, []) if fresh else [],
+            "next": request.POST.get("next", ""), "tasks": selectors.tasks_by_case(cases=[fresh]).get(fresh.pk, []) if fresh else [],
         })
     (messages.success if ok else messages.error)(request, text)
     return redirect(_safe_next(request, f"/cases/{code}/"))
@@ -280,18 +280,8 @@ def _map_config(**extra) -> dict:
 
 
 # --- lists and queues ----------------------------------------------------------------------------------------
-def _tasks_by_case(cases) -> dict[int, list[CaseTask]]:
-    """Sub-tasks (一事联办) of the cases on a page, in one query."""
-    ids = [c.pk for c in cases if c is not None]
-    out: dict[int, list[CaseTask]] = {}
-    if ids:
-        for task in CaseTask.objects.filter(case_id__in=ids).select_related("department").order_by("id"):
-            out.setdefault(task.case_id, []).append(task)
-    return out
-
-
 def _rows(window: Window, user, with_tasks: bool = False) -> list[dict]:
-    tasks = _tasks_by_case(window.items) if with_tasks else {}
+    tasks = selectors.tasks_by_case(cases=window.items) if with_tasks else {}
     return [{"case": c, "acts": actions_for(c, user), "tasks": tasks.get(c.pk, [])} for c in window.items]
 
 
@@ -336,17 +326,8 @@ def department_queue(request):
     """专业部门: what the department leads, by deadline with traffic lights; sub-tasks of joint handling
     under each case; below, the sub-tasks where the department assists."""
     user = request.user
-    qs = selectors.department_queue(user=user)
-    if user.role_codes & case_workflow.DEPT and not user.role_codes & roles.CITY_WIDE_ROLES:
-        # The scope also lets an assisting department read the case; its queue is what it leads.
-        qs = qs.filter(lead_department_id__in=list(user.org_unit_ids))
-    window = page_window(request, qs)
-    assisting = []
-    if user.org_unit_ids:
-        assisting = list(
-            CaseTask.objects.filter(department_id__in=list(user.org_unit_ids), state="open")
-            .select_related("case", "department").order_by("deadline_at", "id")[:50]
-        )
+    window = page_window(request, selectors.department_queue(user=user))
+    assisting = selectors.assisting_tasks(user=user)
     return render(request, "cases/queue.html", {
         "page": window, "rows": _rows(window, user, with_tasks=True), "units": forms.unit_choices(),
         "next": request.get_full_path(), "title": _("本部门待办"), "kind": "department", "assisting": assisting,
@@ -570,13 +551,8 @@ COLUMNS = {
 SCORED = ("departments", "dispatchers", "shift_leads", "field_workers")  # the kinds with a score and a grade
 
 
-def _evaluation_allowed(user) -> bool:
-    # The same readers as GET /api/v1/evaluation/: city-wide roles and department leads.
-    return bool(user.is_superuser or user.role_codes & (roles.CITY_WIDE_ROLES | {roles.DEPT_LEAD}))
-
-
 def _evaluation_rows(request):
-    if not _evaluation_allowed(request.user):
+    if not selectors.evaluation_allowed(request.user):
         raise PermissionDenied(_("无权查看综合评价"))
     form = forms.EvaluationForm(request.GET or None, today=timezone.localdate())
     p = form.period()
