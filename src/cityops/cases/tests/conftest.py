@@ -1,7 +1,6 @@
 """Fixtures of the cases tests: a tiny two-district geography, the categories and departments, a case
 factory that walks the workflow through the services, and a frozen clock."""
 
-from contextlib import contextmanager
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -11,6 +10,7 @@ from django.db import connection
 from django.utils import timezone
 
 from cityops.accounts import roles
+from cityops.cases.simulation import sim_clock
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -92,14 +92,7 @@ def grid_worker_b(make_user):
     return make_user("t_gridworker_b", roles.GRID_WORKER, region_codes=["420102"])
 
 
-@contextmanager
-def frozen(when: datetime):
-    original = timezone.now
-    timezone.now = lambda: when
-    try:
-        yield
-    finally:
-        timezone.now = original
+frozen = sim_clock  # freeze timezone.now inside a block: the simulation's own clock
 
 
 @pytest.fixture

@@ -11,12 +11,13 @@ from cityops.core.scope import scope_filter
 
 pytestmark = pytest.mark.django_db
 
+# Codes of their own (other apps' session fixtures may have committed the real departments and streets).
 UNITS = {
-    "HW": "",  # a city department
-    "CG": "",
-    "420106011": "420106011",  # 水果湖街 (武昌区)
-    "420106011013": "420106011013",  # 东亭社区
-    "420102001": "420102001",  # a street in 江岸区
+    "T-HW": "",  # a city department
+    "T-CG": "",
+    "T-420106011": "420106011",  # 水果湖街 (武昌区)
+    "T-420106011013": "420106011013",  # 东亭社区
+    "T-420102001": "420102001",  # a street in 江岸区
 }
 
 
@@ -29,7 +30,7 @@ def units():
 
 
 def visible(user):
-    qs = scope_filter(OrgUnit.objects.all(), user, region_field="region_code", org_field="id")
+    qs = scope_filter(OrgUnit.objects.filter(code__startswith="T-"), user, region_field="region_code", org_field="id")
     return sorted(qs.values_list("code", flat=True))
 
 
@@ -42,11 +43,11 @@ def visible(user):
         (roles.SHIFT_LEAD, [], [], sorted(UNITS)),
         (roles.DISPATCHER, [], [], sorted(UNITS)),
         (roles.SUPERVISOR, [], [], sorted(UNITS)),
-        (roles.DEPT_HANDLER, ["HW"], [], ["HW"]),
-        (roles.DEPT_LEAD, ["CG"], [], ["CG"]),
-        (roles.GRID_WORKER, [], ["420106011013"], ["420106011013"]),
-        (roles.REGION_STAFF, [], ["420106011"], ["420106011", "420106011013"]),
-        (roles.GRID_WORKER, [], ["420106"], ["420106011", "420106011013"]),
+        (roles.DEPT_HANDLER, ["T-HW"], [], ["T-HW"]),
+        (roles.DEPT_LEAD, ["T-CG"], [], ["T-CG"]),
+        (roles.GRID_WORKER, [], ["420106011013"], ["T-420106011013"]),
+        (roles.REGION_STAFF, [], ["420106011"], ["T-420106011", "T-420106011013"]),
+        (roles.GRID_WORKER, [], ["420106"], ["T-420106011", "T-420106011013"]),
         (roles.RESIDENT, [], [], []),
         (roles.MEDIATOR, [], [], []),
         # A department role without a unit, or a region role without regions, sees nothing.
