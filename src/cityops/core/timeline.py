@@ -109,6 +109,43 @@ def _lock_head(cursor, subject_type: str, subject_id: str) -> tuple[int | None, 
     return cursor.fetchone()
 
 
+def entry_fields(*, subject_type: str, subject_id: str, seq: int, at: datetime | None, actor, actor_name: str | None,
+                 action: str, from_state: str, to_state: str, note: str, params: dict | None, prev_hash: str) -> dict:
+    """Every column of one entry, its hash included, as it will be stored."""
+    # Store params exactly as they will be read back, so the hash can be recomputed from the database.
+    fields = {
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "seq": seq,
+        "at": at or timezone.now(),
+        "actor_id": getattr(actor, "pk", None),
+        "actor_name": actor_name if actor_name is not None else (actor.get_username() if actor is not None else SYSTEM),
+        "action": action,
+        "from_state": from_state,
+        "to_state": to_state,
+        "note": note,
+        "params": json.loads(_canonical(params or {})),
+        "prev_hash": prev_hash,
+    }
+    fields["hash"] = entry_hash(**fields)
+    return fields
+
+
+def chain_start_ctes(fields: dict, param) -> str:
+    """The entry and the head that start a new subject's chain, as two members of a WITH clause, so that the
+    statement inserting the subject writes its timeline too (PostgreSQL; see workflow.create_with_timeline).
+    `param(value)` returns the placeholder a value is passed by (or its literal)."""
+    values = dict(fields)
+    values["at"] = connection.ops.adapt_datetimefield_value(fields["at"])
+    values["params"] = connection.ops.adapt_json_value(fields["params"], DjangoJSONEncoder)
+    entry = ", ".join(param(values[c]) for c in _ENTRY_COLUMNS)
+    head = ", ".join(param(values[c]) for c in ("subject_type", "subject_id", "seq", "hash"))
+    return (
+        f"_tl_entry AS ({_INSERT_ENTRY.split(' VALUES ')[0]} VALUES ({entry})), "
+        f"_tl_head AS ({_INSERT_HEAD.split(' VALUES ')[0]} VALUES ({head}))"
+    )
+
+
 def timeline_append(
     *,
     subject: Any,
@@ -131,33 +168,17 @@ def timeline_append(
     if not connection.in_atomic_block:
         raise RuntimeError("timeline_append must run inside the transaction of the change it records")
     subject_type, subject_id = subject_key(subject)
-    # Store params exactly as they will be read back, so the hash can be recomputed from the database.
-    clean_params = json.loads(_canonical(params or {}))
-    at = at or timezone.now()
-    actor_id = getattr(actor, "pk", None)
-    if actor_name is None:
-        actor_name = actor.get_username() if actor is not None else SYSTEM
     with connection.cursor() as cursor:
         head_id, head_seq, head_hash = (None, 0, "") if new_subject else _lock_head(cursor, subject_type, subject_id)
-        seq = head_seq + 1
-        fields = {
-            "subject_type": subject_type,
-            "subject_id": subject_id,
-            "seq": seq,
-            "at": at,
-            "actor_id": actor_id,
-            "actor_name": actor_name,
-            "action": action,
-            "from_state": from_state,
-            "to_state": to_state,
-            "note": note,
-            "params": clean_params,
-            "prev_hash": head_hash,
-        }
-        fields["hash"] = entry_hash(**fields)
+        fields = entry_fields(
+            subject_type=subject_type, subject_id=subject_id, seq=head_seq + 1, at=at, actor=actor,
+            actor_name=actor_name, action=action, from_state=from_state, to_state=to_state, note=note,
+            params=params, prev_hash=head_hash,
+        )
+        seq = fields["seq"]
         row = [fields[c] for c in _ENTRY_COLUMNS]
-        row[3] = connection.ops.adapt_datetimefield_value(at)
-        row[10] = connection.ops.adapt_json_value(clean_params, DjangoJSONEncoder)
+        row[3] = connection.ops.adapt_datetimefield_value(fields["at"])
+        row[10] = connection.ops.adapt_json_value(fields["params"], DjangoJSONEncoder)
         if connection.features.can_return_columns_from_insert:
             cursor.execute(_INSERT_ENTRY + " RETURNING id", row)
             entry_id = cursor.fetchone()[0]

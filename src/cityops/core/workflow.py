@@ -14,12 +14,14 @@ from datetime import datetime
 from typing import Any
 
 from django.apps import apps
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import signals
+from django.db.models.expressions import DatabaseDefault
 from django.utils import timezone
 
-from cityops.core import calendar
+from cityops.core import calendar, prepared
 from cityops.core.errors import CityopsError, Forbidden, IllegalTransition
-from cityops.core.timeline import timeline_append
+from cityops.core.timeline import chain_start_ctes, entry_fields, timeline_append
 
 SYSTEM_ROLE = "system"  # the role of cityops itself (sweeps, IoT rules); actor=None
 
@@ -288,38 +290,122 @@ def transition(
     return locked
 
 
+@dataclass(frozen=True)
+class Computed:
+    """A column of a new row that the database computes in the statement inserting it (the one-statement
+    create of `create_with_timeline`): `cte` ("name AS (…)") runs first and `expression` (a scalar subquery
+    over it) gives the value; both take %(name)s parameters from `params` (names other than p0, p1, …).
+    Where the insert is not one statement, `fallback()` gives the value beforehand, in the same transaction."""
+
+    attname: str
+    cte: str
+    expression: str
+    params: dict
+    fallback: Callable[[], Any]
+
+
 def create_with_timeline(obj, *, actor, action: str = "create", note: str = "", params: dict | None = None, timer_params=None,
-                         savepoint: bool = True, insert: Callable[[Any], None] | None = None):
-    """Save a new workflow object in its initial state, start its clock and record its birth.
-    `savepoint=False` for a caller whose own transaction already wraps the call and which lets any error
-    propagate (no SAVEPOINT/RELEASE round trips; an error rolls back the caller's whole transaction).
-    `insert(obj)` replaces `obj.save()` for a caller with a faster insert of the same row."""
+                         savepoint: bool = True, computed: Computed | None = None):
+    """Save a new workflow object in its initial state, start its clock and record its birth — together or
+    not at all.
+
+    On PostgreSQL the row, its first timeline entry and the chain's head are written by one statement (a WITH
+    of inserts, prepared): atomic on its own, so no BEGIN/COMMIT of ours around it outside a transaction.
+    The id comes from the table's sequence unless the caller allocated it (`obj.pk`). Elsewhere, or when a
+    pre/post-save signal is connected to the model, it is `obj.save()` and `timeline_append()` in a
+    transaction. `savepoint=False` for a caller whose own transaction wraps the call and which lets any error
+    propagate (no SAVEPOINT/RELEASE round trips; an error rolls back the caller's whole transaction)."""
     workflow = type(obj).workflow
     now = timezone.now()
-    with transaction.atomic(savepoint=savepoint):
-        obj.state = workflow.initial
-        obj.state_changed_at = now
-        timer = workflow.states[workflow.initial].timer
-        if timer is not None:
-            _start_clock(obj, timer.limit_seconds(obj, timer_params or params or {}), timer.mode, now)
-        if insert is not None:
-            insert(obj)
+    obj.state = workflow.initial
+    obj.state_changed_at = now
+    timer = workflow.states[workflow.initial].timer
+    if timer is not None:
+        _start_clock(obj, timer.limit_seconds(obj, timer_params or params or {}), timer.mode, now)
+    entry_params = dict(params or {})
+    if obj.deadline_at:
+        entry_params["deadline_at"] = obj.deadline_at.isoformat()
+    entry = {"action": action, "actor": actor, "note": note, "params": entry_params, "at": now}
+    if _one_statement_possible(type(obj)):
+        if savepoint and connection.in_atomic_block:
+            with transaction.atomic(savepoint=True):
+                _insert_one_statement(obj, entry, computed)
         else:
-            obj.save()
-        entry_params = dict(params or {})
-        if obj.deadline_at:
-            entry_params["deadline_at"] = obj.deadline_at.isoformat()
-        timeline_append(
-            subject=obj,
-            action=action,
-            actor=actor,
-            to_state=obj.state,
-            note=note,
-            params=entry_params,
-            at=now,
-            new_subject=True,
-        )
+            _insert_one_statement(obj, entry, computed)
+        return obj
+    with transaction.atomic(savepoint=savepoint):
+        if computed is not None:
+            setattr(obj, computed.attname, computed.fallback())
+        obj.save(force_insert=True)
+        timeline_append(subject=obj, to_state=obj.state, new_subject=True, **entry)
     return obj
+
+
+def _one_statement_possible(model) -> bool:
+    return (
+        connection.vendor == "postgresql"
+        and not signals.pre_save.has_listeners(model)
+        and not signals.post_save.has_listeners(model)
+    )
+
+
+def _insert_one_statement(obj, entry: dict, computed: Computed | None) -> None:
+    """INSERT the row and start its timeline chain in one statement: the same columns and values
+    `Model.save()` writes (every concrete field through pre_save/get_db_prep_save). NULL, TRUE, FALSE, 0 and
+    '' are written as literals and equal values share one parameter, so the statement stays under psycopg's
+    50-parameter limit for caching its conversion, and a few shapes of it are prepared once per connection."""
+    meta = type(obj)._meta
+    qn = connection.ops.quote_name
+    if obj.pk is None:
+        obj.pk = prepared.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s))", [meta.db_table, meta.pk.column], fetch="one"
+        )[0]
+    params: dict[str, Any] = dict(computed.params) if computed is not None else {}
+    shared: dict[tuple, str] = {}
+
+    def param(value) -> str:
+        if value is None:
+            return "NULL"
+        if value is True or value is False:
+            return "TRUE" if value else "FALSE"
+        if (type(value) is str and value == "") or (type(value) in (int, float) and value == 0):
+            return "''" if type(value) is str else "0"
+        hashable = type(value) in (str, int, float, datetime)
+        if hashable and (type(value), value) in shared:
+            return shared[(type(value), value)]
+        key = f"p{len(params)}"
+        params[key] = value
+        placeholder = f"%({key})s"
+        if hashable:
+            shared[(type(value), value)] = placeholder
+        return placeholder
+
+    columns, values = [], []
+    for f in meta.local_concrete_fields:
+        if f.generated:
+            continue
+        columns.append(qn(f.column))
+        if computed is not None and f.attname == computed.attname:
+            values.append(computed.expression)
+            continue
+        value = f.pre_save(obj, True)
+        values.append("DEFAULT" if isinstance(value, DatabaseDefault) else param(f.get_db_prep_save(value, connection)))
+    fields = entry_fields(
+        subject_type=meta.label_lower, subject_id=str(obj.pk), seq=1, from_state="", to_state=obj.state,
+        actor_name=None, prev_hash="", **entry,
+    )
+    returning = qn(meta.get_field(computed.attname).column) if computed is not None else None
+    ctes = [computed.cte] if computed is not None else []
+    # Identifiers come from model metadata; values are parameters or the literals of param().
+    insert = f"INSERT INTO {qn(meta.db_table)} ({', '.join(columns)}) VALUES ({', '.join(values)})"  # noqa: S608
+    ctes.append(f"_obj AS ({insert}" + (f" RETURNING {returning})" if returning else ")"))
+    ctes.append(chain_start_ctes(fields, param))
+    sql = "WITH " + ", ".join(ctes) + (f" SELECT {returning} FROM _obj" if returning else " SELECT 1")  # noqa: S608
+    row = prepared.execute(sql, params, fetch="one")
+    if computed is not None:
+        setattr(obj, computed.attname, row[0])
+    obj._state.adding = False
+    obj._state.db = connection.alias
 
 
 def workflow_models() -> list[type]:

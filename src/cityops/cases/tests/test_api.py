@@ -31,6 +31,14 @@ def test_post_case_201_and_idempotency(reference, operator, api_client_for):
     assert again.status_code == 200 and again.json()["code"] == data["code"]
     dup = post(c, "/api/v1/cases", body)
     assert dup.status_code == 201 and [d["code"] for d in dup.json()["duplicates"]] == [data["code"]]
+    # The intake answer is rendered without validation: hold it to its documented schema, field for field.
+    from cityops.cases.api import CaseCreatedOut, DuplicateOut
+
+    for answer in (data, again.json(), dup.json()):
+        assert set(answer) == set(CaseCreatedOut.model_fields)
+        assert CaseCreatedOut.model_validate(answer).code == answer["code"]
+    assert set(dup.json()["duplicates"][0]) == set(DuplicateOut.model_fields)
+    assert dup.json()["duplicates"][0]["distance_m"] == 0.0
 
 
 def test_post_case_by_address(reference, operator, api_client_for):
