@@ -66,6 +66,7 @@ def token_with_user(key_id: str, using: str = "default") -> ApiToken | None:
     prefetched._result_cache = groups
     prefetched._prefetch_done = True
     user._prefetched_objects_cache = {"groups": prefetched}  # what prefetch_related("user__groups") stores
+    user.role_codes = User.roles_of([g.name for g in groups], is_superuser=user.is_superuser)  # the cached_property's value
     return token
 
 

@@ -52,11 +52,16 @@ class User(AbstractUser):
 
     @cached_property
     def role_codes(self) -> frozenset[str]:
-        # .all() so that a prefetch_related("groups") (bearer auth does one) saves the query.
-        codes = {group.name for group in self.groups.all()}
-        if self.is_superuser:
+        # .all() so that a prefetch_related("groups") saves the query.
+        return self.roles_of([group.name for group in self.groups.all()], is_superuser=self.is_superuser)
+
+    @staticmethod
+    def roles_of(group_names, *, is_superuser: bool) -> frozenset[str]:
+        """The role codes a user with these groups has (bearer auth computes them from the row it read)."""
+        codes = set(group_names) & _ROLE_SET
+        if is_superuser:
             codes.add(roles.ADMIN)
-        return frozenset(codes & set(roles.ALL_ROLES))
+        return frozenset(codes)
 
     def has_role(self, *codes: str) -> bool:
         return bool(self.role_codes & set(codes))
@@ -68,6 +73,9 @@ class User(AbstractUser):
     @cached_property
     def org_unit_codes(self) -> frozenset[str]:
         return frozenset(self.org_units.values_list("code", flat=True))
+
+
+_ROLE_SET = frozenset(roles.ALL_ROLES)
 
 
 def _hash_token(secret: str) -> str:

@@ -107,14 +107,21 @@ class Case(WorkflowModel):
         STREET = "street", _("街道")
         COMMUNITY = "community", _("社区")
 
-    code = models.CharField(_("案件编号"), max_length=24, unique=True)
+    # Indexes are chosen for intake's sake (every index is written by every report): `state` and `overdue`
+    # (inherited) and the foreign keys are covered by the composite indexes below or only serve the rare
+    # deletion of a user or unit; `code` is unique without a LIKE copy; region codes are matched by prefix.
+    state = models.CharField(_("状态"), max_length=40, editable=False)
+    overdue = models.BooleanField(_("超期"), default=False, editable=False)
+    code = models.CharField(_("案件编号"), max_length=24)
     source = models.CharField(_("来源"), max_length=12, choices=Source.choices)
     hotline_kind = models.CharField(_("工单类型"), max_length=12, choices=HotlineKind.choices, blank=True)
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="cases", verbose_name=_("类别"))
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="cases", verbose_name=_("类别"), db_index=False
+    )
     lon = models.FloatField(_("经度"))
     lat = models.FloatField(_("纬度"))
     address = models.CharField(_("地址"), max_length=300, blank=True)
-    region_code = models.CharField(_("所在最小区域编码"), max_length=20, db_index=True)
+    region_code = models.CharField(_("所在最小区域编码"), max_length=20)
     district_code = models.CharField(max_length=6, blank=True)
     district_name = models.CharField(max_length=60, blank=True)
     street_code = models.CharField(max_length=9, blank=True)
@@ -126,25 +133,30 @@ class Case(WorkflowModel):
     description = models.TextField(_("问题描述"))
     urgency = models.CharField(_("紧急程度"), max_length=8, choices=Urgency.choices, default=Urgency.NORMAL)
     reporter = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="reported_cases"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="reported_cases",
+        db_index=False,
     )
     reporter_phone = models.CharField(_("联系电话"), max_length=20, blank=True)
     anonymous = models.BooleanField(_("匿名"), default=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     idempotency_key = models.CharField(max_length=80, blank=True)
 
     level = models.CharField(_("处置层级"), max_length=10, choices=Level.choices, default=Level.COMMUNITY)
     proposed_department = models.ForeignKey(
-        "accounts.OrgUnit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "accounts.OrgUnit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     lead_department = models.ForeignKey(
         "accounts.OrgUnit", null=True, blank=True, on_delete=models.PROTECT, related_name="lead_cases",
-        verbose_name=_("主办部门"),
+        verbose_name=_("主办部门"), db_index=False,
     )
-    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    dispatched_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    dispatched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
 
     extensions = models.PositiveSmallIntegerField(_("延期次数"), default=0)
     returns = models.PositiveSmallIntegerField(_("退回次数"), default=0)
@@ -158,7 +170,9 @@ class Case(WorkflowModel):
     handled_on_time = models.BooleanField(null=True, blank=True)
     satisfaction = models.BooleanField(_("满意"), null=True, blank=True)
     self_handled = models.BooleanField(_("自处理"), default=False)
-    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates")
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates", db_index=False
+    )
 
     created_at = models.DateTimeField(_("上报时间"), default=timezone.now, db_index=True)
     registered_at = models.DateTimeField(null=True, blank=True)
@@ -177,10 +191,15 @@ class Case(WorkflowModel):
             models.Index(fields=["category", "created_at"], name="case_category_created"),
             # Duplicate search at intake: the bounding box of one category (services.case_duplicates).
             models.Index(fields=["category", "lat", "lon"], name="case_category_lat_lon"),
-            models.Index(fields=["reporter", "created_at"], name="case_reporter"),
+            # Partial: most cases have no registered reporter and are no merged duplicate.
+            models.Index(fields=["reporter", "created_at"], name="case_reporter", condition=Q(reporter__isnull=False)),
+            models.Index(fields=["duplicate_of"], name="case_duplicate_of", condition=Q(duplicate_of__isnull=False)),
             models.Index(fields=["level", "state"], name="case_level_state"),
+            # Scope and region filters are prefix tests (region_code LIKE '4201060010%').
+            models.Index(fields=["region_code"], name="case_region_prefix", opclasses=["varchar_pattern_ops"]),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["code"], name="case_code_unique"),
             models.UniqueConstraint(
                 fields=["created_by", "idempotency_key"], condition=~Q(idempotency_key=""), name="case_idempotency"
             )

@@ -279,6 +279,12 @@ def case_create(
         raise
 
 
+# Choices' `.values` builds a list from the lazy labels on every call; intake checks against these.
+_SOURCES = frozenset(Case.Source.values)
+_URGENCIES = frozenset(Case.Urgency.values)
+_HOTLINE_KINDS = frozenset(Case.HotlineKind.values)
+
+
 def _case_create(*, actor, category, description, source, lon, lat, crs, address, reporter_phone, urgency,
                  hotline_kind, anonymous, idempotency_key) -> Intake:
     actor_roles = actor.role_codes if actor is not None else frozenset({"system"})
@@ -291,13 +297,13 @@ def _case_create(*, actor, category, description, source, lon, lat, crs, address
         raise InvalidInput("问题描述过长（最多 4000 字）", "The description is too long (max 4000 characters)", code="description_too_long")
     if not source:
         source = next((DEFAULT_SOURCE[r] for r in DEFAULT_SOURCE if r in actor_roles), "hotline")
-    if source not in Case.Source.values:
+    if source not in _SOURCES:
         raise InvalidInput(f"未知来源 {source!r}", f"Unknown source {source!r}", code="invalid_source")
     if roles.RESIDENT in actor_roles and not actor_roles & INTAKE_ROLES and source not in ("portal", "open311"):
         source = "portal"  # a resident reports through the public channels only
-    if urgency not in Case.Urgency.values:
+    if urgency not in _URGENCIES:
         raise InvalidInput(f"未知紧急程度 {urgency!r}", f"Unknown urgency {urgency!r}", code="invalid_urgency")
-    if hotline_kind and (source != "hotline" or hotline_kind not in Case.HotlineKind.values):
+    if hotline_kind and (source != "hotline" or hotline_kind not in _HOTLINE_KINDS):
         raise InvalidInput("工单类型只适用于热线，且须为 urgent/consultation/help/complaint/suggestion",
                            "hotline_kind applies to hotline cases: urgent, consultation, help, complaint or suggestion",
                            code="invalid_hotline_kind")

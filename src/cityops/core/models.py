@@ -31,7 +31,7 @@ class TimelineEntry(models.Model):
     # No foreign key: deleting a user must never rewrite history; the name is kept as it was.
     actor_id = models.BigIntegerField(null=True, blank=True)
     actor_name = models.CharField(max_length=150, blank=True)
-    action = models.CharField(max_length=40, db_index=True)
+    action = models.CharField(max_length=40)  # indexed by (action, at)
     from_state = models.CharField(max_length=40, blank=True)
     to_state = models.CharField(max_length=40, blank=True)
     note = models.TextField(blank=True)

@@ -9,12 +9,14 @@ changes nothing.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.apps import apps
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.db.models import signals
 from django.db.models.expressions import DatabaseDefault
 from django.utils import timezone
@@ -201,6 +203,24 @@ CLOCK_FIELDS = [
 ]
 
 
+_EXPECTED: ContextVar[tuple | None] = ContextVar("cityops_expected_version", default=None)
+
+
+@contextmanager
+def expecting_version(obj, version: int | None):
+    """Optimistic concurrency around a whole service call: the first transition of `obj` inside the block
+    refuses (stale_version) unless `obj` is still at `version` — what an API client's If-Match asks, without
+    every service taking an `expected_version` of its own. `version=None` expects nothing."""
+    if version is None:
+        yield
+        return
+    token = _EXPECTED.set((obj._meta.label_lower, obj.pk, version))
+    try:
+        yield
+    finally:
+        _EXPECTED.reset(token)
+
+
 def transition(
     obj,
     action: str,
@@ -227,18 +247,23 @@ def transition(
             raise IllegalTransition(
                 f"未知操作：{action}", f"Unknown action: {action}", code="unknown_action", status=404
             )
-        if t is None:
-            raise IllegalTransition(
-                f"当前状态「{locked.state_label()}」不能执行「{action}」",
-                f"Action '{action}' is not allowed in state '{locked.state}'",
-                details={"state": locked.state, "action": action},
-            )
+        pending = _EXPECTED.get()
+        if expected_version is None and pending is not None and pending[:2] == (locked._meta.label_lower, locked.pk):
+            expected_version = pending[2]
+            _EXPECTED.set(None)  # the first transition of the object answers for the caller's view of it
+        # A stale view first: the state the caller saw may be why the action looks illegal now.
         if expected_version is not None and expected_version != locked.version:
             raise IllegalTransition(
                 "数据已被他人更新，请刷新后重试",
                 "The item was changed by someone else; reload and try again",
                 code="stale_version",
                 details={"expected": expected_version, "current": locked.version},
+            )
+        if t is None:
+            raise IllegalTransition(
+                f"当前状态「{locked.state_label()}」不能执行「{action}」",
+                f"Action '{action}' is not allowed in state '{locked.state}'",
+                details={"state": locked.state, "action": action},
             )
         if not (actor_roles(actor) & t.roles):
             raise Forbidden(
@@ -349,13 +374,44 @@ def _one_statement_possible(model) -> bool:
     )
 
 
+# Field types whose get_db_prep_save() returns a value of the expected Python type unchanged (exact types: a
+# subclass may convert); _insert_one_statement passes such values as they are, the others through Django.
+_PASS_THROUGH = {
+    models.CharField: str, models.TextField: str, models.BooleanField: bool, models.FloatField: float,
+    models.IntegerField: int, models.SmallIntegerField: int, models.BigIntegerField: int,
+    models.PositiveIntegerField: int, models.PositiveSmallIntegerField: int, models.PositiveBigIntegerField: int,
+    models.AutoField: int, models.BigAutoField: int, models.SmallAutoField: int,
+}
+_INSERT_PLANS: dict[tuple[type, str], tuple] = {}
+
+
+def _insert_plan(model, conn) -> tuple:
+    """(quoted table, [(field, quoted column, pass-through type or None)]) of a model, built once per database."""
+    key = (model, conn.alias)
+    plan = _INSERT_PLANS.get(key)
+    if plan is None:
+        qn = conn.ops.quote_name
+        fields = []
+        for f in model._meta.local_concrete_fields:
+            if f.generated:
+                continue
+            through = _PASS_THROUGH.get(type(f))
+            if isinstance(f, models.ForeignKey):
+                through = _PASS_THROUGH.get(type(f.target_field))
+            elif type(f) is models.DateTimeField and not (f.auto_now or f.auto_now_add) and conn.vendor == "postgresql":
+                through = datetime  # an aware datetime goes to psycopg as it is (Django's adapt returns it)
+            fields.append((f, qn(f.column), through))
+        plan = _INSERT_PLANS[key] = (qn(model._meta.db_table), fields)
+    return plan
+
+
 def _insert_one_statement(obj, entry: dict, computed: Computed | None) -> None:
     """INSERT the row and start its timeline chain in one statement: the same columns and values
     `Model.save()` writes (every concrete field through pre_save/get_db_prep_save). NULL, TRUE, FALSE, 0 and
     '' are written as literals and equal values share one parameter, so the statement stays under psycopg's
     50-parameter limit for caching its conversion, and a few shapes of it are prepared once per connection."""
+    conn = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: each attribute of the `connection` proxy costs a lookup
     meta = type(obj)._meta
-    qn = connection.ops.quote_name
     if obj.pk is None:
         obj.pk = prepared.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s))", [meta.db_table, meta.pk.column], fetch="one"
@@ -366,38 +422,49 @@ def _insert_one_statement(obj, entry: dict, computed: Computed | None) -> None:
     def param(value) -> str:
         if value is None:
             return "NULL"
-        if value is True or value is False:
+        kind = type(value)
+        if kind is bool:
             return "TRUE" if value else "FALSE"
-        if (type(value) is str and value == "") or (type(value) in (int, float) and value == 0):
-            return "''" if type(value) is str else "0"
-        hashable = type(value) in (str, int, float, datetime)
-        if hashable and (type(value), value) in shared:
-            return shared[(type(value), value)]
+        if kind is str and value == "":
+            return "''"
+        if (kind is int or kind is float) and value == 0:
+            return "0"
+        hashable = kind in (str, int, float, datetime)
+        if hashable and (kind, value) in shared:
+            return shared[(kind, value)]
         key = f"p{len(params)}"
         params[key] = value
         placeholder = f"%({key})s"
         if hashable:
-            shared[(type(value), value)] = placeholder
+            shared[(kind, value)] = placeholder
         return placeholder
 
+    table, plan = _insert_plan(type(obj), conn)
     columns, values = [], []
-    for f in meta.local_concrete_fields:
-        if f.generated:
-            continue
-        columns.append(qn(f.column))
+    returning = None
+    for f, column, through in plan:
+        columns.append(column)
         if computed is not None and f.attname == computed.attname:
             values.append(computed.expression)
+            returning = column
             continue
-        value = f.pre_save(obj, True)
-        values.append("DEFAULT" if isinstance(value, DatabaseDefault) else param(f.get_db_prep_save(value, connection)))
+        value = getattr(obj, f.attname) if through is not None else f.pre_save(obj, True)
+        if through is not None and value is not None and (
+            type(value) is not through or (through is datetime and value.tzinfo is None)
+        ):
+            value = f.pre_save(obj, True)
+            through = None
+        if isinstance(value, DatabaseDefault):
+            values.append("DEFAULT")
+        else:
+            values.append(param(value if through is not None else f.get_db_prep_save(value, connection=conn)))
     fields = entry_fields(
         subject_type=meta.label_lower, subject_id=str(obj.pk), seq=1, from_state="", to_state=obj.state,
         actor_name=None, prev_hash="", **entry,
     )
-    returning = qn(meta.get_field(computed.attname).column) if computed is not None else None
     ctes = [computed.cte] if computed is not None else []
     # Identifiers come from model metadata; values are parameters or the literals of param().
-    insert = f"INSERT INTO {qn(meta.db_table)} ({', '.join(columns)}) VALUES ({', '.join(values)})"  # noqa: S608
+    insert = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(values)})"  # noqa: S608
     ctes.append(f"_obj AS ({insert}" + (f" RETURNING {returning})" if returning else ")"))
     ctes.append(chain_start_ctes(fields, param))
     sql = "WITH " + ", ".join(ctes) + (f" SELECT {returning} FROM _obj" if returning else " SELECT 1")  # noqa: S608
@@ -405,7 +472,7 @@ def _insert_one_statement(obj, entry: dict, computed: Computed | None) -> None:
     if computed is not None:
         setattr(obj, computed.attname, row[0])
     obj._state.adding = False
-    obj._state.db = connection.alias
+    obj._state.db = conn.alias
 
 
 def workflow_models() -> list[type]:

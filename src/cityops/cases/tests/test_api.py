@@ -87,6 +87,35 @@ def test_actions_over_http(new_case, operator, dispatcher, handler_hw, handler_c
     assert post(op, f"/api/v1/cases/{code}/teleport").status_code in (404, 405)
 
 
+def test_if_match_acts_only_on_the_version_seen(new_case, operator, dispatcher, api_client_for):
+    """Optimistic concurrency: GET gives the version as ETag; an action sent with If-Match applies only if
+    nobody changed the case since (else 412 stale_version, nothing written)."""
+    from cityops.cases.api import CaseOut
+    from cityops.core.timeline import timeline_for
+
+    case = new_case()
+    op, disp = api_client_for(operator), api_client_for(dispatcher)
+    seen = op.get(f"/api/v1/cases/{case.code}")
+    etag = seen["ETag"]
+    assert etag == f'"{seen.json()["version"]}"'
+    # Someone else registers it first; the dispatcher's own view (etag) is now stale.
+    registered = post(op, f"/api/v1/cases/{case.code}/register", HTTP_IF_MATCH=etag)
+    assert registered.status_code == 200 and registered["ETag"] != etag
+    assert set(registered.json()) == set(CaseOut.model_fields) and CaseOut.model_validate(registered.json())
+    entries = timeline_for(case).count()
+    r = post(disp, f"/api/v1/cases/{case.code}/dispatch", {"department": "HW"}, HTTP_IF_MATCH=etag)
+    assert r.status_code == 412 and r.json()["code"] == "stale_version"
+    assert r.json()["details"] == {"expected": int(etag.strip('"')), "current": registered.json()["version"]}
+    assert "message_en" in r.json() and timeline_for(case).count() == entries  # nothing written
+    # With the current ETag (weak or not) it goes through; `*` and no header expect nothing.
+    r = post(disp, f"/api/v1/cases/{case.code}/dispatch", {"department": "HW"}, HTTP_IF_MATCH="W/" + registered["ETag"])
+    assert r.status_code == 200 and r.json()["state"] == "dispatched"
+    r = post(disp, f"/api/v1/cases/{case.code}/dispatch", {"department": "HW"}, HTTP_IF_MATCH="*")
+    assert r.status_code == 409 and r.json()["code"] == "illegal_transition"
+    r = post(op, f"/api/v1/cases/{case.code}/register", HTTP_IF_MATCH="yesterday")
+    assert r.status_code == 400 and r.json()["code"] == "invalid_if_match"
+
+
 def test_list_filters_and_pagination(new_case, operator, api_client_for):
     for _ in range(3):
         new_case()
