@@ -13,6 +13,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -145,8 +146,23 @@ def _intake_query(conn) -> tuple:
         f"nextval(pg_get_serial_sequence('{Case._meta.db_table}', '{Case._meta.pk.column}'))"
         if conn.vendor == "postgresql" else "NULL"
     )
+    # On PostgreSQL the duplicate candidates come with it (the bounding box of the category's radius around
+    # the point, in the window, open): what case_duplicates reads, as one JSON array, without a statement more.
+    nearby = "NULL"
+    if conn.vendor == "postgresql":
+        cc = {name: qn(Case._meta.get_field(name).column) for name in ("category", "created_at", "lat", "lon", "state")}
+        picked = ", ".join(f"n.{qn(Case._meta.get_field(name).column)}" for name in _NEARBY_FIELDS)
+        radius = f"COALESCE(NULLIF(c.{qn('duplicate_radius_m')}, 0), %s)"
+        nearby = (
+            f"(SELECT json_agg(json_build_array({picked})) FROM (SELECT * FROM {qn(Case._meta.db_table)} n "  # noqa: S608
+            f"WHERE n.{cc['category']} = c.id AND n.{cc['created_at']} >= %s AND n.{cc['created_at']} <= %s "
+            f"AND n.{cc['lat']} BETWEEN %s - {radius} / 111320.0 AND %s + {radius} / 111320.0 "
+            f"AND n.{cc['lon']} BETWEEN %s - {radius} / (111320.0 * GREATEST(0.01, COS(RADIANS(%s)))) "
+            f"AND %s + {radius} / (111320.0 * GREATEST(0.01, COS(RADIANS(%s)))) "
+            f"AND n.{cc['state']} IN ({', '.join(['%s'] * len(OPEN_STATES))}) LIMIT {DUPLICATE_SCAN_CAP}) n)"
+        )
     sql = (
-        f"SELECT {', '.join(columns)}, d.id, rd.id, rd.{qn('code')}, {next_id} "  # noqa: S608 - identifiers from model metadata
+        f"SELECT {', '.join(columns)}, d.id, rd.id, rd.{qn('code')}, {next_id}, {nearby} "  # noqa: S608 - identifiers from model metadata
         f"FROM {qn(Category._meta.db_table)} c "
         f"LEFT JOIN {units} d ON d.{qn('code')} = c.{qn('department_code')} "
         f"LEFT JOIN {rules} r ON r.id = ("
@@ -158,16 +174,32 @@ def _intake_query(conn) -> tuple:
         f"LEFT JOIN {units} rd ON rd.id = r.{rule['department']} "
         f"WHERE c.{qn('code')} = %s AND c.{qn('active')}"
     )
-    cached = (sql, len(cat_fields), converters)
+    cached = (sql, len(cat_fields), converters, nearby != "NULL")
     _INTAKE_SQL[conn.alias] = cached
     return cached
 
 
-def _category_routed(code: str, region_code: str) -> tuple[Category, int | None, str, int | None]:
-    """(active category, proposed department id, its code, the new case's id on PostgreSQL) in one statement:
-    what `category_get` and `_route` answer together, for intake."""
-    sql, n, converters = _intake_query(connection)
-    row = prepared.execute(sql, [region_code, (code or "").strip().upper()], fetch="one")
+class IntakeRead(NamedTuple):
+    category: Category
+    department_id: int | None
+    department_code: str
+    next_id: int | None  # the new case's id (PostgreSQL)
+    nearby: list[tuple] | None  # duplicate candidates, fields in _NEARBY_FIELDS order
+
+
+def _category_routed(code: str, region_code: str, *, lon: float = 0.0, lat: float = 0.0, at=None) -> IntakeRead:
+    """What intake reads, in one statement: the active category (what `category_get` answers), the proposed
+    department (`_route`), and on PostgreSQL the new case's id and the duplicate candidates around (lon, lat)
+    at time `at` (the rows `case_duplicates` would read)."""
+    sql, n, converters, with_nearby = _intake_query(connection)
+    params = []
+    if with_nearby:
+        at = at or timezone.now()
+        window = timedelta(hours=float(conf.get("DUPLICATE_WINDOW_H")))
+        radius = float(conf.get("DUPLICATE_RADIUS_M"))
+        # In the order the placeholders appear: the window, the latitude band, the longitude band, open states.
+        params = [at - window, at + window, lat, radius, lat, radius, lon, radius, lat, lon, radius, lat, *OPEN_STATES]
+    row = prepared.execute(sql, [*params, region_code, (code or "").strip().upper()], fetch="one")
     if row is None:
         raise InvalidInput(f"未知的案件类别 {code!r}", f"Unknown case category {code!r}", code="unknown_category")
     row = list(row)
@@ -175,12 +207,14 @@ def _category_routed(code: str, region_code: str) -> tuple[Category, int | None,
         for conv in convs:
             row[pos] = conv(row[pos], col, connection)
     category = Category.from_db(connection.alias, None, row[:n])
-    default_dept_id, rule_dept_id, rule_dept_code, next_id = row[n:]
+    default_dept_id, rule_dept_id, rule_dept_code, next_id, nearby = row[n:]
+    if with_nearby:
+        nearby = [(*r[:6], datetime.fromisoformat(r[6])) for r in nearby or ()]
     if rule_dept_id is not None:
-        return category, rule_dept_id, rule_dept_code, next_id
+        return IntakeRead(category, rule_dept_id, rule_dept_code, next_id, nearby)
     if not category.department_code or default_dept_id is None:
-        return category, None, "", next_id
-    return category, default_dept_id, category.department_code, next_id
+        return IntakeRead(category, None, "", next_id, nearby)
+    return IntakeRead(category, default_dept_id, category.department_code, next_id, nearby)
 
 
 def _next_serial(year: int, district: str) -> int:
@@ -317,13 +351,15 @@ def _case_create(*, actor, category, description, source, lon, lat, crs, address
     except CityopsError as exc:
         location, where_error = None, exc
     region_code = location.deepest.code if location is not None and location.district is not None else ""
-    cat, dept_id, dept_code, next_id = _category_routed(category, region_code)
+    now = timezone.now()
+    cat, dept_id, dept_code, next_id, nearby = _category_routed(
+        category, region_code, lon=location.lon if location else 0.0, lat=location.lat if location else 0.0, at=now
+    )
     if where_error is not None:
         raise where_error
     if location.district is None:
         raise Unprocessable("该位置不在本市任何区内", "The point lies in no district of the city", code="outside_city")
     deepest = location.deepest
-    now = timezone.now()
     reporter = actor if actor is not None and actor_roles & REPORTER_ROLES and not actor_roles & INTAKE_ROLES else None
     if reporter is not None and not phone:
         phone = getattr(reporter, "phone", "") or ""
@@ -376,7 +412,7 @@ def _case_create(*, actor, category, description, source, lon, lat, crs, address
     )
     if reporter is not None:
         _notify_later(lambda: [reporter], "case_received", f"您的反映已受理，编号 {case.code}", case)
-    return Intake(case, True, case_duplicates(case))
+    return Intake(case, True, case_duplicates(case) if nearby is None else _nearest(case, nearby, fields=_NEARBY_FIELDS))
 
 
 def _metres(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
@@ -390,6 +426,7 @@ def _metres(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
 DUPLICATE_SCAN_CAP = 500
 DUPLICATE_MAX = 50
 _DUPLICATE_FIELDS = ("id", "code", "lon", "lat", "state", "created_at", "description")
+_NEARBY_FIELDS = ("id", "code", "state", "lon", "lat", "description", "created_at")  # intake's JSON array; time last
 _DUPLICATE_SQL: dict[tuple[str, bool], tuple] = {}
 
 
@@ -461,16 +498,24 @@ def case_duplicates(case: Case, *, radius_m: float | None = None, window_h: floa
     ]
     if case.pk is not None:
         params.append(case.pk)
-    rows = prepared.execute(sql, params)
-    near = []
-    for row in rows:
+    rows = []
+    for row in prepared.execute(sql, params):
         row = list(row)
         for pos, expr, convs in converters:
             for conv in convs:
                 row[pos] = conv(row[pos], expr, connection)
-        c = Nearby(**dict(zip(attnames, row, strict=True)))
+        rows.append(row)
+    return _nearest(case, rows, radius=radius, fields=attnames)
+
+
+def _nearest(case: Case, rows, *, radius: float | None = None, fields=_DUPLICATE_FIELDS) -> list[Nearby]:
+    """The candidate rows (bounding box) within the radius of the case, nearest (then newest) first."""
+    radius = radius or case.category.duplicate_radius_m or float(conf.get("DUPLICATE_RADIUS_M"))
+    near = []
+    for row in rows:
+        c = Nearby(**dict(zip(fields, row, strict=True)))
         c.distance_m = _metres(case.lon, case.lat, c.lon, c.lat)
-        if c.distance_m <= radius:
+        if c.distance_m <= radius and c.id != case.pk:
             near.append(c)
     near.sort(key=lambda c: (c.distance_m, -c.created_at.timestamp()))
     for c in near:

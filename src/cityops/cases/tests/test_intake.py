@@ -141,6 +141,32 @@ def test_duplicates_same_category_within_radius_and_window(new_case, clock):
     assert case_duplicates(late) == []
 
 
+def test_intake_suggests_what_case_duplicates_finds(new_case, walk, operator, clock):
+    """Intake reads its duplicate candidates with the category (PostgreSQL) or on their own (elsewhere); either
+    way the suggestions are case_duplicates' answer for the new case: radius of the category, window, open
+    states, nearest first, never the new case itself."""
+    from datetime import datetime, timedelta
+
+    from cityops.cases.models import Category
+
+    Category.objects.filter(code="E0101").update(duplicate_radius_m=150)
+    t0 = clock(datetime(2026, 11, 25, 9, 0))
+    x, y = POINT_WUCHANG_A
+    for dx in (0.0003, 0.0009, 0.0014, 0.0020):  # ~29, 86, 134, 191 m east
+        new_case(point=(x + dx, y))
+    walk(new_case(point=(x, y + 0.0001)), "closed")
+    new_case(category="E0201")
+    clock(t0 - timedelta(hours=80))
+    new_case(point=(x, y))  # before the window
+    clock(t0 + timedelta(hours=1))
+    intake = case_create(actor=operator, category="e0101", lon=x, lat=y, description="又有垃圾")
+    got = [(d.code, d.state, d.distance_m, d.created_at) for d in intake.duplicates]
+    want = [(d.code, d.state, d.distance_m, d.created_at) for d in case_duplicates(intake.case)]
+    assert got == want and len(got) == 3  # 29, 86 and 134 m: inside 150 m, not 191 m, not closed or older
+    assert [d.distance_m for d in intake.duplicates] == sorted(d.distance_m for d in intake.duplicates)
+    assert intake.case.pk not in {d.pk for d in intake.duplicates}
+
+
 def test_duplicate_statement_agrees_with_the_queryset(new_case, walk, clock):
     """case_duplicates runs one prepared statement; it must find what the equivalent queryset finds (open
     states only, same category, window, box, never the case itself, a not-saved probe too)."""
