@@ -1,7 +1,7 @@
 """Case intake over HTTP against PostgreSQL, served the way the README serves cityops (`cityops serve`:
 gunicorn, 2 sync workers), beside a bare endpoint on the same server that inserts one row (issue 3, Proof).
 
-    .venv/bin/python bench/intake.py [--seconds 20] [--concurrency 8] [--pg postgres://postgres@127.0.0.1:5432]
+    .venv/bin/python bench/intake.py [--seconds 60] [--rounds 5] [--concurrency 8] [--pg postgres://postgres@127.0.0.1:5432]
 
 Uses a scratch database (default `cityops_bench_intake`) with the Wuhan demo loaded once; the server runs
 with CITYOPS_BENCH=1, which adds POST /api/v1/cases/_bench/bare (no auth) and …/bare_auth (bearer auth, as
@@ -130,15 +130,15 @@ def run(kind: str, seconds: float, concurrency: int, token, points, categories) 
     }
 
 
-def settle(url: str, vacuum: bool = False) -> None:
-    """Start each round from the same database state: the writes of the round before flushed (CHECKPOINT),
-    and once, the tables vacuumed and analysed — else a checkpoint or autovacuum landing inside one kind's
-    few seconds decides the comparison (seen: one round's creates/s twice the next one's)."""
+def settle(url: str) -> None:
+    """Start from a settled database: tables vacuumed and analysed, earlier writes flushed (CHECKPOINT). Done
+    once, before the warm-up: a checkpoint before every round would make each round pay the full-page images
+    of every page it first touches (many for a case with its indexes, two for the bare row) — a cost a steady
+    server spreads over the checkpoint interval."""
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
-        if vacuum:
-            conn.execute("VACUUM ANALYZE")
+        conn.execute("VACUUM ANALYZE")
         conn.execute("CHECKPOINT")
 
 
@@ -146,7 +146,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--db", default="cityops_bench_intake")
-    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--seconds", type=float, default=60, help="per kind, split over the rounds")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=5)
@@ -168,13 +168,13 @@ def main() -> None:
                 time.sleep(0.2)
         else:
             raise SystemExit("server did not start: see /tmp/cityops-bench-intake-server.log")
-        run("create", 3, args.concurrency, token, points, categories)  # warm-up: indexes loaded, workers forked
+        settle(url)
+        # Warm-up: workers forked and connected, statements prepared, the pages intake touches read and dirtied.
+        run("create", 10, args.concurrency, token, points, categories)
         # Interleaved rounds: on a shared machine the load changes; each round measures all three back to back,
         # and the ratio is taken per round (median reported).
         rounds = []
-        settle(url, vacuum=True)
         for _ in range(args.rounds):
-            settle(url)
             rounds.append({kind: run(kind, args.seconds / args.rounds, args.concurrency, token, points, categories)
                            for kind in ("bare", "bare_auth", "create")})
     finally:
