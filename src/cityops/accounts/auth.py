@@ -24,12 +24,9 @@ def _token_query(connection) -> tuple:
     parts = [("t", ApiToken._meta.concrete_fields), ("u", User._meta.concrete_fields), ("g", Group._meta.concrete_fields)]
     columns, converters = [], []
     for alias, fields in parts:
-        for field in fields:
-            col = field.get_col(alias)
-            columns.append(f"{alias}.{qn(field.column)}")
-            convs = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-            if convs:
-                converters.append((len(columns) - 1, col, convs))
+        cols, convs = prepared.select_columns(fields, alias, connection, start=len(columns))
+        columns += cols
+        converters += convs
     sql = (
         f"SELECT {', '.join(columns)} FROM {qn(ApiToken._meta.db_table)} t "  # noqa: S608 - identifiers from model metadata
         f"INNER JOIN {qn(User._meta.db_table)} u ON u.{qn(User._meta.pk.column)} = t.{qn(ApiToken._meta.get_field('user').column)} "
@@ -50,13 +47,7 @@ def token_with_user(key_id: str, using: str = "default") -> ApiToken | None:
     rows = prepared.execute(sql, [key_id], using=using)
     if not rows:
         return None
-    rows = [list(row) for row in rows]
-    for row in rows:
-        for pos, col, convs in converters:
-            value = row[pos]
-            for conv in convs:
-                value = conv(value, col, connection)
-            row[pos] = value
+    rows = [prepared.convert_row(row, converters, connection) for row in rows]
     first = rows[0]
     token = ApiToken.from_db(using, None, first[:n_token])
     user = User.from_db(using, None, first[n_token : n_token + n_user])

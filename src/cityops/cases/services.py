@@ -133,13 +133,7 @@ def _intake_query(conn) -> tuple:
     cat_fields = Category._meta.concrete_fields
     rule = {f: qn(RoutingRule._meta.get_field(f).column) for f in ("category", "region_prefix", "department", "active")}
     rules, units = qn(RoutingRule._meta.db_table), qn(OrgUnit._meta.db_table)
-    columns, converters = [], []
-    for f in cat_fields:
-        col = f.get_col("c")
-        columns.append(f"c.{qn(f.column)}")
-        convs = conn.ops.get_db_converters(col) + col.get_db_converters(conn)
-        if convs:
-            converters.append((len(columns) - 1, col, convs))
+    columns, converters = prepared.select_columns(cat_fields, "c", conn)
     # On PostgreSQL the new case's id is drawn here, so that its timeline entry (whose hash covers the id) can
     # be written by the statement inserting the case (workflow.create_with_timeline).
     next_id = (
@@ -202,10 +196,7 @@ def _category_routed(code: str, region_code: str, *, lon: float = 0.0, lat: floa
     row = prepared.execute(sql, [*params, region_code, (code or "").strip().upper()], fetch="one")
     if row is None:
         raise InvalidInput(f"未知的案件类别 {code!r}", f"Unknown case category {code!r}", code="unknown_category")
-    row = list(row)
-    for pos, col, convs in converters:
-        for conv in convs:
-            row[pos] = conv(row[pos], col, connection)
+    row = prepared.convert_row(row, converters, connection)
     category = Category.from_db(connection.alias, None, row[:n])
     default_dept_id, rule_dept_id, rule_dept_code, next_id, nearby = row[n:]
     if with_nearby:
@@ -445,14 +436,10 @@ def _duplicates_query(conn, exclude: bool) -> tuple:
     # Model field order: from_db fills the loaded fields in that order.
     fields = [f for f in Case._meta.concrete_fields if f.attname in _DUPLICATE_FIELDS]
     col = {name: qn(Case._meta.get_field(name).column) for name in ("category", "created_at", "lat", "lon", "state", "id")}
-    converters = []
-    for pos, f in enumerate(fields):
-        expr = f.get_col(Case._meta.db_table)
-        convs = conn.ops.get_db_converters(expr) + expr.get_db_converters(conn)
-        if convs:
-            converters.append((pos, expr, convs))
+    table = qn(Case._meta.db_table)
+    columns, converters = prepared.select_columns(fields, table, conn)
     sql = (
-        f"SELECT {', '.join(qn(f.column) for f in fields)} FROM {qn(Case._meta.db_table)} "  # noqa: S608 - identifiers from model metadata
+        f"SELECT {', '.join(columns)} FROM {table} "  # noqa: S608 - identifiers from model metadata
         f"WHERE {col['category']} = %s AND {col['created_at']} >= %s AND {col['created_at']} <= %s "
         f"AND {col['lat']} BETWEEN %s AND %s AND {col['lon']} BETWEEN %s AND %s "
         f"AND {col['state']} IN ({', '.join(['%s'] * len(OPEN_STATES))})"
@@ -498,13 +485,7 @@ def case_duplicates(case: Case, *, radius_m: float | None = None, window_h: floa
     ]
     if case.pk is not None:
         params.append(case.pk)
-    rows = []
-    for row in prepared.execute(sql, params):
-        row = list(row)
-        for pos, expr, convs in converters:
-            for conv in convs:
-                row[pos] = conv(row[pos], expr, connection)
-        rows.append(row)
+    rows = [prepared.convert_row(row, converters, connection) for row in prepared.execute(sql, params)]
     return _nearest(case, rows, radius=radius, fields=attnames)
 
 

@@ -52,3 +52,27 @@ def _fetch(cursor, fetch):
     if fetch == "one":
         return cursor.fetchone()
     return None
+
+
+def select_columns(fields, alias: str, conn, *, start: int = 0) -> tuple[list[str], list[tuple]]:
+    """The quoted `alias.column` of each field, and the converters the ORM would apply to each when reading it
+    back — as (position, column expression, converters), positions counted from `start` — for a hand-written
+    SELECT whose rows become model instances with `Model.from_db` (see `convert_row`)."""
+    qn = conn.ops.quote_name
+    columns, converters = [], []
+    for pos, field in enumerate(fields, start):
+        col = field.get_col(alias)
+        columns.append(f"{alias}.{qn(field.column)}")
+        convs = conn.ops.get_db_converters(col) + col.get_db_converters(conn)
+        if convs:
+            converters.append((pos, col, convs))
+    return columns, converters
+
+
+def convert_row(row, converters, conn) -> list:
+    """The row as a list, each value passed through its converters (`select_columns`)."""
+    row = list(row)
+    for pos, col, convs in converters:
+        for conv in convs:
+            row[pos] = conv(row[pos], col, conn)
+    return row
