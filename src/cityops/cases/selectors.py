@@ -20,12 +20,13 @@ from cityops.core.timeline import timeline_for
 FILTERS = ("state", "category", "district", "department", "overdue", "level", "source", "from", "to", "q", "region")
 
 
+_ASSISTING_ROLES = frozenset({"dept_handler", "dept_lead"})  # who sees the cases their unit assists (协办)
+
+
 def _scope(user) -> Q | None:
     extra = None
-    if user.is_authenticated and user.org_unit_ids:
+    if user.is_authenticated and user.org_unit_ids and user.role_codes & _ASSISTING_ROLES:
         extra = Q(pk__in=CaseTask.objects.filter(department_id__in=list(user.org_unit_ids)).values("case_id"))
-        if not user.role_codes & {"dept_handler", "dept_lead"}:
-            extra = None
     return scope_q(user, region_field="region_code", org_field="lead_department_id", owner_field="reporter_id", extra=extra)
 
 
@@ -93,7 +94,12 @@ def department_queue(*, user, states=HANDLING_STATES, department: str | None = N
         if department:
             qs = qs.filter(lead_department__code=department)
     elif user.is_authenticated and user.org_unit_ids:
+        # Within the user's scope like every read: membership of a unit alone (a resident, a grid worker listed
+        # under a unit) does not open its queue.
         qs = qs.filter(lead_department_id__in=list(user.org_unit_ids))
+        q = _scope(user)
+        if q is not None:
+            qs = qs.filter(q)
     else:
         return qs.none()
     return qs.order_by("deadline_at", "id")
@@ -110,8 +116,9 @@ def tasks_by_case(*, cases) -> dict[int, list[CaseTask]]:
 
 
 def assisting_tasks(*, user, limit: int = 50) -> list[CaseTask]:
-    """Open sub-tasks where the user's units assist (协办), by deadline."""
-    if not user.is_authenticated or not user.org_unit_ids:
+    """Open sub-tasks where the user's units assist (协办), by deadline: for the department roles that see the
+    cases their unit assists (as `_scope` grants)."""
+    if not user.is_authenticated or not user.org_unit_ids or not user.role_codes & _ASSISTING_ROLES:
         return []
     return list(
         CaseTask.objects.filter(department_id__in=list(user.org_unit_ids), state="open")

@@ -238,3 +238,12 @@ def test_department_queue_is_what_my_units_lead(world, handler_hw, handler_cg, d
     assert not department_queue(user=resident).exists()
     data = api_client_for(handler_hw).get("/api/v1/cases?queue=department").json()
     assert [c["code"] for c in data["items"]] == [a.code]
+    # Membership of a unit alone opens neither its queue nor its assisting tasks: the queue stays inside the
+    # user's scope (a resident listed under CG, which leads B, still sees only A, their own report).
+    from cityops.cases.selectors import assisting_tasks
+
+    resident.org_units.add(b.lead_department)
+    resident.__dict__.pop("org_unit_ids", None)
+    assert not department_queue(user=resident).exists()
+    assert assisting_tasks(user=resident) == []
+    assert api_client_for(resident).get("/api/v1/cases?queue=department").json()["items"] == []
