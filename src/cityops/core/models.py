@@ -102,6 +102,13 @@ class Notification(models.Model):
         return self.title
 
 
+def state_label_for(workflow, state: str) -> str:
+    """The label of a workflow state in the current language (the code itself for an unknown state). Labels
+    are Chinese msgids (lazy or plain): translated when a catalogue has them."""
+    known = workflow.states.get(state) if workflow else None
+    return gettext(str(known.label)) if known else state
+
+
 class WorkflowModel(models.Model):
     """Base for every case-like model. Only core.workflow.transition() writes `state` and the clock fields.
 
@@ -132,9 +139,7 @@ class WorkflowModel(models.Model):
         return self._meta.label_lower
 
     def state_label(self) -> str:
-        state = self.workflow.states.get(self.state) if self.workflow else None
-        # Labels are Chinese msgids (lazy or plain): translated into the current language when a catalogue has them.
-        return gettext(str(state.label)) if state else self.state
+        return state_label_for(self.workflow, self.state)
 
     def clock_used_now(self, now=None) -> float:
         from cityops.core.calendar import elapsed_seconds

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from cityops.cases.models import Case, CasePhoto, Category
 from cityops.core.errors import NotFound
-from cityops.core.models import TimelineEntry
+from cityops.core.models import TimelineEntry, state_label_for
 from cityops.open311 import conf
 from cityops.open311 import params as p
 from cityops.open311.models import Open311Request, ServiceAttribute
@@ -191,6 +191,20 @@ def _merged_note(code: str) -> str:
 _NOTE_STATES = frozenset({"handled", "verified", "closed", "archived"})
 
 
+class _Memo(dict):
+    """fn(key), worked out once per key: called like the function."""
+
+    def __init__(self, fn) -> None:
+        super().__init__()
+        self.fn = fn
+
+    def __missing__(self, key):
+        value = self[key] = self.fn(key)
+        return value
+
+    __call__ = dict.__getitem__
+
+
 class RequestSerializer:
     """GeoReport v2 request documents from value rows. Whatever depends only on the language or on a
     category/state (names, translated words, the notice) is worked out once per answer, not once per row;
@@ -202,32 +216,14 @@ class RequestSerializer:
         self.english = _english()
         self.decimals = int(conf.get("COORD_DECIMALS"))
         self.tz = timezone.get_current_timezone()
-        self._plain: dict[str, str] = {}
-        self._label: dict[str, str] = {}
-        self._notice: dict[float, str] = {}
+        # Per answer (one language): each state's words and label, each limit's notice, worked out once.
+        self.plain = _Memo(plain_words)
+        self.label = _Memo(lambda state: state_label_for(Case.workflow, state))
+        self.notice = _Memo(service_notice)
         self._photo_storage = CasePhoto._meta.get_field("public").storage
 
     def _w3c(self, value):
         return None if value is None else value.astimezone(self.tz).isoformat(timespec="seconds")
-
-    def plain(self, state: str) -> str:
-        words = self._plain.get(state)
-        if words is None:
-            words = self._plain[state] = plain_words(state)
-        return words
-
-    def label(self, state: str) -> str:
-        text = self._label.get(state)
-        if text is None:
-            known = Case.workflow.states.get(state) if Case.workflow else None
-            text = self._label[state] = str(known.label) if known else state
-        return text
-
-    def notice(self, hours: float) -> str:
-        text = self._notice.get(hours)
-        if text is None:
-            text = self._notice[hours] = service_notice(hours)
-        return text
 
     def status_notes(self, row: dict) -> str:
         state = row["state"]
