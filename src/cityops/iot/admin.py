@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.db import transaction
 
+from cityops.core.admin_timeline import TimelineAdminMixin
 from cityops.iot.models import Alarm, DeadLetter, Device, Rule
 from cityops.iot.services import device_delete, device_token_issue
 
@@ -35,7 +36,7 @@ class DeviceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Rule)
-class RuleAdmin(admin.ModelAdmin):
+class RuleAdmin(TimelineAdminMixin, admin.ModelAdmin):
     list_display = ("name", "kind", "device_type", "device", "metric", "threshold", "severity", "active")
     list_filter = ("kind", "device_type", "severity", "active")
     raw_id_fields = ("device",)
@@ -55,6 +56,9 @@ class AlarmAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # an alarm's record (and its case link) goes only with its device (services.device_delete)
 
 
 @admin.register(DeadLetter)

@@ -82,3 +82,38 @@ def test_reference_data_edited_in_the_admin_is_on_the_timeline(make_user):
     entry = timeline_for(unit).get()
     assert (entry.action, entry.actor_id) == ("reference_change", admin.pk)
     assert entry.params["changed"]["name"] == ["环境卫生管理处", "市环境卫生管理处"]
+
+
+def test_admin_user_and_token_changes_are_on_the_timeline(make_user):
+    """Who may see what (groups, units) is reference data too: an admin change of a user's groups is on the
+    user's timeline (after the many-to-many save), never with the password hash; revoking a token from the
+    admin goes through the service and its entry."""
+    from django.contrib.auth.models import Group
+
+    from cityops.accounts.models import ApiToken, User
+    from cityops.accounts.services import api_token_create
+    from cityops.core.timeline import timeline_for
+
+    admin = make_user("t_admin3", "admin", is_staff=True, is_superuser=True)
+    target = make_user("t_target", "resident")
+    Group.objects.get_or_create(name="dispatcher")
+    client = Client()
+    client.force_login(admin)
+    form = client.get(f"/admin/accounts/user/{target.pk}/change/").context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and not isinstance(v, (list, tuple))}
+    data.update({
+        "username": target.username, "date_joined_0": "2026-11-25", "date_joined_1": "09:00:00",
+        "groups": [g.pk for g in Group.objects.filter(name__in=["resident", "dispatcher"])],
+        "region_codes": "[]", "is_active": "on",
+    })
+    response = client.post(f"/admin/accounts/user/{target.pk}/change/", data)
+    assert response.status_code == 302, response.content[:2000]
+    entry = timeline_for(target).filter(action="reference_change").get()
+    assert entry.params["changed"]["groups"] == [["resident"], ["dispatcher", "resident"]]
+    assert "password" not in entry.params["changed"]
+    _token, _secret = api_token_create(user=target, name="x")
+    token = ApiToken.objects.get(user=target)
+    response = client.post("/admin/accounts/apitoken/", {"action": "revoke", "_selected_action": [token.pk]})
+    assert response.status_code == 302
+    assert ApiToken.objects.get(pk=token.pk).revoked_at is not None
+    assert timeline_for(User.objects.get(pk=target.pk)).filter(action="token_revoke").count() == 1
