@@ -148,7 +148,7 @@ def create_case(request, payload: CaseIn):
     intake = services.case_create(actor=request.auth, idempotency_key=key, **payload.dict())
     case = intake.case
     if not intake.created:
-        case = Case.objects.select_related("category", "proposed_department", "lead_department", "duplicate_of").get(pk=case.pk)
+        case = selectors.case_for_answer(pk=case.pk)
     body = case_out(case, request.auth)
     body["duplicates"] = [
         {"code": d.code, "state": d.state, "distance_m": getattr(d, "distance_m", 0.0), "created_at": d.created_at}
@@ -157,7 +157,7 @@ def create_case(request, payload: CaseIn):
     from cityops.cases.workflow import handle_limit_hours
 
     body["proposed_handle_limit_wh"] = round(handle_limit_hours(case), 2)
-    return api_response(request, body, status=201 if intake.created else 200, etag=f'"{case.version}"')
+    return api_response(request, body, status=201 if intake.created else 200, etag=etag(case))
 
 
 class ListFilters(Schema):
@@ -198,7 +198,7 @@ def list_cases(request, filters: Query[ListFilters], from_date: date | None = Qu
 @router.get("/cases/{code}", response=CaseOut, summary="案件详情 / one case")
 def get_case(request, code: str, response: HttpResponse):
     case = selectors.case_get(user=request.auth, code=code)
-    _etag(response, case)  # send it back as If-Match with an action to act only on this version
+    response["ETag"] = etag(case)  # send it back as If-Match with an action to act only on this version
     return case_out(case, request.auth)
 
 
@@ -311,8 +311,9 @@ def _if_match(request) -> int | None:
     return int(tag)
 
 
-def _etag(response: HttpResponse, case: Case) -> None:
-    response["ETag"] = f'"{case.version}"'
+def etag(case: Case) -> str:
+    """The case's version as an entity tag: what If-Match sends back."""
+    return f'"{case.version}"'
 
 
 def _act(request, code: str, fn, **kwargs):
@@ -326,8 +327,8 @@ def _act(request, code: str, fn, **kwargs):
         if exc.code == "stale_version":
             exc.status = 412
         raise
-    result = Case.objects.select_related("category", "proposed_department", "lead_department", "duplicate_of").get(pk=result.pk)
-    return api_response(request, case_out(result, request.auth), status=200, etag=f'"{result.version}"')
+    result = selectors.case_for_answer(pk=result.pk)
+    return api_response(request, case_out(result, request.auth), status=200, etag=etag(result))
 
 
 def api_response(request, body, *, status: int, etag: str | None = None) -> HttpResponse:

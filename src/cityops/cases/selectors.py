@@ -10,7 +10,7 @@ from datetime import date, datetime, time
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from cityops.accounts.roles import CITY_WIDE_ROLES, DEPT_LEAD
+from cityops.accounts.roles import DEPT_LEAD
 from cityops.cases.models import Case, CaseTask, Category
 from cityops.cases.workflow import HANDLING_STATES
 from cityops.core.errors import InvalidInput, NotFound
@@ -129,7 +129,7 @@ def assisting_tasks(*, user, limit: int = 50) -> list[CaseTask]:
 
 def evaluation_allowed(user) -> bool:
     """Who reads evaluations (web page and API alike): city-wide roles and department leads."""
-    return bool(user.is_authenticated and (user.is_superuser or user.role_codes & (CITY_WIDE_ROLES | {DEPT_LEAD})))
+    return is_city_wide(user) or bool(user.is_authenticated and user.role_codes & {DEPT_LEAD})
 
 
 def case_get(*, user, code: str) -> Case:
@@ -141,6 +141,12 @@ def case_get(*, user, code: str) -> Case:
     if case is None:
         raise NotFound(f"案件 {code} 不存在", f"Case {code} does not exist", code="case_not_found")
     return case
+
+
+def case_for_answer(*, pk: int) -> Case:
+    """A case the caller has just created or acted on, with what its answer shows. Not scoped again: acting
+    may take a case out of the actor's scope (a department returning it) and the answer is still theirs."""
+    return Case.objects.select_related("category", "proposed_department", "lead_department", "duplicate_of").get(pk=pk)
 
 
 def case_timeline(*, user, code: str):

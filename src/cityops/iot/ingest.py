@@ -153,6 +153,9 @@ class Ingestor:
             else:
                 by_type.setdefault(rule.device_type or "", []).append(rule)
         device_rules: dict[int, list[RuleSpec]] = {}
+        # Cleared before the snapshot of devices: a device the parsing thread registers after it marks the rules
+        # stale again and is picked up by the next reload (cleared after, its rules were lost until then).
+        self.rules_stale = False
         for info in list(self.devices.values()):  # the parsing thread may be adding a device
             own = by_device.get(info.id, [])
             replaced = {(r.kind, r.metric) for r in own}
@@ -164,7 +167,6 @@ class Ingestor:
             if chosen:
                 device_rules[info.id] = [RuleSpec.from_model(r) for r in chosen]
         open_alarms = list(Alarm.objects.filter(state__in=OPEN_STATES).values_list("device_id", "rule_id"))
-        self.rules_stale = False
         self.engine.load(device_rules=device_rules, open_alarms=open_alarms)
 
     def maybe_reload(self) -> None:

@@ -116,10 +116,7 @@ class RuleEngine:
                 if st is None:
                     st = state[(device_id, spec.id)] = RuleState()
                 if spec.kind == "threshold":
-                    if spec.direction == "below":
-                        breach, back = value < spec.threshold, value >= spec.threshold + spec.hysteresis
-                    else:
-                        breach, back = value > spec.threshold, value <= spec.threshold - spec.hysteresis
+                    breach, back = _threshold(spec, value)
                 else:
                     breach, back = _rate(spec, st, t, value)
                 if not st.active:
