@@ -188,8 +188,9 @@ class Case(WorkflowModel):
             models.Index(fields=["lead_department", "state", "deadline_at"], name="case_dept_queue"),
             models.Index(fields=["state", "deadline_at"], name="case_state_deadline"),
             models.Index(fields=["district_code", "state"], name="case_district_state"),
-            models.Index(fields=["category", "created_at"], name="case_category_created"),
-            # Duplicate search at intake: the bounding box of one category (services.case_duplicates).
+            # Duplicate search at intake: the bounding box of one category (services.case_duplicates); it also
+            # serves the category filter. No (category, created_at): a plan that knows no parameter chose it for
+            # the duplicate search and walked the category's whole time window.
             models.Index(fields=["category", "lat", "lon"], name="case_category_lat_lon"),
             # Partial: most cases have no registered reporter and are no merged duplicate.
             models.Index(fields=["reporter", "created_at"], name="case_reporter", condition=Q(reporter__isnull=False)),

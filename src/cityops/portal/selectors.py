@@ -9,8 +9,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from cityops.cases import conf as case_conf
 from cityops.cases.models import Case, Category
+from cityops.cases.services import case_duplicates
 from cityops.cases.workflow import OPEN_STATES
 from cityops.core.errors import InvalidInput, NotFound
 from cityops.core.timeline import timeline_for
@@ -26,38 +26,26 @@ def categories() -> list[Category]:
 
 def nearby_open(*, category: str, lon, lat) -> list[dict]:
     """Open cases of the same category near the point ("is it one of these?"), nearest first, within the
-    category's duplicate radius (default 100 m) and the duplicate window (default 72 h)."""
+    category's duplicate radius (default 100 m) and the duplicate window (default 72 h) — the cases app's own
+    duplicate rule (cases.services.case_duplicates on a not-saved case)."""
     try:
         x, y = float(lon), float(lat)
     except (TypeError, ValueError):
         raise InvalidInput("位置无效", "Invalid location", code="invalid_coordinate") from None
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise InvalidInput("位置无效", "Invalid location", code="invalid_coordinate")
     cat = Category.objects.filter(code=(category or "").upper(), active=True).first()
     if cat is None or cat.code in private_codes():
         return []
-    radius = cat.duplicate_radius_m or float(case_conf.get("DUPLICATE_RADIUS_M"))
-    since = timezone.now() - timedelta(hours=float(case_conf.get("DUPLICATE_WINDOW_H")))
-    dlat = radius / 111_320
-    dlon = radius / (111_320 * max(0.01, math.cos(math.radians(y))))
-    rows = Case.objects.filter(
-        category=cat, state__in=OPEN_STATES, created_at__gte=since,
-        lat__range=(y - dlat, y + dlat), lon__range=(x - dlon, x + dlon),
-    ).only("code", "lon", "lat", "state", "created_at", "description", "merged_reports")[:50]
-    out = []
-    for c in rows:
-        d = _metres(x, y, c.lon, c.lat)
-        if d <= radius:
-            out.append({
-                "code": c.code, "distance_m": round(d), "status": plain_words(c.state),
-                "description": mask_personal(c.description)[:80], "reported": timezone.localtime(c.created_at).strftime("%m-%d %H:%M"),
-                "supporters": c.merged_reports,
-            })
-    return sorted(out, key=lambda r: r["distance_m"])[:10]
-
-
-def _metres(lon1, lat1, lon2, lat2) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-    return 6_371_000 * 2 * math.asin(min(1.0, math.sqrt(a)))
+    probe = Case(category=cat, lon=x, lat=y, created_at=timezone.now())
+    return [
+        {
+            "code": c.code, "distance_m": round(c.distance_m), "status": plain_words(c.state),
+            "description": mask_personal(c.description)[:80],
+            "reported": timezone.localtime(c.created_at).strftime("%m-%d %H:%M"), "supporters": c.merged_reports,
+        }
+        for c in case_duplicates(probe)[:10]
+    ]
 
 
 def case_public(code: str) -> Case:
