@@ -32,7 +32,7 @@ from cityops.core import prepared
 from cityops.core.errors import CityopsError, Forbidden, InvalidInput, Unprocessable
 from cityops.core.notify import notify
 from cityops.core.timeline import timeline_append
-from cityops.core.workflow import Computed, create_with_timeline, transition
+from cityops.core.workflow import Alongside, Computed, ConditionFailed, create_with_timeline, transition
 
 INTAKE_ROLES = frozenset({roles.OPERATOR, roles.SHIFT_LEAD, roles.ADMIN})
 REPORTER_ROLES = frozenset({roles.GRID_WORKER, roles.REGION_STAFF, roles.RESIDENT})
@@ -118,60 +118,84 @@ def route_department(*, category: Category, region_code: str) -> OrgUnit | None:
     return OrgUnit.objects.filter(pk=dept_id).first() if dept_id else None
 
 
-_INTAKE_SQL: dict[str, tuple] = {}
+@dataclass(frozen=True)
+class _IntakeSQL:
+    """The SQL intake reads with, built once per process and database (`_intake_query`); %(name)s parameters."""
+
+    read: str  # category, routing, [PostgreSQL: new id, duplicate candidates, fingerprint] (category_code, region_code, nb_*)
+    n: int  # category columns at the start of a row
+    converters: list
+    postgresql: bool
+    still_same: str  # PostgreSQL: true while category and routing have the fingerprint %(fingerprint)s
+    nearby: str  # PostgreSQL: duplicate candidates of category %(nb_category)s (nb_*)
+    next_id: str  # PostgreSQL: a new case id
 
 
-def _intake_query(conn) -> tuple:
-    """The statement intake reads its category and routing with (built once per process and database): the
-    active category by code, its default department's id, and the routing rule `_route` would pick — active,
-    of this category or of every category, region prefix matching, category-specific first, then the longest
-    prefix — with that rule's department id and code."""
+_INTAKE_SQL: dict[str, _IntakeSQL] = {}
+
+
+def _intake_query(conn) -> _IntakeSQL:
+    """The statement intake reads its category and routing with: the active category by code, its default
+    department's id, and the routing rule `_route` would pick — active, of this category or of every category,
+    region prefix matching, category-specific first, then the longest prefix — with that rule's department id
+    and code. On PostgreSQL also the new case's id, the duplicate candidates, and a fingerprint of all it read
+    (with `still_same`, the test that they are unchanged, for intake that reuses what it read)."""
     cached = _INTAKE_SQL.get(conn.alias)
     if cached is not None:
         return cached
     qn = conn.ops.quote_name
+    postgresql = conn.vendor == "postgresql"
     cat_fields = Category._meta.concrete_fields
     rule = {f: qn(RoutingRule._meta.get_field(f).column) for f in ("category", "region_prefix", "department", "active")}
     rules, units = qn(RoutingRule._meta.db_table), qn(OrgUnit._meta.db_table)
     columns, converters = prepared.select_columns(cat_fields, "c", conn)
-    # On PostgreSQL the new case's id is drawn here, so that its timeline entry (whose hash covers the id) can
-    # be written by the statement inserting the case (workflow.create_with_timeline).
-    next_id = (
-        f"nextval(pg_get_serial_sequence('{Case._meta.db_table}', '{Case._meta.pk.column}'))"
-        if conn.vendor == "postgresql" else "NULL"
-    )
-    # On PostgreSQL the duplicate candidates come with it (the bounding box of the category's radius around
-    # the point, in the window, open): what case_duplicates reads, as one JSON array, without a statement more.
-    nearby = "NULL"
-    if conn.vendor == "postgresql":
-        cc = {name: qn(Case._meta.get_field(name).column) for name in ("category", "created_at", "lat", "lon", "state")}
-        picked = ", ".join(f"n.{qn(Case._meta.get_field(name).column)}" for name in _NEARBY_FIELDS)
-        radius = f"COALESCE(NULLIF(c.{qn('duplicate_radius_m')}, 0), %s)"
-        nearby = (
-            f"(SELECT json_agg(json_build_array({picked})) FROM (SELECT * FROM (SELECT * FROM {qn(Case._meta.db_table)} n "  # noqa: S608
-            f"WHERE n.{cc['category']} = c.id "
-            f"AND n.{cc['lat']} BETWEEN %s - {radius} / 111320.0 AND %s + {radius} / 111320.0 "
-            f"AND n.{cc['lon']} BETWEEN %s - {radius} / (111320.0 * GREATEST(0.01, COS(RADIANS(%s)))) "
-            f"AND %s + {radius} / (111320.0 * GREATEST(0.01, COS(RADIANS(%s)))) {_box_only(conn)}) n "
-            f"WHERE n.{cc['created_at']} >= %s AND n.{cc['created_at']} <= %s "
-            f"AND n.{cc['state']} IN ({', '.join(['%s'] * len(OPEN_STATES))}) LIMIT {DUPLICATE_SCAN_CAP}) n)"
-        )
-    sql = (
-        f"SELECT {', '.join(columns)}, d.id, rd.id, rd.{qn('code')}, {next_id}, {nearby} "  # noqa: S608 - identifiers from model metadata
-        f"FROM {qn(Category._meta.db_table)} c "
+    source = (
+        f"FROM {qn(Category._meta.db_table)} c "  # noqa: S608 - identifiers from model metadata
         f"LEFT JOIN {units} d ON d.{qn('code')} = c.{qn('department_code')} "
         f"LEFT JOIN {rules} r ON r.id = ("
         f"SELECT r2.id FROM {rules} r2 WHERE r2.{rule['active']} "
         f"AND (r2.{rule['category']} = c.id OR r2.{rule['category']} IS NULL) "
-        f"AND r2.{rule['region_prefix']} = SUBSTR(%s, 1, LENGTH(r2.{rule['region_prefix']})) "
+        f"AND r2.{rule['region_prefix']} = SUBSTR(%(region_code)s, 1, LENGTH(r2.{rule['region_prefix']})) "
         f"ORDER BY CASE WHEN r2.{rule['category']} IS NULL THEN 0 ELSE 1 END DESC, "
         f"LENGTH(r2.{rule['region_prefix']}) DESC, r2.id LIMIT 1) "
         f"LEFT JOIN {units} rd ON rd.id = r.{rule['department']} "
-        f"WHERE c.{qn('code')} = %s AND c.{qn('active')}"
+        f"WHERE c.{qn('code')} = %(category_code)s AND c.{qn('active')}"
     )
-    cached = (sql, len(cat_fields), converters, nearby != "NULL")
-    _INTAKE_SQL[conn.alias] = cached
-    return cached
+    routed = f"d.id, rd.id, rd.{qn('code')}"
+    if not postgresql:
+        sql = _IntakeSQL(f"SELECT {', '.join(columns)}, {routed}, NULL, NULL, NULL {source}", len(cat_fields),  # noqa: S608
+                         converters, False, "", "", "")
+        _INTAKE_SQL[conn.alias] = sql
+        return sql
+    # The new case's id is drawn beforehand, so that its timeline entry (whose hash covers the id) can be written
+    # by the statement inserting the case (workflow.create_with_timeline).
+    next_id = f"nextval(pg_get_serial_sequence('{Case._meta.db_table}', '{Case._meta.pk.column}'))"
+    # The duplicate candidates (the bounding box of the category's radius around the point, in the window, open):
+    # what case_duplicates reads, as one JSON array, without a statement more. The states are our constants.
+    cc = {name: qn(Case._meta.get_field(name).column) for name in ("category", "created_at", "lat", "lon", "state")}
+    picked = ", ".join(f"n.{qn(Case._meta.get_field(name).column)}" for name in _NEARBY_FIELDS)
+    radius = f"COALESCE(NULLIF(c.{qn('duplicate_radius_m')}, 0), %(nb_radius)s)"
+    dlon = f"{radius} / (111320.0 * GREATEST(0.01, COS(RADIANS(%(nb_lat)s))))"
+    assert all(state.isidentifier() for state in OPEN_STATES)
+    nearby = (
+        f"(SELECT json_agg(json_build_array({picked})) FROM (SELECT * FROM (SELECT * FROM {qn(Case._meta.db_table)} n "  # noqa: S608
+        f"WHERE n.{cc['category']} = c.id "
+        f"AND n.{cc['lat']} BETWEEN %(nb_lat)s - {radius} / 111320.0 AND %(nb_lat)s + {radius} / 111320.0 "
+        f"AND n.{cc['lon']} BETWEEN %(nb_lon)s - {dlon} AND %(nb_lon)s + {dlon} {_box_only(conn)}) n "
+        f"WHERE n.{cc['created_at']} >= %(nb_from)s AND n.{cc['created_at']} <= %(nb_to)s "
+        f"AND n.{cc['state']} IN ({', '.join(repr(state) for state in OPEN_STATES)}) LIMIT {DUPLICATE_SCAN_CAP}) n)"
+    )
+    # Everything the read decides by — the category row and the routing — in one value.
+    fingerprint = f"md5(ROW(c.*, {routed})::text)"
+    sql = _IntakeSQL(
+        read=f"SELECT {', '.join(columns)}, {routed}, {next_id}, {nearby}, {fingerprint} {source}",  # noqa: S608
+        n=len(cat_fields), converters=converters, postgresql=True,
+        still_same=f"(SELECT {fingerprint} {source}) = %(fingerprint)s",  # noqa: S608
+        nearby=f"(SELECT {nearby} FROM {qn(Category._meta.db_table)} c WHERE c.id = %(nb_category)s)",  # noqa: S608
+        next_id=next_id,
+    )
+    _INTAKE_SQL[conn.alias] = sql
+    return sql
 
 
 class IntakeRead(NamedTuple):
@@ -179,34 +203,41 @@ class IntakeRead(NamedTuple):
     department_id: int | None
     department_code: str
     next_id: int | None  # the new case's id (PostgreSQL)
-    nearby: list[tuple] | None  # duplicate candidates, fields in _NEARBY_FIELDS order
+    nearby: list[tuple] | None  # duplicate candidates, fields in _NEARBY_FIELDS order (PostgreSQL)
+    fingerprint: str = ""  # of what was read (PostgreSQL; _IntakeSQL.still_same)
+
+
+def _nearby_params(lon: float, lat: float, at) -> dict:
+    window = timedelta(hours=float(conf.get("DUPLICATE_WINDOW_H")))
+    return {"nb_lon": lon, "nb_lat": lat, "nb_radius": float(conf.get("DUPLICATE_RADIUS_M")),
+            "nb_from": at - window, "nb_to": at + window}
+
+
+def _nearby_rows(value) -> list[tuple]:
+    """The duplicate candidates of the JSON array the intake statements return (time last)."""
+    return [(*r[:-1], datetime.fromisoformat(r[-1])) for r in value or ()]
 
 
 def _category_routed(code: str, region_code: str, *, lon: float = 0.0, lat: float = 0.0, at=None) -> IntakeRead:
     """What intake reads, in one statement: the active category (what `category_get` answers), the proposed
-    department (`_route`), and on PostgreSQL the new case's id and the duplicate candidates around (lon, lat)
-    at time `at` (the rows `case_duplicates` would read)."""
-    sql, n, converters, with_nearby = _intake_query(connection)
-    params = []
-    if with_nearby:
-        at = at or timezone.now()
-        window = timedelta(hours=float(conf.get("DUPLICATE_WINDOW_H")))
-        radius = float(conf.get("DUPLICATE_RADIUS_M"))
-        # In the order the placeholders appear: the latitude band, the longitude band, the window, open states.
-        params = [lat, radius, lat, radius, lon, radius, lat, lon, radius, lat, at - window, at + window, *OPEN_STATES]
-    row = prepared.execute(sql, [*params, region_code, (code or "").strip().upper()], fetch="one")
+    department (`_route`), and on PostgreSQL the new case's id, the duplicate candidates around (lon, lat)
+    at time `at` (the rows `case_duplicates` would read) and the fingerprint of the category and routing."""
+    sql = _intake_query(connection)
+    params = {"region_code": region_code, "category_code": (code or "").strip().upper()}
+    if sql.postgresql:
+        params.update(_nearby_params(lon, lat, at or timezone.now()))
+    row = prepared.execute(sql.read, params, fetch="one")
     if row is None:
         raise InvalidInput(f"未知的案件类别 {code!r}", f"Unknown case category {code!r}", code="unknown_category")
-    row = prepared.convert_row(row, converters, connection)
-    category = Category.from_db(connection.alias, None, row[:n])
-    default_dept_id, rule_dept_id, rule_dept_code, next_id, nearby = row[n:]
-    if with_nearby:
-        nearby = [(*r[:-1], datetime.fromisoformat(r[-1])) for r in nearby or ()]
+    row = prepared.convert_row(row, sql.converters, connection)
+    category = Category.from_db(connection.alias, None, row[:sql.n])
+    default_dept_id, rule_dept_id, rule_dept_code, next_id, nearby, fingerprint = row[sql.n:]
+    nearby = _nearby_rows(nearby) if sql.postgresql else None
     if rule_dept_id is not None:
-        return IntakeRead(category, rule_dept_id, rule_dept_code, next_id, nearby)
+        return IntakeRead(category, rule_dept_id, rule_dept_code, next_id, nearby, fingerprint or "")
     if not category.department_code or default_dept_id is None:
-        return IntakeRead(category, None, "", next_id, nearby)
-    return IntakeRead(category, default_dept_id, category.department_code, next_id, nearby)
+        return IntakeRead(category, None, "", next_id, nearby, fingerprint or "")
+    return IntakeRead(category, default_dept_id, category.department_code, next_id, nearby, fingerprint or "")
 
 
 def _next_serial(year: int, district: str) -> int:
@@ -291,18 +322,43 @@ def case_create(
         existing = Case.objects.filter(created_by=actor, idempotency_key=idempotency_key).first()
         if existing is not None:
             return Intake(existing, False)
+    report = {
+        "actor": actor, "category": category, "description": description, "source": source, "lon": lon,
+        "lat": lat, "crs": crs, "address": address, "reporter_phone": reporter_phone, "urgency": urgency,
+        "hotline_kind": hotline_kind, "anonymous": anonymous, "idempotency_key": idempotency_key,
+    }
     try:
-        return _case_create(
-            actor=actor, category=category, description=description, source=source, lon=lon, lat=lat,
-            crs=crs, address=address, reporter_phone=reporter_phone, urgency=urgency,
-            hotline_kind=hotline_kind, anonymous=anonymous, idempotency_key=idempotency_key,
-        )
+        try:
+            return _case_create(**report, remembered=True)
+        except ConditionFailed:  # the category or its routing changed since intake read them: read again
+            return _case_create(**report, remembered=False)
+        except IntegrityError as exc:
+            if _constraint(exc) != f"{Case._meta.db_table}_pkey":
+                raise
+            # A spare id already taken: the sequence was reset under us (a restored database). Draw again.
+            _SPARE_IDS.pop(connection.alias, None)
+            return _case_create(**report, remembered=False)
     except IntegrityError:
         if idempotency_key and actor is not None:
             existing = Case.objects.filter(created_by=actor, idempotency_key=idempotency_key).first()
             if existing is not None:
                 return Intake(existing, False)
         raise
+
+
+def _constraint(exc: IntegrityError) -> str:
+    diag = getattr(exc.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", "") or ""
+
+
+# Intake on PostgreSQL remembers, per process, what it read for a category in a district (category, routing,
+# their fingerprint) and keeps a spare case id, drawn by the statement before; the next report of that category
+# there is then written without a read before it. The statement inserting it writes only if the category and the
+# routing still have the fingerprint (else nothing is written and intake reads again: never stale), and returns
+# the duplicate candidates and the next spare id.
+_REMEMBERED: dict[tuple[str, str, str], IntakeRead] = {}
+_REMEMBERED_MAX = 20_000
+_SPARE_IDS: dict[str, list[int]] = {}
 
 
 # Choices' `.values` builds a list from the lazy labels on every call; intake checks against these.
@@ -312,7 +368,7 @@ _HOTLINE_KINDS = frozenset(Case.HotlineKind.values)
 
 
 def _case_create(*, actor, category, description, source, lon, lat, crs, address, reporter_phone, urgency,
-                 hotline_kind, anonymous, idempotency_key) -> Intake:
+                 hotline_kind, anonymous, idempotency_key, remembered: bool) -> Intake:
     actor_roles = actor.role_codes if actor is not None else frozenset({"system"})
     if actor is not None and not actor_roles & (INTAKE_ROLES | REPORTER_ROLES):
         raise Forbidden("您的角色不能上报案件", "Your role may not report cases", code="role_not_allowed")
@@ -344,9 +400,19 @@ def _case_create(*, actor, category, description, source, lon, lat, crs, address
         location, where_error = None, exc
     region_code = location.deepest.code if location is not None and location.district is not None else ""
     now = timezone.now()
-    cat, dept_id, dept_code, next_id, nearby = _category_routed(
-        category, region_code, lon=location.lon if location else 0.0, lat=location.lat if location else 0.0, at=now
-    )
+    sql = _intake_query(connection)
+    # By district: routing rules name a district or a wider area as a rule (a finer one makes the test below
+    # fail now and then, and intake read again — slower there, never wrong).
+    key = (connection.alias, (category or "").strip().upper(), region_code[:6])
+    read = _REMEMBERED.get(key) if remembered and region_code and sql.postgresql else None
+    spare = _SPARE_IDS.get(connection.alias)
+    if read is not None and spare:
+        read = read._replace(next_id=spare.pop())
+    else:
+        read = _category_routed(
+            category, region_code, lon=location.lon if location else 0.0, lat=location.lat if location else 0.0, at=now
+        )
+    cat, dept_id, dept_code, next_id, nearby, fingerprint = read
     if where_error is not None:
         raise where_error
     if location.district is None:
@@ -388,20 +454,43 @@ def _case_create(*, actor, category, description, source, lon, lat, crs, address
         proposed_department=department,
         created_at=now,
     )
-    create_with_timeline(
-        case,
-        actor=actor,
-        computed=_code(year, district),
-        action="report",
-        params={
-            "source": source,
-            "category": cat.code,
-            "region": case.region_code,
-            "public": source in Case.PUBLIC_SOURCES,
-            "reporter_id": reporter.pk if reporter else None,
-            "proposed_dept": department.code if department else "",
-        },
-    )
+    alongside = None
+    if sql.postgresql:
+        spare_id = () if spare else (sql.next_id,)  # one spare at a time: the next report's id
+        alongside = Alongside(select=spare_id)
+        if nearby is None:  # remembered: test that it is still so, read the duplicate candidates
+            alongside = Alongside(
+                only_if=sql.still_same, select=(sql.nearby, *spare_id),
+                params={"fingerprint": fingerprint, "region_code": region_code, "category_code": key[1],
+                        "nb_category": cat.pk, **_nearby_params(case.lon, case.lat, now)},
+            )
+    try:
+        create_with_timeline(
+            case,
+            actor=actor,
+            computed=_code(year, district),
+            alongside=alongside,
+            action="report",
+            params={
+                "source": source,
+                "category": cat.code,
+                "region": case.region_code,
+                "public": source in Case.PUBLIC_SOURCES,
+                "reporter_id": reporter.pk if reporter else None,
+                "proposed_dept": department.code if department else "",
+            },
+        )
+    except ConditionFailed:
+        _REMEMBERED.pop(key, None)
+        raise
+    if alongside is not None:
+        if nearby is None:
+            nearby = _nearby_rows(alongside.values[0])
+        if spare_id:
+            _SPARE_IDS.setdefault(connection.alias, []).append(alongside.values[-1])
+        if len(_REMEMBERED) >= _REMEMBERED_MAX:
+            _REMEMBERED.clear()
+        _REMEMBERED[key] = IntakeRead(cat, dept_id, dept_code, None, None, fingerprint)
     if reporter is not None:
         _notify_later(lambda: [reporter], "case_received", f"您的反映已受理，编号 {case.code}", case)
     return Intake(case, True, case_duplicates(case) if nearby is None else _nearest(case, nearby, fields=_NEARBY_FIELDS))

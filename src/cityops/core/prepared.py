@@ -13,7 +13,9 @@ wrapped (DEBUG, CaptureQueriesContext, execute_wrapper), so instrumentation stil
 
 from __future__ import annotations
 
-from django.db import connections
+from functools import lru_cache
+
+from django.db import InterfaceError, OperationalError, connections
 
 try:
     import psycopg
@@ -32,13 +34,30 @@ def execute(sql: str, params, *, fetch: str | None = "all", using: str = "defaul
         with conn.cursor() as cursor:
             cursor.execute(sql, params)
             return _fetch(cursor, fetch)
+    # Django checks a persistent connection once per request before its first statement (CONN_HEALTH_CHECKS,
+    # a SELECT 1). Here the first statement is the check: a read that finds the connection gone (the server
+    # restarted while it was idle) reconnects and runs again, outside a transaction; a write is not repeated.
+    first_use = conn.connection is not None and conn.health_check_enabled and not conn.health_check_done
     conn.ensure_connection()
     conn.validate_no_broken_transaction()
-    raw = conn.connection
-    if not isinstance(raw, psycopg.Connection):
+    if not isinstance(conn.connection, psycopg.Connection):
         with conn.cursor() as cursor:
             cursor.execute(sql, params)
             return _fetch(cursor, fetch)
+    try:
+        return _run(conn, sql, params, fetch)
+    except (OperationalError, InterfaceError):
+        if not (first_use and not conn.in_atomic_block and sql.lstrip()[:6].upper() == "SELECT"):
+            raise
+        conn.close()
+        conn.ensure_connection()
+        return _run(conn, sql, params, fetch)
+    finally:
+        conn.health_check_done = True
+
+
+def _run(conn, sql, params, fetch):
+    raw = conn.connection
     if raw.prepare_threshold is None:
         raw.prepare_threshold = _ONLY_WHEN_ASKED
     with conn.wrap_database_errors, psycopg.Cursor(raw) as cursor:
@@ -76,3 +95,17 @@ def convert_row(row, converters, conn) -> list:
         for conv in convs:
             row[pos] = conv(row[pos], col, conn)
     return row
+
+
+@lru_cache(maxsize=256)  # statements of a few shapes, scanned once each
+def gate_insert(sql: str, gate: str) -> str:
+    """`INSERT … VALUES (…) [rest]` as `INSERT … SELECT … {gate} [rest]`, so it writes only when the gate's
+    condition holds (a FROM/WHERE over a CTE of the same statement)."""
+    if not gate:
+        return sql
+    start = sql.index(" VALUES (") + len(" VALUES (")
+    depth, end = 1, start
+    while depth:
+        depth += {"(": 1, ")": -1}.get(sql[end], 0)
+        end += 1
+    return f"{sql[:start - len(' VALUES (')]} SELECT {sql[start:end - 1]} {gate}{sql[end:]}"

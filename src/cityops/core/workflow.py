@@ -329,8 +329,27 @@ class Computed:
     fallback: Callable[[], Any]
 
 
+@dataclass
+class Alongside:
+    """What the statement creating a row also does (`create_with_timeline`): `only_if`, an SQL test made as the
+    statement runs, before anything is written — when it does not hold nothing is written and
+    `ConditionFailed` is raised (a caller that decided from data read earlier can make sure it has not changed,
+    without a round trip); `select`, SQL expressions whose values the same statement returns, read at that
+    instant (in `values` after the call, a tuple). Both take %(name)s parameters from `params` (names other
+    than p0, p1, …). They see the database as it was before the statement's own writes."""
+
+    only_if: str = ""
+    select: tuple[str, ...] = ()
+    params: dict = field(default_factory=dict)
+    values: tuple = ()
+
+
+class ConditionFailed(Exception):
+    """`Alongside.only_if` did not hold: nothing was written."""
+
+
 def create_with_timeline(obj, *, actor, action: str = "create", note: str = "", params: dict | None = None, timer_params=None,
-                         savepoint: bool = True, computed: Computed | None = None):
+                         savepoint: bool = True, computed: Computed | None = None, alongside: Alongside | None = None):
     """Save a new workflow object in its initial state, start its clock and record its birth — together or
     not at all.
 
@@ -339,7 +358,8 @@ def create_with_timeline(obj, *, actor, action: str = "create", note: str = "", 
     The id comes from the table's sequence unless the caller allocated it (`obj.pk`). Elsewhere, or when a
     pre/post-save signal is connected to the model, it is `obj.save()` and `timeline_append()` in a
     transaction. `savepoint=False` for a caller whose own transaction wraps the call and which lets any error
-    propagate (no SAVEPOINT/RELEASE round trips; an error rolls back the caller's whole transaction)."""
+    propagate (no SAVEPOINT/RELEASE round trips; an error rolls back the caller's whole transaction).
+    `alongside`: a condition for writing and values to read in the same statement (see `Alongside`)."""
     workflow = type(obj).workflow
     now = timezone.now()
     obj.state = workflow.initial
@@ -354,16 +374,29 @@ def create_with_timeline(obj, *, actor, action: str = "create", note: str = "", 
     if _one_statement_possible(type(obj)):
         if savepoint and connection.in_atomic_block:
             with transaction.atomic(savepoint=True):
-                _insert_one_statement(obj, entry, computed)
+                _insert_one_statement(obj, entry, computed, alongside)
         else:
-            _insert_one_statement(obj, entry, computed)
+            _insert_one_statement(obj, entry, computed, alongside)
         return obj
     with transaction.atomic(savepoint=savepoint):
+        if alongside is not None:
+            alongside.values = _select_alongside(alongside)
         if computed is not None:
             setattr(obj, computed.attname, computed.fallback())
         obj.save(force_insert=True)
         timeline_append(subject=obj, to_state=obj.state, new_subject=True, **entry)
     return obj
+
+
+def _select_alongside(alongside: Alongside) -> tuple:
+    """`Alongside` where the create is not one statement: its test and values read first, in the transaction."""
+    exprs = [f"({alongside.only_if})" if alongside.only_if else "1", *alongside.select]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(exprs)}", alongside.params)
+        row = cursor.fetchone()
+    if not row[0]:
+        raise ConditionFailed
+    return tuple(row[1:])
 
 
 def _one_statement_possible(model) -> bool:
@@ -405,7 +438,7 @@ def _insert_plan(model, conn) -> tuple:
     return plan
 
 
-def _insert_one_statement(obj, entry: dict, computed: Computed | None) -> None:
+def _insert_one_statement(obj, entry: dict, computed: Computed | None, alongside: Alongside | None = None) -> None:
     """INSERT the row and start its timeline chain in one statement: the same columns and values
     `Model.save()` writes (every concrete field through pre_save/get_db_prep_save). NULL, TRUE, FALSE, 0 and
     '' are written as literals and equal values share one parameter, so the statement stays under psycopg's
@@ -417,6 +450,8 @@ def _insert_one_statement(obj, entry: dict, computed: Computed | None) -> None:
             "SELECT nextval(pg_get_serial_sequence(%s, %s))", [meta.db_table, meta.pk.column], fetch="one"
         )[0]
     params: dict[str, Any] = dict(computed.params) if computed is not None else {}
+    if alongside is not None:
+        params.update(alongside.params)
     shared: dict[tuple, str] = {}
 
     def param(value) -> str:
@@ -462,15 +497,27 @@ def _insert_one_statement(obj, entry: dict, computed: Computed | None) -> None:
         subject_type=meta.label_lower, subject_id=str(obj.pk), seq=1, from_state="", to_state=obj.state,
         actor_name=None, prev_hash="", **entry,
     )
-    ctes = [computed.cte] if computed is not None else []
+    # With a condition every insert reads it from _if (computed once): all of them write, or none.
+    gate = " FROM _if WHERE ok" if alongside is not None and alongside.only_if else ""
+    ctes = [f"_if AS (SELECT ({alongside.only_if}) AS ok)"] if gate else []
+    if computed is not None:
+        ctes.append(prepared.gate_insert(computed.cte, gate))
     # Identifiers come from model metadata; values are parameters or the literals of param().
-    insert = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(values)})"  # noqa: S608
-    ctes.append(f"_obj AS ({insert}" + (f" RETURNING {returning})" if returning else ")"))
-    ctes.append(chain_start_ctes(fields, param))
-    sql = "WITH " + ", ".join(ctes) + (f" SELECT {returning} FROM _obj" if returning else " SELECT 1")  # noqa: S608
+    insert = f"INSERT INTO {table} ({', '.join(columns)}) " + (  # noqa: S608
+        f"SELECT {', '.join(values)}{gate}" if gate else f"VALUES ({', '.join(values)})"
+    )
+    ctes.append(f"_obj AS ({insert} RETURNING {returning or '1'})")
+    ctes.append(chain_start_ctes(fields, param, gate=gate))
+    selected = [returning or "1", *(alongside.select if alongside is not None else ())]
+    sql = "WITH " + ", ".join(ctes) + f" SELECT {', '.join(selected)} FROM _obj"  # noqa: S608
     row = prepared.execute(sql, params, fetch="one")
+    if row is None:  # the condition did not hold: nothing was written
+        obj.pk = None
+        raise ConditionFailed
     if computed is not None:
         setattr(obj, computed.attname, row[0])
+    if alongside is not None:
+        alongside.values = tuple(row[1:])
     obj._state.adding = False
     obj._state.db = conn.alias
 

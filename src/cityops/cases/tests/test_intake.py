@@ -257,21 +257,122 @@ def test_duplicate_search_reads_the_box_in_a_generic_plan(new_case):
     now = timezone.now()
     window = (now - timedelta(hours=72), now + timedelta(hours=72))
     box = (case.lat - 0.001, case.lat + 0.001, case.lon - 0.001, case.lon + 0.001)
+    sql = _intake_query(connection)
+    nearby = {"nb_lon": case.lon, "nb_lat": case.lat, "nb_radius": 100.0, "nb_from": window[0], "nb_to": window[1]}
     statements = {
-        "intake": (_intake_query(connection)[0], [
-            case.lat, 100.0, case.lat, 100.0, case.lon, 100.0, case.lat, case.lon, 100.0, case.lat,
-            *window, *OPEN_STATES, case.region_code, case.category.code,
-        ]),
+        "intake": (sql.read, {"region_code": case.region_code, "category_code": case.category.code, **nearby}),
+        "insert": (f"SELECT {sql.nearby}", {"nb_category": case.category_id, **nearby}),
         "duplicates": (_duplicates_query(connection, True)[0], [case.category_id, *box, *window, *OPEN_STATES, case.pk]),
     }
-    for name, (sql, params) in statements.items():
-        numbered = iter(range(1, 1000))
+    for name, (text, params) in statements.items():
+        if isinstance(params, dict):  # named: number the names in order of first use
+            names = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", text)))
+            text = re.sub(r"%\((\w+)\)s", lambda m, names=names: f"${names.index(m.group(1)) + 1}", text)
+            params = [params[n] for n in names]
+        else:
+            numbered = iter(range(1, 1000))
+            text = re.sub("%s", lambda _m, numbered=numbered: f"${next(numbered)}", text)
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
             cursor.execute("SET LOCAL enable_seqscan = off")  # the test tables are tiny; the choice is between indexes
-            cursor.execute(f"PREPARE dup_{name} AS " + re.sub("%s", lambda _m: f"${next(numbered)}", sql))
+            cursor.execute(f"PREPARE dup_{name} AS {text}")
             cursor.execute(f"EXPLAIN EXECUTE dup_{name} ({', '.join(['%s'] * len(params))})", params)
             plan = "\n".join(row[0] for row in cursor.fetchall())
             cursor.execute(f"DEALLOCATE dup_{name}")
         assert "case_category_lat_lon" in plan, (name, plan)
         assert "case_category_created" not in plan, (name, plan)
+
+
+def test_intake_reuses_what_it_read_only_while_it_holds(reference, new_case):
+    """A report of a category at a place where intake read that category before is written without a read
+    first (PostgreSQL), but never from stale data: a change of the category or its routing in between is
+    seen by the report after it, and a refused report writes nothing (no case, no serial drawn)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from cityops.accounts.models import OrgUnit
+    from cityops.cases.models import Category
+    from cityops.core.models import TimelineEntry
+
+    first = new_case()
+    with CaptureQueriesContext(connection) as queries:
+        second = new_case()
+    assert second.code != first.code and second.proposed_department.code == "HW"
+    if connection.vendor == "postgresql":  # one statement: the insert, with the test and the candidates
+        statements = [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]]  # the test's transaction
+        assert len(statements) == 1 and statements[0].startswith("WITH _if AS"), statements
+
+    # The routing changes: the next report there goes to the district bureau.
+    bureau = OrgUnit.objects.create(code="WC-HW", name="武昌区环卫所", kind="department", region_code="420106")
+    rule = RoutingRule.objects.create(category=Category.objects.get(code="E0101"), region_prefix="420106", department=bureau)
+    assert new_case().proposed_department == bureau
+    # The category changes (an update that sends no signal): the next report carries the new limits.
+    Category.objects.filter(code="E0101").update(duplicate_radius_m=5)
+    assert new_case().category.duplicate_radius_m == 5
+    RoutingRule.objects.filter(pk=rule.pk).update(active=False)
+    assert new_case().proposed_department.code == "HW"
+    # The category is withdrawn: refused, and nothing is written.
+    Category.objects.filter(code="E0101").update(active=False)
+    cases, entries, serial = Case.objects.count(), TimelineEntry.objects.count(), CaseCounter.objects.get(district="420106").last
+    with pytest.raises(InvalidInput) as e:
+        new_case()
+    assert e.value.code == "unknown_category"
+    assert (Case.objects.count(), TimelineEntry.objects.count()) == (cases, entries)
+    assert CaseCounter.objects.get(district="420106").last == serial
+
+
+def test_intake_suggestions_are_the_same_when_intake_reuses_its_read(new_case, operator):
+    """The duplicate candidates the insert itself returns (intake reusing its read) are case_duplicates'."""
+    x, y = POINT_WUCHANG_A
+    new_case(point=(x + 0.0003, y))
+    new_case(point=(x + 0.0006, y))
+    intake = case_create(actor=operator, category="E0101", lon=x, lat=y, description="第三起")
+    assert [(d.code, d.distance_m) for d in intake.duplicates] == [(d.code, d.distance_m) for d in case_duplicates(intake.case)]
+    assert len(intake.duplicates) == 2
+
+
+def test_intake_draws_a_new_id_when_its_spare_one_is_taken(new_case):
+    """Intake keeps a spare id drawn by the statement before; if that id is taken meanwhile (a database restored
+    under a running server), the report is still written, with a fresh id."""
+    from django.db import connection
+
+    from cityops.cases import services
+
+    first = new_case()
+    new_case()
+    services._SPARE_IDS[connection.alias] = [first.pk]
+    third = new_case()
+    assert third.pk != first.pk and Case.objects.filter(pk=third.pk, code=third.code).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_prepared_read_reconnects_when_the_connection_died_idle():
+    """Django checks a kept connection before a request's first statement (CONN_HEALTH_CHECKS); prepared
+    statements skip that SELECT 1 and make their first read the check instead: a connection the server
+    dropped while it was idle is replaced and the read answers; a write is never sent twice."""
+    import psycopg
+    from django.db import OperationalError, connection
+
+    from cityops.core import prepared
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+
+    def drop_and_start_request():
+        connection.ensure_connection()
+        pid = connection.connection.info.backend_pid
+        with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:
+            other.execute("SELECT pg_terminate_backend(%s)", [pid])
+        connection.health_check_enabled, connection.health_check_done = True, False  # what request_started does
+
+    enabled = connection.health_check_enabled
+    try:
+        drop_and_start_request()
+        assert prepared.execute("SELECT 40 + %s", [2], fetch="one") == (42,)
+        assert connection.health_check_done
+        drop_and_start_request()
+        with pytest.raises(OperationalError):
+            prepared.execute("INSERT INTO cases_casecounter (year, district, last) VALUES (%s, %s, 1)", [1998, "x"], fetch=None)
+    finally:
+        connection.close()
+        connection.health_check_enabled = enabled
