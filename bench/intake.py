@@ -1,12 +1,16 @@
 """Case intake over HTTP against PostgreSQL, served the way the README serves cityops (`cityops serve`:
 gunicorn, 2 sync workers), beside a bare endpoint on the same server that inserts one row (issue 3, Proof).
 
-    .venv/bin/python bench/intake.py [--seconds 60] [--rounds 5] [--concurrency 8] [--pg postgres://postgres@127.0.0.1:5432]
+    .venv/bin/python bench/intake.py [--seconds 60] [--slot 2] [--concurrency 8] [--pg postgres://postgres@127.0.0.1:5432]
 
 Uses a scratch database (default `cityops_bench_intake`) with the Wuhan demo loaded once; the server runs
 with CITYOPS_BENCH=1, which adds POST /api/v1/cases/_bench/bare (no auth) and …/bare_auth (bearer auth, as
 POST /cases). Prints requests/s and p50/p99 of each, and the ratio creates/s ÷ bare/s (target ≥ 0.5).
-"""
+
+The three kinds take turns in short slots (default 2 s: bare, bare_auth, create, bare, …), every client
+switching at the same instants, for `--seconds` of each kind in all: the speed of a shared 2-core machine
+drifts by ±30 % within minutes, and slots this short put each kind through the same drift. The ratio is
+over the whole run; the spread of the ratio over consecutive thirds of the run is printed beside it."""
 
 from __future__ import annotations
 
@@ -72,13 +76,19 @@ def prepare(server: str, name: str) -> tuple[str, str, list[tuple[float, float]]
     return url, secret, points, categories
 
 
-def worker(kind: str, seconds: float, token: str, points, categories, seed: int, out):
+KINDS = ("bare", "bare_auth", "create")
+
+
+def worker(seconds: float, slot: float, t0: float, token: str, points, categories, seed: int, out):
+    """Requests back to back until t0 + seconds × 3, of the kind whose slot it is when each starts."""
     rng = random.Random(seed)
-    latencies = []
-    errors = 0
-    deadline = time.monotonic() + seconds
+    latencies = {kind: [] for kind in KINDS}  # (slot number, seconds) per request
+    errors = dict.fromkeys(KINDS, 0)
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
-    while time.monotonic() < deadline:
+    end = t0 + seconds * len(KINDS)
+    while (now := time.monotonic()) < end:
+        n = int((now - t0) // slot)
+        kind = KINDS[n % len(KINDS)]
         if kind == "create":
             lon, lat = points[rng.randrange(len(points))]
             body = json.dumps({
@@ -90,7 +100,7 @@ def worker(kind: str, seconds: float, token: str, points, categories, seed: int,
         else:
             body = json.dumps({"description": "bare"})
             path = f"/api/v1/cases/_bench/{kind}"
-        t0 = time.perf_counter()
+        t = time.perf_counter()
         try:
             conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
             conn.request("POST", path, body=body, headers=headers)
@@ -100,34 +110,45 @@ def worker(kind: str, seconds: float, token: str, points, categories, seed: int,
             ok = resp.status in (200, 201)
         except OSError:
             ok = False
-        latencies.append(time.perf_counter() - t0)
+        latencies[kind].append((n, time.perf_counter() - t))
         if not ok:
-            errors += 1
+            errors[kind] += 1
     out.put((latencies, errors))
 
 
 _SEEDS = random.Random(time.time_ns())
 
 
-def run(kind: str, seconds: float, concurrency: int, token, points, categories) -> dict:
-    # Fresh seeds for every client of every round: repeating one sequence made each round report at the places
-    # (and in the categories) of the round before, so later rounds found ever more duplicates to answer with.
+def run(seconds: float, slot: float, concurrency: int, token, points, categories) -> dict:
+    """Every client takes the kinds in turn, slot by slot, for `seconds` of each (see the module's doc).
+    Fresh seeds for every client of every run: repeating one sequence made each run report at the places
+    (and in the categories) of the run before, so later runs found ever more duplicates to answer with."""
+    slots = max(1, round(seconds / slot)) * len(KINDS)
     q = mp.Queue()
-    procs = [mp.Process(target=worker, args=(kind, seconds, token, points, categories, _SEEDS.getrandbits(64), q))
+    t0 = time.monotonic() + 1.0  # every client started before the first slot
+    procs = [mp.Process(target=worker, args=(slots * slot / len(KINDS), slot, t0, token, points, categories,
+                                             _SEEDS.getrandbits(64), q))
              for _n in range(concurrency)]
-    t0 = time.monotonic()
     for p in procs:
         p.start()
     results = [q.get() for _ in procs]
     for p in procs:
         p.join()
-    took = time.monotonic() - t0
-    lat = sorted(x for r in results for x in r[0])
-    errors = sum(r[1] for r in results)
-    return {
-        "kind": kind, "n": len(lat), "errors": errors, "rps": (len(lat) - errors) / took,
-        "p50": statistics.median(lat) * 1000, "p99": lat[max(0, int(len(lat) * 0.99) - 1)] * 1000,
-    }
+    out = {}
+    for kind in KINDS:
+        done = [(n, s) for r in results for n, s in r[0][kind]]
+        lat = sorted(s for _n, s in done)
+        errors = sum(r[1][kind] for r in results)
+        per_slot = {}
+        for n, _s in done:
+            per_slot[n] = per_slot.get(n, 0) + 1
+        out[kind] = {
+            "n": len(lat), "errors": errors, "rps": (len(lat) - errors) / (slots / len(KINDS) * slot),
+            "p50": statistics.median(lat) * 1000, "p99": lat[max(0, int(len(lat) * 0.99) - 1)] * 1000,
+            "per_slot": per_slot,
+        }
+    out["slots"] = slots
+    return out
 
 
 def settle(url: str) -> None:
@@ -146,10 +167,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--db", default="cityops_bench_intake")
-    parser.add_argument("--seconds", type=float, default=60, help="per kind, split over the rounds")
+    parser.add_argument("--seconds", type=float, default=60, help="of each kind")
+    parser.add_argument("--slot", type=float, default=2, help="seconds of one kind before the next takes over")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     url, token, points, categories = prepare(args.pg, args.db)
     server = subprocess.Popen(
@@ -170,13 +191,8 @@ def main() -> None:
             raise SystemExit("server did not start: see /tmp/cityops-bench-intake-server.log")
         settle(url)
         # Warm-up: workers forked and connected, statements prepared, the pages intake touches read and dirtied.
-        run("create", 10, args.concurrency, token, points, categories)
-        # Interleaved rounds: on a shared machine the load changes; each round measures all three back to back,
-        # and the ratio is taken per round (median reported).
-        rounds = []
-        for _ in range(args.rounds):
-            rounds.append({kind: run(kind, args.seconds / args.rounds, args.concurrency, token, points, categories)
-                           for kind in ("bare", "bare_auth", "create")})
+        run(10, args.slot, args.concurrency, token, points, categories)
+        result = run(args.seconds, args.slot, args.concurrency, token, points, categories)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
@@ -184,20 +200,25 @@ def main() -> None:
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
     print(f"cityops serve, {args.workers} sync workers, PostgreSQL, {args.concurrency} concurrent clients, "
-          f"{os.cpu_count()} cores, {args.rounds} interleaved rounds")
-    for kind in ("bare", "bare_auth", "create"):
-        rps = statistics.median(r[kind]["rps"] for r in rounds)
-        p50 = statistics.median(r[kind]["p50"] for r in rounds)
-        p99 = statistics.median(r[kind]["p99"] for r in rounds)
-        errors = sum(r[kind]["errors"] for r in rounds)
-        print(f"  {kind:<10} {rps:7.0f} req/s   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms   errors {errors}  (median of rounds)")
-    for n, r in enumerate(rounds, 1):
-        print(f"  round {n}: " + "   ".join(f"{k} {r[k]['rps']:.0f}/s" for k in ("bare", "bare_auth", "create"))
-              + f"   ratio {r['create']['rps'] / r['bare']['rps']:.2f}")
-    ratio = statistics.median(r["create"]["rps"] / r["bare"]["rps"] for r in rounds)
-    ratio_auth = statistics.median(r["create"]["rps"] / r["bare_auth"]["rps"] for r in rounds)
+          f"{os.cpu_count()} cores; {args.slot:g}-s slots taken in turn, {args.seconds:g} s of each kind")
+    for kind in KINDS:
+        r = result[kind]
+        print(f"  {kind:<10} {r['rps']:7.0f} req/s   p50 {r['p50']:6.1f} ms   p99 {r['p99']:6.1f} ms   errors {r['errors']}")
+    # The same ratio over each third of the run: how much the machine's drift still moves it.
+    slots = result["slots"]
+    thirds = []
+    for part in range(3):
+        lo, hi = slots * part // 3, slots * (part + 1) // 3
+        rate = {}
+        for i, k in enumerate(KINDS):
+            mine = [n for n in range(lo, hi) if n % len(KINDS) == i]
+            rate[k] = sum(result[k]["per_slot"].get(n, 0) for n in mine) / max(1, len(mine))
+        thirds.append(rate["create"] / rate["bare"] if rate["bare"] else float("nan"))
+    ratio = result["create"]["rps"] / result["bare"]["rps"]
+    ratio_auth = result["create"]["rps"] / result["bare_auth"]["rps"]
     print(f"creates/s ÷ bare insert/s = {ratio:.2f} (target ≥ 0.5 → {'OK' if ratio >= 0.5 else 'MISSED'}); "
-          f"÷ bare insert with the same bearer auth = {ratio_auth:.2f}  (median per-round ratios)")
+          f"÷ bare insert with the same bearer auth = {ratio_auth:.2f}; by thirds of the run: "
+          + ", ".join(f"{t:.2f}" for t in thirds))
 
 
 if __name__ == "__main__":
