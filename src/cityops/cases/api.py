@@ -505,29 +505,18 @@ def add_photo(request, code: str, file: File[UploadedFile], kind: Form[str] = "r
 
 
 # --- evaluation ------------------------------------------------------------------------------------------
-EVALUATIONS = {
-    "departments": evaluation.evaluate_departments,
-    "dispatchers": evaluation.evaluate_dispatchers,
-    "shift_leads": evaluation.evaluate_shift_leads,
-    "field_workers": evaluation.evaluate_field_workers,
-    "regions": evaluation.evaluate_regions,
-    "hotline": evaluation.evaluate_hotline,
-}
-
-
 @router.get("/evaluation/{kind}", summary="综合评价 / evaluation")
 def get_evaluation(
     request, kind: str, from_date: date = Query(..., alias="from"), to_date: date = Query(..., alias="to"),  # noqa: B008
     level: str = "district", format: str = "json",
 ):
-    if kind not in EVALUATIONS:
+    if kind not in evaluation.EVALUATIONS:
         raise NotFound(f"未知评价对象 {kind}", f"Unknown evaluation {kind}", code="unknown_evaluation")
     if not selectors.evaluation_allowed(request.auth):
         raise Forbidden("无权查看综合评价", "You may not read evaluations", code="role_not_allowed")
     if to_date < from_date:
         raise InvalidInput("结束日期早于开始日期", "'to' is before 'from'", code="invalid_range")
-    kwargs = {"level": level} if kind == "regions" else {}
-    rows = EVALUATIONS[kind](start=from_date, end=to_date, **kwargs)
+    rows = evaluation.evaluate(kind, start=from_date, end=to_date, level=level)
     if format == "csv":
         return HttpResponse(evaluation.to_csv(rows), content_type="text/csv; charset=utf-8")
     if format == "xlsx":

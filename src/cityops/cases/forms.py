@@ -218,15 +218,7 @@ class ConsultationForm(forms.Form):
 
 
 class EvaluationForm(forms.Form):
-    KINDS = [
-        ("departments", _("专业部门")),
-        ("dispatchers", _("派遣员")),
-        ("shift_leads", _("值班长")),
-        ("field_workers", _("网格员")),
-        ("regions", _("区域")),
-    ]
-    if hasattr(evaluation, "evaluate_hotline"):
-        KINDS.append(("hotline", _("12345 热线")))
+    KINDS = [(kind, chosen.label) for kind, chosen in evaluation.EVALUATIONS.items()]
     LEVELS = [("district", _("区")), ("street", _("街道")), ("community", _("社区")), ("grid", _("网格"))]
     kind = forms.ChoiceField(label=_("评价对象"), choices=KINDS, required=False)
     from_ = forms.DateField(label=_("从"), required=False, widget=forms.DateInput(attrs={"type": "date"}))

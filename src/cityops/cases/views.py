@@ -524,33 +524,6 @@ def task_action(request, code: str, task_id: int, action: str):
 
 
 # --- evaluation ----------------------------------------------------------------------------------------------
-# Columns shown per kind: (row key, heading, format) — format "rate" shows a percentage.
-L = gettext_lazy
-COLUMNS = {
-    "departments": [("name", L("部门"), ""), ("due", L("应处置"), ""), ("handled", L("已处置"), ""),
-                    ("handle_rate", L("处置率"), "rate"), ("on_time_rate", L("按期处置率"), "rate"),
-                    ("close_rate", L("结案率"), "rate"), ("rework_rate", L("返工率"), "rate"),
-                    ("overdue_rate", L("超期待处置率"), "rate"), ("extension_rate", L("延期率"), "rate")],
-    "dispatchers": [("name", L("派遣员"), ""), ("dispatched", L("派遣数"), ""), ("returned", L("被退回"), ""),
-                    ("on_time_rate", L("按时派遣率"), "rate"), ("accuracy_rate", L("准确派遣率"), "rate")],
-    "shift_leads": [("name", L("值班长"), ""), ("registered", L("立案数"), ""), ("voided", L("作废数"), ""),
-                    ("closed", L("结案数"), ""), ("register_on_time_rate", L("按时立案率"), "rate"),
-                    ("register_accuracy_rate", L("准确立案率"), "rate"), ("close_on_time_rate", L("按时结案率"), "rate")],
-    "field_workers": [("name", L("网格员"), ""), ("reports", L("上报数"), ""), ("valid_reports", L("有效上报"), ""),
-                      ("valid_rate", L("有效上报率"), "rate"), ("check_on_time_rate", L("按时核实率"), "rate"),
-                      ("verify_on_time_rate", L("按时核查率"), "rate"), ("missed_rate", L("漏报率"), "rate")],
-    "regions": [("name", L("区域"), ""), ("region", L("编码"), ""), ("registered", L("立案数"), ""),
-                ("public_reports", L("公众举报"), ""), ("public_report_rate", L("监督举报率"), "rate"),
-                ("close_rate", L("结案率"), "rate"), ("close_on_time_rate", L("按期结案率"), "rate"),
-                ("resolved_locally", L("街道社区办结"), ""), ("self_handled", L("自处理"), "")],
-    "hotline": [("department", L("部门"), ""), ("dispatched", L("派单数"), ""), ("handled", L("办结数"), ""),
-                ("timely_accept_rate", L("及时接收率"), "rate"), ("return_rate", L("回退率"), "rate"),
-                ("redo_rate", L("重办率"), "rate"), ("on_time_rate", L("按时办结率"), "rate"),
-                ("satisfaction_rate", L("满意度"), "rate")],
-}
-SCORED = ("departments", "dispatchers", "shift_leads", "field_workers")  # the kinds with a score and a grade
-
-
 def _evaluation_rows(request):
     if not selectors.evaluation_allowed(request.user):
         raise PermissionDenied(_("无权查看综合评价"))
@@ -558,10 +531,8 @@ def _evaluation_rows(request):
     p = form.period()
     if p["end"] < p["start"]:
         return form, p, [], _("结束日期早于开始日期")
-    kwargs = {"level": p["level"]} if p["kind"] == "regions" else {}
     try:
-        evaluate = getattr(evaluation, f"evaluate_{p['kind']}")  # kind is one of the form's choices
-        return form, p, evaluate(start=p["start"], end=p["end"], **kwargs), ""
+        return form, p, evaluation.evaluate(p["kind"], start=p["start"], end=p["end"], level=p["level"]), ""
     except CityopsError as exc:
         return form, p, [], error_text(exc)
 
@@ -569,7 +540,8 @@ def _evaluation_rows(request):
 @login_required
 def evaluation_page(request):
     form, p, rows, problem = _evaluation_rows(request)
-    columns = COLUMNS[p["kind"]]
+    chosen = evaluation.EVALUATIONS[p["kind"]]
+    columns = chosen.columns
     table = [
         {"rank": r.get("rank"), "score": r.get("score"), "grade": r.get("grade", ""),
          "cells": [(r.get(key), fmt) for key, _label, fmt in columns]}
@@ -579,7 +551,7 @@ def evaluation_page(request):
     return render(request, "cases/evaluation.html", {
         "form": form, "period": p, "columns": columns, "table": table, "problem": problem,
         "kinds": forms.EvaluationForm.KINDS, "query": query,
-        "scored": p["kind"] in SCORED,
+        "scored": chosen.scored,
     })
 
 
