@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 
+from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
@@ -17,12 +18,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         children = [subprocess.Popen([sys.executable, "-m", "cityops", "worker"])]
-        # Domain apps with long-running consumers (IoT MQTT ingestion) add themselves here.
-        from cityops.iot.mqtt import consumer_command
-
-        iot = consumer_command(self.stdout)
-        if iot:
-            children.append(subprocess.Popen(iot))
+        # Apps with a long-running consumer (IoT MQTT ingestion) say so by a consumer_command on their AppConfig:
+        # the command to start, or None when it cannot run here (it says why).
+        for config in apps.get_app_configs():
+            command = getattr(config, "consumer_command", None)
+            argv = command(self.stdout) if command is not None else None
+            if argv:
+                children.append(subprocess.Popen(argv))
         try:
             call_command("serve", bind=opts["bind"])
         finally:
