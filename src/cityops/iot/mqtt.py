@@ -216,21 +216,27 @@ class Consumer:
         if not batch:
             self._maybe_sweep()
             return 0
-        try:
-            self.ingestor.process_safely(self._messages(batch))
-        except Exception:
-            # The database is unreachable (bad input never gets here): keep the batch, unacknowledged, and
-            # try again; the broker holds everything else meanwhile.
-            logger.exception("iot batch not stored; retrying in 2 s")
+        if not self._store(self._messages(batch)):
+            # Keep the batch, unacknowledged, for the next poll; the broker holds everything else meanwhile.
             with self._lock:
                 self._buffer[:0] = batch
                 self._buffered_bytes += sum(len(b[1]) for b in batch)
-            time.sleep(2)
-            close_old_connections()
             return 0
         self._ack(batch)
         self._maybe_sweep()
         return len(batch)
+
+    def _store(self, messages) -> bool:
+        """Store one batch (raw or prepared messages). False when the database is unreachable (bad input never
+        gets here): logged, then a 2 s pause (cut short when the consumer stops) and a fresh connection."""
+        try:
+            self.ingestor.process_safely(messages)
+            return True
+        except Exception:
+            logger.exception("iot batch not stored; retrying in 2 s")
+            self._stop.wait(2)
+            close_old_connections()
+            return False
 
     def _maybe_sweep(self) -> None:
         if time.monotonic() - self.last_sweep >= float(conf.get("NO_DATA_SWEEP_S")):
@@ -289,18 +295,11 @@ class Consumer:
                 if item is None:
                     return
                 batch, prepared = item
-                while True:
-                    try:
-                        self.ingestor.process_safely(prepared)
-                        break
-                    except Exception:
-                        # The database is unreachable (bad input never gets here): the batch stays
-                        # unacknowledged; try again (from the raw messages) unless the consumer is stopping.
-                        logger.exception("iot batch not stored; retrying in 2 s")
-                        if self._stop.wait(2):
-                            return
-                        close_old_connections()
-                        prepared = self._messages(batch)
+                # Not stored: the batch stays unacknowledged; try again (from the raw messages) unless stopping.
+                while not self._store(prepared):
+                    if self._stop.is_set():
+                        return
+                    prepared = self._messages(batch)
                 self._ack(batch)
                 self._maybe_sweep()
         finally:
