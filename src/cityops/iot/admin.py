@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.db import transaction
 
 from cityops.core.admin_timeline import TimelineAdminMixin
-from cityops.iot.models import Alarm, DeadLetter, Device, Rule
+from cityops.iot.models import Alarm, DeadLetter, Device, Reading, Rollup, Rule
 from cityops.iot.services import device_delete, device_token_issue
 
 # Readings have a composite primary key (device, message id), which Django's admin does not support: they
@@ -27,6 +27,18 @@ class DeviceAdmin(admin.ModelAdmin):
         with transaction.atomic():
             for device in queryset.order_by("pk"):
                 device_delete(device=device, actor=request.user)
+
+    def get_deleted_objects(self, objs, request):
+        """The confirmation page: Django lists what the ORM cascade takes (rules, alarms); readings and rollups
+        are outside it (device_delete removes them) and are counted here, not listed — a busy sensor has
+        millions."""
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        ids = [device.pk for device in objs]
+        for model in (Reading, Rollup):
+            count = model.objects.filter(device_id__in=ids).count()
+            if count:
+                model_count[model._meta.verbose_name_plural] = count
+        return deleted, model_count, perms_needed, protected
 
     @admin.action(description="签发 HTTP 上报令牌 / issue an HTTP token")
     def issue_token(self, request, queryset):

@@ -85,9 +85,11 @@ class Reading(models.Model):
     # ingest writer's time. Integrity is kept by the application: devices are deleted through
     # services.device_delete() (readings and rollups in the same transaction), and retention_apply() sweeps
     # rows whose device is gone (a reading for a just-deleted device can still arrive through the ingest
-    # cache). The ORM relation (joins, CASCADE from Device.delete()) stays.
+    # cache). The ORM relation stays for joins, but not in Device.delete()'s cascade (DO_NOTHING): that would
+    # load every reading of the device (the admin's confirmation page listed them all, millions for a busy
+    # sensor); device_delete() removes them with one statement.
     device = models.ForeignKey(
-        Device, on_delete=models.CASCADE, related_name="readings", db_index=False, db_constraint=False
+        Device, on_delete=models.DO_NOTHING, related_name="readings", db_index=False, db_constraint=False
     )
     metric = models.CharField(max_length=32)
     value = models.FloatField()
@@ -112,8 +114,8 @@ class Rollup(models.Model):
     HOUR = "h"
 
     pk = models.CompositePrimaryKey("device", "metric", "period", "start")
-    # No database foreign key, like Reading.device (same writer transaction, same reasons).
-    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False)
+    # No database foreign key and not in the ORM cascade, like Reading.device (same writer, same reasons).
+    device = models.ForeignKey(Device, on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False)
     metric = models.CharField(max_length=32)
     period = models.CharField(max_length=1)
     start = models.DateTimeField()

@@ -53,7 +53,12 @@ def test_admin_delete_goes_through_the_service(wuhan, make_device, client, bulk)
         response = client.post(url, {"action": "delete_selected", "_selected_action": [pk], "post": "yes"})
     else:
         url = reverse("admin:iot_device_delete", args=[pk])
-        assert client.get(url).status_code == 200
+        page = client.get(url)
+        assert page.status_code == 200
+        # Readings are counted on the confirmation page, not listed one by one (a busy sensor has millions).
+        readings = list(Reading.objects.filter(device_id=pk))
+        assert ("读数", len(readings)) in [(str(k), v) for k, v in page.context["model_count"]] and readings
+        assert not any(str(r) in page.content.decode() for r in readings)
         response = client.post(url, {"post": "yes"})
     assert response.status_code == 302
     assert not Device.objects.filter(pk=pk).exists()
