@@ -295,7 +295,7 @@ def _locate(*, lon, lat, crs: str, address: str):
 class Intake:
     case: Case
     created: bool
-    duplicates: list[Case] = field(default_factory=list)
+    duplicates: list[Nearby] = field(default_factory=list)
 
 
 def case_create(
