@@ -237,6 +237,7 @@ def test_prepared_statements_answer_and_fail_like_django_cursors(reference):
     assert not CaseCounter.objects.filter(year=1999).exists()
 
 
+@pytest.mark.postgres
 def test_duplicate_search_reads_the_box_in_a_generic_plan(new_case):
     """Both duplicate statements run prepared; after five runs PostgreSQL may plan them generically, knowing no
     parameter. That plan must still read the (category, lat, lon) box, not walk the category's whole time
@@ -251,8 +252,6 @@ def test_duplicate_search_reads_the_box_in_a_generic_plan(new_case):
     from cityops.cases.services import _duplicates_query, _intake_query
     from cityops.cases.workflow import OPEN_STATES
 
-    if connection.vendor != "postgresql":
-        pytest.skip("plans and prepared statements are PostgreSQL's")
     case = new_case()
     now = timezone.now()
     window = (now - timedelta(hours=72), now + timedelta(hours=72))
@@ -345,6 +344,7 @@ def test_intake_draws_a_new_id_when_its_spare_one_is_taken(new_case):
     assert third.pk != first.pk and Case.objects.filter(pk=third.pk, code=third.code).exists()
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_prepared_read_reconnects_when_the_connection_died_idle():
     """Django checks a kept connection before a request's first statement (CONN_HEALTH_CHECKS); prepared
@@ -354,9 +354,6 @@ def test_prepared_read_reconnects_when_the_connection_died_idle():
     from django.db import OperationalError, connection
 
     from cityops.core import prepared
-
-    if connection.vendor != "postgresql":
-        pytest.skip("prepared statements are PostgreSQL's")
 
     def drop_and_start_request():
         connection.ensure_connection()
