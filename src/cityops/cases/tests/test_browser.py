@@ -140,6 +140,7 @@ def test_one_case_from_intake_to_archive(city, live_server, as_user, operator, d
     page.get_by_role("link", name="现场任务").first.click()
     card = page.locator(f"#task-{code}")
     card.wait_for()
+    page.wait_for_load_state("load")  # the page's stylesheets applied before its layout is measured
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     verify = card.locator("form.act-verify button")
     assert verify.bounding_box()["width"] > 300  # a full-width touch target
