@@ -406,8 +406,12 @@ def _case_create(*, actor, category, description, source, lon, lat, crs, address
     key = (connection.alias, (category or "").strip().upper(), region_code[:6])
     read = _REMEMBERED.get(key) if remembered and region_code and sql.postgresql else None
     spare = _SPARE_IDS.get(connection.alias)
-    if read is not None and spare:
-        read = read._replace(next_id=spare.pop())
+    try:
+        reserved = spare.pop() if read is not None and spare else None  # threads may share the list
+    except IndexError:
+        reserved = None
+    if reserved is not None:
+        read = read._replace(next_id=reserved)
     else:
         read = _category_routed(
             category, region_code, lon=location.lon if location else 0.0, lat=location.lat if location else 0.0, at=now
