@@ -598,6 +598,12 @@ def case_duplicates(case: Case, *, radius_m: float | None = None, window_h: floa
     return _nearest(case, rows, radius=radius, fields=attnames)
 
 
+def duplicates_near(*, category: Category, lon: float, lat: float) -> list[Nearby]:
+    """Open cases of the category near a point now (the hotline's and the portal's "is it one of these?"): the
+    duplicate rule of `case_duplicates`, for a report not yet made."""
+    return case_duplicates(Case(category=category, lon=lon, lat=lat, created_at=timezone.now()))
+
+
 def _nearest(case: Case, rows, *, radius: float | None = None, fields=_DUPLICATE_FIELDS) -> list[Nearby]:
     """The candidate rows (bounding box) within the radius of the case, nearest (then newest) first."""
     radius = radius or case.category.duplicate_radius_m or float(conf.get("DUPLICATE_RADIUS_M"))

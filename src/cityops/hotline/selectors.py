@@ -143,22 +143,19 @@ def suggest(*, text: str, address: str = "", k: int = 3) -> dict:
 
 def possible_duplicates(*, category_code: str, point: dict | None, limit: int = 5) -> list[dict]:
     """Open cases of the category near the point within the duplicate window, nearest first — through the
-    cases app's own rule (cases.services.case_duplicates on a not-saved case)."""
+    cases app's own rule (cases.services.duplicates_near)."""
     if not point:
         return []
-    from django.utils import timezone
-
-    from cityops.cases.models import Case, Category
-    from cityops.cases.services import case_duplicates
+    from cityops.cases.models import Category
+    from cityops.cases.services import duplicates_near
 
     category = Category.objects.filter(code=category_code).first()
     if category is None:
         return []
-    probe = Case(category=category, lon=point["lon"], lat=point["lat"], created_at=timezone.now())
     return [
         {"code": c.code, "state": c.state, "distance_m": c.distance_m, "description": c.description[:80],
          "created_at": c.created_at.isoformat()}
-        for c in case_duplicates(probe)[:limit]
+        for c in duplicates_near(category=category, lon=point["lon"], lat=point["lat"])[:limit]
     ]
 
 

@@ -3,17 +3,17 @@ no reporter, no phone, locations on the public map rounded to ~100 m."""
 
 from __future__ import annotations
 
-import math
 from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
 from cityops.cases.models import Case, Category
-from cityops.cases.services import case_duplicates
+from cityops.cases.services import duplicates_near
 from cityops.cases.workflow import OPEN_STATES
-from cityops.core.errors import InvalidInput, NotFound
+from cityops.core.errors import NotFound
 from cityops.core.timeline import timeline_for
+from cityops.geo.coords import parse_lon_lat
 from cityops.open311.selectors import PUBLIC_ACTIONS, mask_personal, private_codes
 from cityops.open311.status import extended_status, open311_status, plain_words
 
@@ -27,24 +27,18 @@ def categories() -> list[Category]:
 def nearby_open(*, category: str, lon, lat) -> list[dict]:
     """Open cases of the same category near the point ("is it one of these?"), nearest first, within the
     category's duplicate radius (default 100 m) and the duplicate window (default 72 h) — the cases app's own
-    duplicate rule (cases.services.case_duplicates on a not-saved case)."""
-    try:
-        x, y = float(lon), float(lat)
-    except (TypeError, ValueError):
-        raise InvalidInput("位置无效", "Invalid location", code="invalid_coordinate") from None
-    if not (math.isfinite(x) and math.isfinite(y)):
-        raise InvalidInput("位置无效", "Invalid location", code="invalid_coordinate")
+    duplicate rule (cases.services.duplicates_near)."""
+    x, y = parse_lon_lat(lon, lat)
     cat = Category.objects.filter(code=(category or "").upper(), active=True).first()
     if cat is None or cat.code in private_codes():
         return []
-    probe = Case(category=cat, lon=x, lat=y, created_at=timezone.now())
     return [
         {
             "code": c.code, "distance_m": round(c.distance_m), "status": plain_words(c.state),
             "description": mask_personal(c.description)[:80],
             "reported": timezone.localtime(c.created_at).strftime("%m-%d %H:%M"), "supporters": c.merged_reports,
         }
-        for c in case_duplicates(probe)[:10]
+        for c in duplicates_near(category=cat, lon=x, lat=y)[:10]
     ]
 
 
