@@ -97,12 +97,15 @@ def convert_row(row, converters, conn) -> list:
     return row
 
 
-@lru_cache(maxsize=256)  # statements of a few shapes, scanned once each
 def gate_insert(sql: str, gate: str) -> str:
     """`INSERT … VALUES (…) [rest]` as `INSERT … SELECT … {gate} [rest]`, so it writes only when the gate's
-    condition holds (a FROM/WHERE over a CTE of the same statement)."""
-    if not gate:
-        return sql
+    condition holds (a FROM/WHERE over a CTE of the same statement); unchanged without a gate. Every insert of
+    a one-statement create is gated here (workflow.create_with_timeline)."""
+    return _gated(sql, gate) if gate else sql
+
+
+@lru_cache(maxsize=256)  # statements of a few shapes, scanned once each
+def _gated(sql: str, gate: str) -> str:
     start = sql.index(" VALUES (") + len(" VALUES (")
     depth, end = 1, start
     while depth:

@@ -10,6 +10,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
+from cityops.core import prepared
 from cityops.core.models import TimelineEntry, TimelineHead
 
 SYSTEM = "system"
@@ -137,14 +138,16 @@ def chain_start_ctes(fields: dict, param, *, gate: str = "") -> str:
     """The entry and the head that start a new subject's chain, as two members of a WITH clause, so that the
     statement inserting the subject writes its timeline too (PostgreSQL; see workflow.create_with_timeline).
     `param(value)` returns the placeholder a value is passed by (or its literal); `gate`, the FROM/WHERE that
-    makes both write only when the statement's condition holds (as prepared.gate_insert does)."""
+    makes both write only when the statement's condition holds (prepared.gate_insert)."""
     values = dict(fields)
     values["at"] = connection.ops.adapt_datetimefield_value(fields["at"])
     values["params"] = connection.ops.adapt_json_value(fields["params"], DjangoJSONEncoder)
     entry = ", ".join(param(values[c]) for c in _ENTRY_COLUMNS)
     head = ", ".join(param(values[c]) for c in ("subject_type", "subject_id", "seq", "hash"))
-    rows = (lambda row: f" SELECT {row}{gate}") if gate else (lambda row: f" VALUES ({row})")
-    return f"_tl_entry AS ({_INSERT_ENTRY_INTO}{rows(entry)}), _tl_head AS ({_INSERT_HEAD_INTO}{rows(head)})"
+    return (
+        f"_tl_entry AS ({prepared.gate_insert(f'{_INSERT_ENTRY_INTO} VALUES ({entry})', gate)}), "
+        f"_tl_head AS ({prepared.gate_insert(f'{_INSERT_HEAD_INTO} VALUES ({head})', gate)})"
+    )
 
 
 def timeline_append(

@@ -503,9 +503,7 @@ def _insert_one_statement(obj, entry: dict, computed: Computed | None, alongside
     if computed is not None:
         ctes.append(prepared.gate_insert(computed.cte, gate))
     # Identifiers come from model metadata; values are parameters or the literals of param().
-    insert = f"INSERT INTO {table} ({', '.join(columns)}) " + (  # noqa: S608
-        f"SELECT {', '.join(values)}{gate}" if gate else f"VALUES ({', '.join(values)})"
-    )
+    insert = prepared.gate_insert(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(values)})", gate)  # noqa: S608
     ctes.append(f"_obj AS ({insert} RETURNING {returning or '1'})")
     ctes.append(chain_start_ctes(fields, param, gate=gate))
     selected = [returning or "1", *(alongside.select if alongside is not None else ())]
