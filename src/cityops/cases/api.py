@@ -11,7 +11,7 @@ from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
-from cityops.cases import evaluation, selectors, services
+from cityops.cases import evaluation, privacy, selectors, services
 from cityops.cases.models import Case, CaseTask
 from cityops.core.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
 from cityops.core.workflow import expecting_version
@@ -67,7 +67,8 @@ class CaseOut(Schema):
     deadline_at: datetime | None
     traffic_light: str
     overdue: bool
-    reporter_phone: str
+    reporter: str  # who reported, as the caller may see them: a login only for staff, "市民"/"匿名市民" for residents
+    reporter_phone: str  # in full for intake and the reporter, masked for other staff, "" when anonymous
     counters: dict[str, int]
     result_note: str
     satisfaction: bool | None
@@ -108,7 +109,9 @@ class TaskOut(Schema):
     result_note: str
 
 
-def case_out(case: Case, user) -> dict:
+def case_out(case: Case, user, *, staff: dict[int, str] | None = None) -> dict:
+    """The case as `user` may see it; `staff`: privacy.staff_names of the reporters of a whole page."""
+    reporter = privacy.reporter_seen_by(case, user, staff=staff)
     return {
         "code": case.code,
         "state": case.state,
@@ -128,7 +131,8 @@ def case_out(case: Case, user) -> dict:
         "deadline_at": case.deadline_at,
         "traffic_light": case.traffic_light(),
         "overdue": case.overdue,
-        "reporter_phone": case.phone_for(user),
+        "reporter": reporter.label,
+        "reporter_phone": reporter.phone,
         "counters": {
             "extensions": case.extensions, "returns": case.returns, "reworks": case.reworks,
             "suspensions": case.suspensions, "escalations": case.escalations, "merged_reports": case.merged_reports,
@@ -187,11 +191,13 @@ def list_cases(request, filters: Query[ListFilters], from_date: date | None = Qu
     else:
         qs = selectors.case_list(user=request.auth, filters=data)
     qs = qs.select_related("proposed_department", "duplicate_of")
+    page = list(qs[offset : offset + limit])
+    staff = privacy.staff_names(c.reporter_id for c in page)
     return {
         "count": qs.count(),
         "offset": offset,
         "limit": limit,
-        "items": [case_out(c, request.auth) for c in qs[offset : offset + limit]],
+        "items": [case_out(c, request.auth, staff=staff) for c in page],
     }
 
 
@@ -204,11 +210,11 @@ def get_case(request, code: str, response: HttpResponse):
 
 @router.get("/cases/{code}/timeline", response=list[TimelineOut], summary="案件时间线 / timeline")
 def get_timeline(request, code: str):
-    _case, entries = selectors.case_timeline(user=request.auth, code=code)
+    case, entries = selectors.case_timeline(user=request.auth, code=code)
     return [
         {"seq": e.seq, "at": e.at, "actor": e.actor_name, "action": e.action, "from_state": e.from_state,
          "to_state": e.to_state, "note": e.note, "params": e.params}
-        for e in entries
+        for e in privacy.timeline_seen_by(case, entries)
     ]
 
 

@@ -313,14 +313,14 @@ def evaluate_field_workers(*, start: date, end: date) -> list[dict]:
         entries.filter(action="register"), 14,
         registered=Count("id"), public=Count("id", filter=Q(params__public=True)),
     )
+    # Holders of the role only (RULES.md §1 "Rankings"): `valid` counts registered reports by reporter id, and a
+    # resident who reported is no field worker — their login must not appear in a ranking or its export.
     workers = get_user_model().objects.filter(groups__name=roles.GRID_WORKER).distinct()
-    ids = set(reports) | set(valid) | set(checks) | {u.pk for u in workers}
-    users = {u.pk: u for u in get_user_model().objects.filter(pk__in=ids)}
     w = weights("field_worker")
     out = []
-    for uid in ids:
-        user = users.get(uid)
-        regions = [c for c in (getattr(user, "region_codes", None) or []) if c]
+    for user in workers:
+        uid = user.pk
+        regions = [c for c in (user.region_codes or []) if c]
         in_regions = [r for p, r in per_grid.items() if p and any(p.startswith(c) for c in regions)]
         registered_here = sum(r["registered"] for r in in_regions)
         public_here = sum(r["public"] for r in in_regions)
@@ -338,7 +338,7 @@ def evaluate_field_workers(*, start: date, end: date) -> list[dict]:
             score = round(_bad(rates["valid_rate"]) * w["valid"] + _good(rates["check_on_time_rate"]) * w["check_on_time"]
                           + _good(rates["verify_on_time_rate"]) * w["verify_on_time"]
                           + (1 - _bad(rates["missed_rate"])) * w["missed"], 2)
-        out.append({"user_id": uid, "name": (user.first_name or user.username) if user else str(uid),
+        out.append({"user_id": uid, "name": user.first_name or user.username,
                     "reports": n_reports, "valid_reports": valid.get(uid, 0), **c,
                     "registered_in_regions": registered_here, "public_in_regions": public_here, **_rounded(rates),
                     "score": score, "grade": grade(score)})

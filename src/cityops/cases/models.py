@@ -10,7 +10,6 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cityops.accounts import roles
 from cityops.cases.workflow import CASE_WORKFLOW, TASK_WORKFLOW
 from cityops.core.models import WorkflowModel
 
@@ -208,19 +207,6 @@ class Case(WorkflowModel):
 
     def __str__(self) -> str:
         return self.code
-
-    @property
-    def masked_phone(self) -> str:
-        return mask_phone(self.reporter_phone)
-
-    def phone_for(self, user) -> str:
-        """The reporter's phone in full only for intake (operator, shift lead) and the reporter."""
-        if not self.reporter_phone:
-            return ""
-        if (user is not None and user.is_authenticated
-                and (user.role_codes & {roles.OPERATOR, roles.SHIFT_LEAD, roles.ADMIN} or user.pk == self.reporter_id)):
-            return self.reporter_phone
-        return self.masked_phone
 
     @property
     def region_names(self) -> dict:

@@ -423,7 +423,12 @@ def _case_create(*, actor, category, description, source, lon, lat, crs, address
         raise Unprocessable("该位置不在本市任何区内", "The point lies in no district of the city", code="outside_city")
     deepest = location.deepest
     reporter = actor if actor is not None and actor_roles & REPORTER_ROLES and not actor_roles & INTAKE_ROLES else None
-    if reporter is not None and not phone:
+    if anonymous and reporter is not None and actor_roles - {roles.RESIDENT}:
+        # Anonymity protects residents (cases.privacy); a field report is staff work, counted in evaluation.
+        raise InvalidInput("工作人员不能以本人身份匿名上报", "Staff cannot report anonymously as themselves",
+                           code="anonymous_not_for_staff")
+    if reporter is not None and not phone and not anonymous:
+        # An anonymous report has a callback phone only if one was given with it (never the account's).
         phone = getattr(reporter, "phone", "") or ""
     district = location.district.code
     year = timezone.localtime(now).year

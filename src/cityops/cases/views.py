@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from cityops.accounts import roles
-from cityops.cases import evaluation, forms, selectors, services
+from cityops.cases import evaluation, forms, privacy, selectors, services
 from cityops.cases import workflow as case_workflow
 from cityops.cases.models import Case, CaseTask
 from cityops.cases.templatetags.cases_tags import action_name, state_name
@@ -397,12 +397,12 @@ def case_detail(request, code: str):
         photo_kind = "verify"
     context = {
         "case": case,
-        "entries": list(entries),
+        "entries": privacy.timeline_seen_by(case, entries),
         "tasks": tasks,
         "task_acts": _task_actions(tasks, case, user),
         "photos": list(case.photos.all()),
         "consultations": list(case.consultations.prefetch_related("participants")),
-        "phone": case.phone_for(user),
+        "reporter": privacy.reporter_seen_by(case, user),
         "acts": acts,
         "duplicates": services.case_duplicates(case) if case.state in DUPLICATE_STATES else [],
         "can_merge": any(a["code"] == "merge" for a in acts),

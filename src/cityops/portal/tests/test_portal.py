@@ -149,3 +149,34 @@ def test_public_map_rounds_and_hides_personal_data(client, city, point):
     assert (lon, lat) == (114.336, 30.537)
     assert len(client.get("/portal/map.json?category=C0101").json()["features"]) == 1
     assert len(client.get("/portal/map.json?district=420102").json()["features"]) == 1
+
+
+# --- anonymous means anonymous (issue 10 §3) -----------------------------------------------------------------
+def test_an_anonymous_resident_is_nobody_to_the_department_and_open311(client, city, point, jpeg_bytes, make_user):
+    """A signed-in resident reports through the portal, anonymously, with a photo: the department's case page
+    and timeline, and Open311's request and updates, carry neither their login, their name nor their phone."""
+    from cityops.cases import services as cs
+
+    resident = make_user("li_si_portal", roles.RESIDENT, first_name="李四", phone="13900002222")
+    client.force_login(resident)
+    photo = SimpleUploadedFile("a.jpg", jpeg_bytes, content_type="image/jpeg")
+    assert report(client, point, anonymous="on", photos=[photo]).status_code == 302
+    case = Case.objects.get()
+    assert case.anonymous and case.reporter == resident and case.reporter_phone == ""
+    users = {"operator": make_user("p_op", roles.OPERATOR), "dispatcher": make_user("p_disp", roles.DISPATCHER),
+             "handler": make_user("p_sw", roles.DEPT_HANDLER, org_units=["SW"])}
+    case = cs.case_register(case=case, actor=users["operator"])
+    cs.case_dispatch(case=case, actor=users["dispatcher"], department="SW")
+    department = type(client)()
+    department.force_login(users["handler"])
+    seen = [
+        department.get(f"/cases/{case.code}/").content.decode(),
+        department.get(f"/api/v1/cases/{case.code}/timeline").content.decode(),
+        department.get(f"/api/v1/cases/{case.code}").content.decode(),
+        client.get(f"/open311/v2/requests/{case.code}.json?extensions=true").content.decode(),
+        client.get("/open311/v2/servicerequestupdates.json").content.decode(),
+    ]
+    for text in seen:
+        assert "li_si_portal" not in text and "李四" not in text and "13900002222" not in text and "2222" not in text
+    timeline = department.get(f"/api/v1/cases/{case.code}/timeline").json()
+    assert {e["actor"] for e in timeline if e["action"] in ("report", "photo_add")} == {"匿名市民"}
