@@ -79,6 +79,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "cityops.urls"
+    # Refuses NUL characters, oversize and unparseable bodies before any view; shapes every API error.
+    "cityops.core.edge.EdgeMiddleware",
 WSGI_APPLICATION = "cityops.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "/accounts/login/"
@@ -187,6 +189,7 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("CITYOPS_TIME_ZONE", default="Asia/Shanghai")
+CSRF_FAILURE_VIEW = "cityops.core.views.csrf_failure"
 USE_I18N = True
 USE_TZ = True
 

@@ -31,3 +31,8 @@ for prefix, module_name in WEB_APPS:
 if not settings.PRODUCTION:
     # Media (case photos) are served by the app in development; production uses the web server.
     urlpatterns.append(path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}))
+
+handler400 = "cityops.core.views.bad_request"
+handler403 = "cityops.core.views.permission_denied"
+handler404 = "cityops.core.views.page_not_found"
+handler500 = "cityops.core.views.server_error"

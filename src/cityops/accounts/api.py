@@ -1,6 +1,7 @@
-from ninja import Router, Schema, Status
+from ninja import Router, Status
 
 from cityops.accounts import roles
+from cityops.core.schemas import Schema
 
 router = Router(tags=["accounts"])
 

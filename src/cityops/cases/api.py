@@ -4,16 +4,18 @@ Handlers are thin: scope through selectors, writes through services; errors are 
 from __future__ import annotations
 
 import os
-from datetime import date, datetime
+from datetime import datetime
+from typing import Literal
 
 from django.http import HttpResponse
-from ninja import File, Form, Query, Router, Schema
+from ninja import File, Form, Query, Router
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from cityops.cases import evaluation, privacy, selectors, services
 from cityops.cases.models import Case, CaseTask
 from cityops.core.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
+from cityops.core.schemas import Day, Hours, Id, Moment, Offset, Schema, page_size
 from cityops.core.workflow import expecting_version
 
 router = Router(tags=["cases"])
@@ -175,28 +177,27 @@ class ListFilters(Schema):
     q: str | None = None
     order: str | None = None
     queue: str | None = None  # "department": what the user's own units lead, by deadline
-    to: date | None = None
-    offset: int = 0
-    limit: int = 50
+    to: Day | None = None
+    offset: Offset = 0
+    limit: page_size(MAX_LIMIT) = 50
 
 
 @router.get("/cases", response=CaseListOut, summary="案件列表 / list cases")
-def list_cases(request, filters: Query[ListFilters], from_date: date | None = Query(None, alias="from")):  # noqa: B008
+def list_cases(request, filters: Query[ListFilters], from_date: Day | None = Query(None, alias="from")):  # noqa: B008
     data = filters.dict()
     data["from"] = from_date
-    offset = max(0, data.pop("offset"))
-    limit = min(MAX_LIMIT, max(1, data.pop("limit")))
+    offset, size = data.pop("offset"), data.pop("limit")
     if data.pop("queue", None) == "department":
         qs = selectors.department_queue(user=request.auth, department=data.get("department"))
     else:
         qs = selectors.case_list(user=request.auth, filters=data)
     qs = qs.select_related("proposed_department", "duplicate_of")
-    page = list(qs[offset : offset + limit])
+    page = list(qs[offset : offset + size])
     staff = privacy.staff_names(c.reporter_id for c in page)
     return {
         "count": qs.count(),
         "offset": offset,
-        "limit": limit,
+        "limit": size,
         "items": [case_out(c, request.auth, staff=staff) for c in page],
     }
 
@@ -260,11 +261,11 @@ class DispatchIn(Schema):
     department: str | None = None
     assisting: list[str] = []
     note: str = ""
-    task_limit_hours: float | None = None
+    task_limit_hours: Hours | None = None
 
 
 class ExtendIn(Schema):
-    extra_hours: float
+    extra_hours: Hours
     reason: str
 
 
@@ -290,11 +291,11 @@ class MergeIn(Schema):
 class DecisionItem(Schema):
     department: str
     text: str = ""
-    limit_hours: float | None = None
+    limit_hours: Hours | None = None
 
 
 class ConsultIn(Schema):
-    meeting_at: datetime
+    meeting_at: Moment
     topic: str
     participants: list[str]
     decisions: list[DecisionItem] = []
@@ -488,7 +489,7 @@ def _task(request, code: str, task_id: int) -> CaseTask:
 
 
 @router.post("/cases/{code}/tasks/{task_id}/done", response=TaskOut, summary="协办完成 / sub-task done")
-def act_task_done(request, code: str, task_id: int, body: ResultIn):
+def act_task_done(request, code: str, task_id: Id, body: ResultIn):
     t = services.task_done(task=_task(request, code, task_id), actor=request.auth, result=body.result)
     t = CaseTask.objects.select_related("department").get(pk=t.pk)
     return {"id": t.id, "department": t.department.code, "state": t.state, "description": t.description,
@@ -496,7 +497,7 @@ def act_task_done(request, code: str, task_id: int, body: ResultIn):
 
 
 @router.post("/cases/{code}/tasks/{task_id}/release", response=TaskOut, summary="免除协办 / release a sub-task")
-def act_task_release(request, code: str, task_id: int, body: ReasonIn):
+def act_task_release(request, code: str, task_id: Id, body: ReasonIn):
     t = services.task_release(task=_task(request, code, task_id), actor=request.auth, reason=body.reason)
     t = CaseTask.objects.select_related("department").get(pk=t.pk)
     return {"id": t.id, "department": t.department.code, "state": t.state, "description": t.description,
@@ -513,8 +514,8 @@ def add_photo(request, code: str, file: File[UploadedFile], kind: Form[str] = "r
 # --- evaluation ------------------------------------------------------------------------------------------
 @router.get("/evaluation/{kind}", summary="综合评价 / evaluation")
 def get_evaluation(
-    request, kind: str, from_date: date = Query(..., alias="from"), to_date: date = Query(..., alias="to"),  # noqa: B008
-    level: str = "district", format: str = "json",
+    request, kind: str, from_date: Day = Query(..., alias="from"), to_date: Day = Query(..., alias="to"),  # noqa: B008
+    level: str = "district", format: Literal["json", "csv", "xlsx"] = "json",
 ):
     if kind not in evaluation.EVALUATIONS:
         raise NotFound(f"未知评价对象 {kind}", f"Unknown evaluation {kind}", code="unknown_evaluation")

@@ -4,6 +4,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from cityops.accounts import roles
+from cityops.core import edge
+from cityops.core.errors import Forbidden
 from cityops.core.selectors import notification_list
 
 # What each role comes to do: (title, what it is for, where). The home page shows the cards of the user's roles.
@@ -41,3 +43,31 @@ def home(request):
 def inbox(request):
     page = Paginator(notification_list(user=request.user), 30).get_page(request.GET.get("page"))
     return render(request, "core/inbox.html", {"page": page})
+
+
+# --- Error answers: Django's handlers and the CSRF failure view, all through the edge (core/edge.py) --------
+def bad_request(request, exception=None):
+    return edge.error_response(request, edge.status_error(400))
+
+
+def permission_denied(request, exception=None):
+    return edge.error_response(request, edge.status_error(403))
+
+
+def page_not_found(request, exception=None):
+    return edge.error_response(request, edge.status_error(404))
+
+
+def server_error(request):
+    return edge.error_response(request, edge.status_error(500))
+
+
+def csrf_failure(request, reason=""):
+    return edge.error_response(
+        request,
+        Forbidden(
+            "安全校验（CSRF）失败：请刷新页面后重试",
+            "Security check (CSRF) failed: reload the page and try again",
+            code="csrf_failed",
+        ),
+    )

@@ -7,8 +7,9 @@ import json
 
 import shapely
 from django.http import HttpResponse
-from ninja import Router, Schema
+from ninja import Router
 
+from cityops.core.schemas import Offset, Schema, page_size
 from cityops.geo import selectors
 
 router = Router(tags=["geo"])
@@ -78,20 +79,6 @@ def _region_out(region) -> dict:
     }
 
 
-def _int(value: str | None, default: int, low: int, high: int, name: str) -> int:
-    from cityops.core.errors import InvalidInput
-
-    if value in (None, ""):
-        return default
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        number = low - 1
-    if not low <= number <= high:
-        raise InvalidInput(f"{name} 应为 {low}～{high} 之间的整数", f"{name} must be an integer from {low} to {high}")
-    return number
-
-
 @router.get(
     "/locate",
     response={200: LocationOut, 400: ErrorOut, 422: ErrorOut},
@@ -104,26 +91,25 @@ def locate(request, lon: str, lat: str, crs: str = "wgs84"):
 
 
 @router.get("/regions", response={200: RegionListOut, 400: ErrorOut}, summary="区域列表 / list regions")
-def regions(request, level: str | None = None, parent: str | None = None, offset: str | None = None,
-            limit: str | None = None):
+def regions(request, level: str | None = None, parent: str | None = None, offset: Offset = 0,
+            limit: page_size(MAX_LIMIT) = DEFAULT_LIMIT):
     qs = selectors.region_list(level=level, parent=parent).defer("geometry")
-    start = _int(offset, 0, 0, 10**9, "offset")
-    size = _int(limit, DEFAULT_LIMIT, 1, MAX_LIMIT, "limit")
-    items = [_region_out(r) for r in qs[start : start + size]]
-    return {"count": qs.count(), "offset": start, "limit": size, "items": items}
+    items = [_region_out(r) for r in qs[offset : offset + limit]]
+    return {"count": qs.count(), "offset": offset, "limit": limit, "items": items}
 
 
 @router.get(
     "/regions.geojson",
-    response={200: dict, 400: ErrorOut},
+    response={400: ErrorOut},
     summary="区域 GeoJSON / regions as a GeoJSON FeatureCollection",
+    openapi_extra={"responses": {"200": {"description": "GeoJSON FeatureCollection", "content": {
+        "application/geo+json": {"schema": {"type": "object", "required": ["type", "features"]}}}}}},
 )
 def regions_geojson(request, level: str | None = None, parent: str | None = None, simplify: str | None = None,
-                    limit: str | None = None):
+                    limit: page_size(50_000) = MAX_LIMIT):
     """simplify: tolerance in degrees (e.g. 0.0005 ≈ 50 m) to make big shapes light for a map."""
     tolerance = selectors.parse_simplify(simplify)
-    size = _int(limit, MAX_LIMIT, 1, 50_000, "limit")
-    qs = selectors.region_list(level=level, parent=parent)[:size]
+    qs = selectors.region_list(level=level, parent=parent)[:limit]
     features = []
     for region in qs:
         geometry = region.geometry

@@ -1,8 +1,9 @@
 """Hotline API under /api/v1/dispatch/: suggestions for a call, and accepting a call as a work order."""
 
 from django.core.exceptions import PermissionDenied
-from ninja import Router, Schema, Status
+from ninja import Router, Status
 
+from cityops.core.schemas import Schema
 from cityops.hotline import selectors, services
 
 router = Router(tags=["dispatch"])

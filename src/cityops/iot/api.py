@@ -8,10 +8,11 @@ import threading
 from datetime import datetime
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router
 from ninja.security import HttpBearer
 
 from cityops.core.errors import InvalidInput, NotAuthenticated
+from cityops.core.schemas import Id, Moment, Offset, Schema, page_size
 from cityops.iot import selectors, services
 from cityops.iot.ingest import Ingestor, Message
 
@@ -32,7 +33,7 @@ class DeviceToken(HttpBearer):
         return device
 
 
-class RegionOut(Schema):
+class DeviceRegionOut(Schema):
     district: str
     street: str
     community: str
@@ -47,7 +48,7 @@ class DeviceOut(Schema):
     metrics: dict[str, str]
     lon: float | None
     lat: float | None
-    location: RegionOut
+    location: DeviceRegionOut
     department: str | None
     category: str
     status: str
@@ -171,16 +172,15 @@ class DeviceFilter(Schema):
     type: str = ""
     status: str = ""
     q: str = ""
-    limit: int = 200
-    offset: int = 0
+    limit: page_size(5000) = 200
+    offset: Offset = 0
 
 
 @router.get("/devices", response=DeviceListOut, summary="设备列表 / devices")
 def list_devices(request, filters: Query[DeviceFilter]):
     qs = selectors.device_list(user=request.user, type=filters.type, status=filters.status, q=filters.q)
-    limit = max(1, min(filters.limit, 5000))
-    offset = max(0, filters.offset)
-    return {"count": qs.count(), "items": [_device_out(d) for d in qs[offset : offset + limit]]}
+    start, size = filters.offset, filters.limit
+    return {"count": qs.count(), "items": [_device_out(d) for d in qs[start : start + size]]}
 
 
 @router.get("/devices/{code}", response=DeviceOut, summary="设备详情 / one device")
@@ -189,13 +189,11 @@ def get_device(request, code: str):
 
 
 @router.get("/devices/{code}/readings", response=ReadingListOut, summary="设备读数 / readings of a device")
-def list_readings(request, code: str, metric: str = "", limit: int = 1000,
-                  from_: datetime | None = Query(None, alias="from"),  # noqa: B008
-                  to: datetime | None = None):
+def list_readings(request, code: str, metric: str = "", limit: page_size(MAX_LIMIT) = 1000,
+                  from_: Moment | None = Query(None, alias="from"),  # noqa: B008
+                  to: Moment | None = None):
     """Newest first; `from` inclusive, `to` exclusive (ISO 8601); at most 10,000 per request."""
     device = selectors.device_get(user=request.user, code=code)
-    if limit < 1 or limit > MAX_LIMIT:
-        raise InvalidInput(f"limit 应在 1～{MAX_LIMIT} 之间", f"limit must be 1..{MAX_LIMIT}", code="invalid_limit")
     rows = selectors.reading_list(device=device, metric=metric, since=from_, until=to, limit=limit)
     items = [{"id": r.message_id, "metric": r.metric, "value": r.value, "ts": r.ts, "received_at": r.received_at}
              for r in rows]
@@ -203,39 +201,39 @@ def list_readings(request, code: str, metric: str = "", limit: int = 1000,
 
 
 @router.get("/alarms", response=list[AlarmOut], summary="告警列表 / alarms")
-def list_alarms(request, state: str = "", severity: str = "", open: bool = False, limit: int = 200):  # noqa: A002
+def list_alarms(request, state: str = "", severity: str = "", open: bool = False, limit: page_size(2000) = 200):  # noqa: A002
     qs = selectors.alarm_list(user=request.user, state=state, severity=severity, open_only=open)
-    return [_alarm_out(a) for a in qs[: max(1, min(limit, 2000))]]
+    return [_alarm_out(a) for a in qs[:limit]]
 
 
 @router.get("/alarms/{alarm_id}", response=AlarmOut, summary="告警详情 / one alarm")
-def get_alarm(request, alarm_id: int):
+def get_alarm(request, alarm_id: Id):
     return _alarm_out(selectors.alarm_get(user=request.user, pk=alarm_id))
 
 
 @router.post("/alarms/{alarm_id}/acknowledge", response=AlarmOut, summary="确认告警 / acknowledge")
-def acknowledge(request, alarm_id: int):
+def acknowledge(request, alarm_id: Id):
     alarm = selectors.alarm_get(user=request.user, pk=alarm_id)
     services.alarm_acknowledge(alarm=alarm, actor=request.user, note=_note(request))
     return _alarm_out(selectors.alarm_get(user=request.user, pk=alarm_id))
 
 
 @router.post("/alarms/{alarm_id}/dispatch", response=AlarmOut, summary="转为城市事件 / make it a case")
-def dispatch(request, alarm_id: int):
+def dispatch(request, alarm_id: Id):
     alarm = selectors.alarm_get(user=request.user, pk=alarm_id)
     services.alarm_dispatch(alarm=alarm, actor=request.user, note=_note(request))
     return _alarm_out(selectors.alarm_get(user=request.user, pk=alarm_id))
 
 
 @router.post("/alarms/{alarm_id}/close", response=AlarmOut, summary="关闭已恢复的告警 / close")
-def close(request, alarm_id: int):
+def close(request, alarm_id: Id):
     alarm = selectors.alarm_get(user=request.user, pk=alarm_id)
     services.alarm_close(alarm=alarm, actor=request.user, note=_note(request))
     return _alarm_out(selectors.alarm_get(user=request.user, pk=alarm_id))
 
 
 @router.post("/alarms/{alarm_id}/dismiss", response=AlarmOut, summary="误报关闭 / dismiss a false alarm")
-def dismiss(request, alarm_id: int, payload: DismissIn):
+def dismiss(request, alarm_id: Id, payload: DismissIn):
     alarm = selectors.alarm_get(user=request.user, pk=alarm_id)
     services.alarm_dismiss(alarm=alarm, actor=request.user, reason=payload.reason)
     return _alarm_out(selectors.alarm_get(user=request.user, pk=alarm_id))

@@ -9,7 +9,7 @@ import functools
 import json
 import logging
 
-from django.http import HttpRequest, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -30,6 +30,17 @@ def _http_status(error: CityopsError) -> int:
     return 400
 
 
+def error_document(request: HttpRequest, error: CityopsError) -> HttpResponse:
+    """Any error under /open311/ as the spec's `<errors>` document, in the format the URL asks for (XML unless
+    it ends in .json): also what the edge answers for a route that does not exist or a refused request."""
+    fmt = "json" if request.path_info.lower().endswith(".json") else "xml"
+    status = error.status if error.status >= 500 or error.status in (405, 413, 415) else _http_status(error)
+    response = error_answer(fmt, status, [(status, f"{error.message} / {error.message_en}")])
+    if status == 429 and isinstance(error.details, dict):
+        response["Retry-After"] = str(error.details.get("retry_after", 60))
+    return response
+
+
 def endpoint(view):
     """Format check, jurisdiction check, CORS for reads, and every error as an `<errors>` document."""
 
@@ -43,10 +54,7 @@ def endpoint(view):
             p.check_jurisdiction(data)
             response = view(request, *args, fmt=fmt, data=data, **kwargs)
         except CityopsError as exc:
-            status = _http_status(exc)
-            response = error_answer(fmt, status, [(status, f"{exc.message} / {exc.message_en}")])
-            if status == 429 and isinstance(exc.details, dict):
-                response["Retry-After"] = str(exc.details.get("retry_after", 60))
+            response = error_document(request, exc)
         if request.method == "GET":
             response["Access-Control-Allow-Origin"] = "*"
         return response
