@@ -730,6 +730,8 @@ def case_dispatch(
         if unit.pk == lead.pk:
             raise InvalidInput("协办部门不能与主办部门相同", "An assisting department cannot be the lead", code="assisting_is_lead")
         helpers.append(unit)
+    task_limit = None if task_limit_hours is None else _limit_hours(
+        task_limit_hours, what="协办时限", what_en="The sub-task limit")
     level = "district" if lead.kind == OrgUnit.Kind.DEPARTMENT and lead.region_code else (
         "city" if lead.kind == OrgUnit.Kind.DEPARTMENT else lead.kind)
 
@@ -737,7 +739,7 @@ def case_dispatch(
         now = timezone.now()
         for task in c.tasks.filter(state="open"):
             transition(task, "task_release", None, note="重新派遣", params={"reason": "re-dispatch", "dept": task.department.code})
-        limit = task_limit_hours if task_limit_hours else _handle_hours(c)
+        limit = task_limit if task_limit is not None else _handle_hours(c)
         for unit in helpers:
             task = CaseTask(case=c, department=unit, description=note, created_at=now)
             create_with_timeline(task, actor=actor, action="task_open",
@@ -789,8 +791,29 @@ def case_return_approve(*, case: Case, actor, note: str = "") -> Case:
     return _step(case, "return_approve", actor, note=note, apply=apply)
 
 
+# A limit a person sets (a sub-task's, an extension, a consultation decision): working hours, more than 0 and
+# at most 180 working days — beyond that it is a typo, and the calendar would overflow computing a deadline.
+MAX_LIMIT_HOURS = 24 * 60
+
+
+def _limit_hours(value, *, what: str, what_en: str) -> float:
+    try:
+        hours = float(value)
+    except (TypeError, ValueError, OverflowError):
+        hours = math.nan
+    if not (math.isfinite(hours) and 0 < hours <= MAX_LIMIT_HOURS):
+        raise InvalidInput(
+            f"{what}应为大于 0、不超过 {MAX_LIMIT_HOURS} 的工作小时数",
+            f"{what_en} must be working hours above 0 and at most {MAX_LIMIT_HOURS}",
+            code="invalid_limit",
+        )
+    return hours
+
+
 # --- 延期 / 挂账 -----------------------------------------------------------------------------------------
 def case_extend_request(*, case: Case, actor, extra_hours: float, reason: str) -> Case:
+    extra_hours = _limit_hours(extra_hours, what="延期时长", what_en="The extension")
+
     def apply(c, stamp):
         c.pending_extra_hours = float(extra_hours)
         return ["pending_extra_hours"]
@@ -1027,12 +1050,9 @@ def consultation_record(
     clean = []
     for d in decisions:
         unit = _unit(d.get("department", ""), "部门")
-        try:
-            limit = float(d.get("limit_hours") or _handle_hours(case))
-        except (TypeError, ValueError):
-            limit = -1
-        if not 0 < limit <= 24 * 60:
-            raise InvalidInput("决定的时限应为正数（工作小时）", "A decision's limit_hours must be positive", code="invalid_limit")
+        given = d.get("limit_hours")
+        limit = _handle_hours(case) if given is None or given == "" else _limit_hours(
+            given, what="决定的时限", what_en="A decision's limit_hours")
         clean.append({"department": unit.code, "text": str(d.get("text", "")).strip(), "limit_hours": limit, "_unit": unit})
     meeting = Consultation.objects.create(case=case, meeting_at=meeting_at, topic=topic.strip(), minutes=minutes,
                                           decisions=[{k: v for k, v in d.items() if k != "_unit"} for d in clean],
