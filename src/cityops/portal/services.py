@@ -4,6 +4,7 @@ follow-up (回访). Nothing here writes a case's state."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -14,7 +15,7 @@ from cityops.cases import conf as case_conf
 from cityops.cases.models import Case
 from cityops.cases.services import case_create, case_follow_up, case_merge, case_photo_add, sniff_image
 from cityops.core.errors import CityopsError, Forbidden, InvalidInput, RateLimited
-from cityops.core.ratelimit import window_hit
+from cityops.core.ratelimit import failure_hit, locked_for, window_hit
 from cityops.core.timeline import timeline_append
 from cityops.portal.models import PortalReport, hash_key
 
@@ -104,6 +105,7 @@ def _support(*, case: Case, kept: Case) -> bool:
         return True
     except CityopsError:
         with transaction.atomic():
+            case = Case.objects.select_for_update().get(pk=case.pk)  # the entry records its state and version
             timeline_append(
                 subject=case, action="support_request", actor=None, actor_name="portal",
                 from_state=case.state, to_state=case.state,
@@ -112,22 +114,51 @@ def _support(*, case: Case, kept: Case) -> bool:
         return False
 
 
-def report_for(*, case: Case, phone: str = "", key: str = "") -> PortalReport | None:
-    """The reporter's proof: the tracking key given at submission, or the phone number they left."""
+def _track_limits() -> tuple[int, int]:
+    """(wrong proofs allowed, cool-off seconds): by default those of the login lockout (django-axes)."""
+    limit = int(getattr(settings, "CITYOPS_PORTAL_TRACK_FAILURE_LIMIT", settings.AXES_FAILURE_LIMIT))
+    cooloff = int(getattr(settings, "CITYOPS_PORTAL_TRACK_COOLOFF_S", float(settings.AXES_COOLOFF_TIME) * 3600))
+    return limit, cooloff
+
+
+def _locked_out(seconds: int) -> RateLimited:
+    minutes = max(1, math.ceil(seconds / 60))
+    return RateLimited(
+        f"查询码或手机号错误次数过多，请 {minutes} 分钟后再试",
+        f"Too many wrong tracking keys or phone numbers from your address; please try again in {minutes} minutes",
+        code="too_many_attempts", details={"retry_after": seconds},
+    )
+
+
+def report_for(*, case: Case, phone: str = "", key: str = "", client_id: str) -> PortalReport | None:
+    """The reporter's proof: the tracking key given at submission, or the phone number they left. Guessing is
+    throttled like logins: after CITYOPS_PORTAL_TRACK_FAILURE_LIMIT wrong proofs from one client (address) within
+    the cool-off, every proof from it is refused (429) for CITYOPS_PORTAL_TRACK_COOLOFF_S seconds."""
+    if not (key or phone):
+        return None
+    limit, cooloff = _track_limits()
+    throttle = f"portal-track:{client_id}"
+    left = locked_for(key=throttle)
+    if left:
+        raise _locked_out(left)
     link = PortalReport.objects.filter(case=case).first()
     if key and link is not None and link.matches(key):
         return link
     digits = "".join(ch for ch in phone or "" if ch.isdigit())
     if digits and case.reporter_phone and digits == "".join(ch for ch in case.reporter_phone if ch.isdigit()):
         return link or PortalReport(case=case)
+    if limit:
+        failure_hit(key=throttle, limit=limit, cooloff_s=cooloff)
     return None
 
 
-def rating_submit(*, case: Case, phone: str = "", key: str = "", satisfied: bool, comment: str = "") -> Case:
+def rating_submit(
+    *, case: Case, phone: str = "", key: str = "", client_id: str, satisfied: bool, comment: str = ""
+) -> Case:
     """回访 by the resident after closing: satisfied → the case is archived; not satisfied → it goes back
     for rework (重办) when the workflow allows the resident's word to reopen it, otherwise the rating waits
     on the timeline for the follow-up operator."""
-    link = report_for(case=case, phone=phone, key=key)
+    link = report_for(case=case, phone=phone, key=key, client_id=client_id)
     if link is None:
         raise Forbidden("只有反映人可以评价（请输入提交时的查询码或手机号）",
                         "Only the reporter may rate: give the tracking key or the phone number you left",
@@ -145,6 +176,7 @@ def rating_submit(*, case: Case, phone: str = "", key: str = "", satisfied: bool
         return case_follow_up(case=case, actor=None, satisfied=satisfied, note=f"[门户评价] {note}")
     except CityopsError:
         with transaction.atomic():
+            case = Case.objects.select_for_update().get(pk=case.pk)  # the entry records its state and version
             timeline_append(
                 subject=case, action="resident_rating", actor=None, actor_name="portal",
                 from_state=case.state, to_state=case.state, note=note, params={"satisfied": satisfied},

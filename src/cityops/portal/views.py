@@ -125,14 +125,14 @@ def track(request):
         if request.method == "POST":
             case = selectors.case_private(code)
             services.rating_submit(
-                case=case, phone=phone, key=key, satisfied=data.get("satisfied") == "yes",
+                case=case, phone=phone, key=key, client_id=_ip_id(request), satisfied=data.get("satisfied") == "yes",
                 comment=data.get("comment", ""),
             )
             context["rated"] = True
         link = None
         if key or phone:
             case = selectors.case_private(code)
-            link = services.report_for(case=case, phone=phone, key=key)
+            link = services.report_for(case=case, phone=phone, key=key, client_id=_ip_id(request))
             if link is None:
                 context["proof_error"] = {
                     "zh": _("查询码或手机号与该问题不符"), "en": "The tracking key or phone does not match this report",
@@ -142,7 +142,10 @@ def track(request):
             case = selectors.case_public(code)
     except CityopsError as exc:
         context["error"] = _error(exc)
-        return render(request, "portal/track.html", context, status=exc.status if exc.status in (403, 404) else 400)
+        response = render(request, "portal/track.html", context, status=exc.status if exc.status in (403, 404, 429) else 400)
+        if exc.status == 429 and isinstance(exc.details, dict):
+            response["Retry-After"] = str(exc.details["retry_after"])
+        return response
     rated = isinstance(link, PortalReport) and link.rated_at is not None
     context.update({
         "case": case,

@@ -180,3 +180,38 @@ def test_an_anonymous_resident_is_nobody_to_the_department_and_open311(client, c
         assert "li_si_portal" not in text and "李四" not in text and "13900002222" not in text and "2222" not in text
     timeline = department.get(f"/api/v1/cases/{case.code}/timeline").json()
     assert {e["actor"] for e in timeline if e["action"] in ("report", "photo_add")} == {"匿名市民"}
+
+
+# --- wrong tracking keys and phones are throttled like logins (issue 10 §3) -----------------------------------
+def test_wrong_tracking_keys_and_phones_lock_the_address_out(client, city, point, settings, monkeypatch):
+    from django.test import Client
+
+    settings.CITYOPS_PORTAL_TRACK_FAILURE_LIMIT = 3
+    settings.CITYOPS_PORTAL_TRACK_COOLOFF_S = 600
+    report(client, point, phone="13812345678")
+    key = client.get("/portal/report/done/").context["submitted"]["key"]
+    code = Case.objects.get().code
+    guesser = Client(REMOTE_ADDR="198.51.100.7")
+    assert guesser.get(f"/portal/track/?code={code}&key=WRONG001").context["proof_error"]
+    assert guesser.get(f"/portal/track/?code={code}&phone=13800000000").context["proof_error"]
+    assert guesser.post("/portal/track/", {"code": code, "key": "WRONG002", "satisfied": "yes"}).status_code == 403
+    # Three wrong proofs from one address: every proof from it is refused for the cool-off, the right one too.
+    locked = guesser.get(f"/portal/track/?code={code}&key={key}")
+    assert locked.status_code == 429 and locked["Retry-After"] == "600"
+    body = locked.content.decode()
+    assert "查询码或手机号错误次数过多" in body and "Too many wrong tracking keys or phone numbers" in body
+    assert "10 分钟" in body and "10 minutes" in body
+    assert guesser.post("/portal/track/", {"code": code, "key": key, "satisfied": "yes"}).status_code == 429
+    assert Client(REMOTE_ADDR="198.51.100.7", HTTP_ACCEPT_LANGUAGE="en").get(
+        f"/portal/track/?code={code}&phone=13812345678").status_code == 429  # a new session changes nothing
+    assert guesser.get(f"/portal/track/?code={code}").status_code == 200  # the public status stays public
+    # Another address is not affected; a right proof is never counted.
+    other = Client(REMOTE_ADDR="203.0.113.9")
+    for _ in range(5):
+        assert other.get(f"/portal/track/?code={code}&key={key}").context["owner"]
+    # After the cool-off the address may try again.
+    import time
+
+    later = time.time() + 601
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert guesser.get(f"/portal/track/?code={code}&key={key}").context["owner"]
