@@ -138,6 +138,17 @@ TASKS = {
 CITYOPS_SWEEP_INTERVAL = env.int("CITYOPS_SWEEP_INTERVAL", default=60)
 CITYOPS_HOTLINE_RETRAIN_INTERVAL = env.int("CITYOPS_HOTLINE_RETRAIN_INTERVAL", default=3600)
 
+# --- Audit: keyed checkpoints of the timeline (core.checkpoint; docs/security.md) ----------------------------
+# The key never lives in the database: the variable, or a file only the worker's user can read (≥ 32 bytes).
+# Production refuses to sign without one; development derives one from SECRET_KEY.
+CITYOPS_AUDIT_KEY = env.str("CITYOPS_AUDIT_KEY", default="")
+CITYOPS_AUDIT_KEY_FILE = env.str("CITYOPS_AUDIT_KEY_FILE", default="")
+CITYOPS_AUDIT_CHECKPOINT_FILE = env.str("CITYOPS_AUDIT_CHECKPOINT_FILE", default=str(DATA_DIR / "audit" / "checkpoints.jsonl"))
+CITYOPS_AUDIT_CHECKPOINT_INTERVAL = env.int("CITYOPS_AUDIT_CHECKPOINT_INTERVAL", default=300)
+# Production refuses to run as a database superuser or the tables' owner (either can switch the timeline's
+# triggers off) unless the city says so here; `cityops db roles` creates a role that owns nothing.
+CITYOPS_ALLOW_OWNER_ROLE = env.bool("CITYOPS_ALLOW_OWNER_ROLE", default=False)
+
 # --- Auth and security ----------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

@@ -994,7 +994,8 @@ def case_merge(*, case: Case, actor, into: Case, note: str = "") -> Case:
     def apply(c, stamp):
         c.duplicate_of = into
         Case.objects.filter(pk=into.pk).update(merged_reports=F("merged_reports") + 1 + c.merged_reports)
-        timeline_append(subject=into, action="merge_in", actor=actor, from_state=into.state, to_state=into.state,
+        kept = Case.objects.select_for_update().get(pk=into.pk)  # the entry records the state and version it commits with
+        timeline_append(subject=kept, action="merge_in", actor=actor, from_state=kept.state, to_state=kept.state,
                         note=note, params={"merged": c.code, "source": c.source})
         return ["duplicate_of"]
 

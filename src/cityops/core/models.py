@@ -38,6 +38,9 @@ class TimelineEntry(models.Model):
     params = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64)
+    # The subject's version after this entry, for a workflow object (None otherwise, and on entries written
+    # before it was recorded): `audit verify` compares the last entry's (to_state, version) with the object row.
+    version = models.PositiveIntegerField(null=True, blank=True)
 
     objects = TimelineQuerySet.as_manager()
 
@@ -64,7 +67,8 @@ class TimelineEntry(models.Model):
 
 class TimelineHead(models.Model):
     """The last sequence number and hash of each subject's chain: it detects a deleted last entry, and its
-    row lock serialises appends to one subject."""
+    row lock serialises appends to one subject. The database lets it move only forward (migration 0004);
+    keyed checkpoints of the heads (core.checkpoint) let `audit verify` detect a rewritten or rewound chain."""
 
     subject_type = models.CharField(max_length=64)
     subject_id = models.CharField(max_length=64)

@@ -2,8 +2,8 @@
 
 import hashlib
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -11,7 +11,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from cityops.core import prepared
-from cityops.core.models import TimelineEntry, TimelineHead
+from cityops.core.models import TimelineEntry, WorkflowModel
 
 SYSTEM = "system"
 
@@ -42,52 +42,37 @@ def entry_hash(
     note: str,
     params: dict,
     prev_hash: str,
+    version: int | None = None,
 ) -> str:
-    content = _canonical(
-        [
-            subject_type,
-            subject_id,
-            seq,
-            at.astimezone(UTC).isoformat(timespec="microseconds"),
-            actor_id,
-            actor_name,
-            action,
-            from_state,
-            to_state,
-            note,
-            params,
-            prev_hash,
-        ]
-    )
-    return hashlib.sha256(content.encode()).hexdigest()
-
-
-def _hash_of(entry: TimelineEntry) -> str:
-    return entry_hash(
-        subject_type=entry.subject_type,
-        subject_id=entry.subject_id,
-        seq=entry.seq,
-        at=entry.at,
-        actor_id=entry.actor_id,
-        actor_name=entry.actor_name,
-        action=entry.action,
-        from_state=entry.from_state,
-        to_state=entry.to_state,
-        note=entry.note,
-        params=entry.params,
-        prev_hash=entry.prev_hash,
-    )
+    content = [
+        subject_type,
+        subject_id,
+        seq,
+        at.astimezone(UTC).isoformat(timespec="microseconds"),
+        actor_id,
+        actor_name,
+        action,
+        from_state,
+        to_state,
+        note,
+        params,
+        prev_hash,
+    ]
+    if version is not None:  # entries written before versions were recorded verify as they were hashed
+        content.append(version)
+    return hashlib.sha256(_canonical(content).encode()).hexdigest()
 
 
 _ENTRY_COLUMNS = (
     "subject_type", "subject_id", "seq", "at", "actor_id", "actor_name", "action",
-    "from_state", "to_state", "note", "params", "prev_hash", "hash",
+    "from_state", "to_state", "note", "params", "prev_hash", "hash", "version",
 )
 # The timeline is on every write path: its three statements are plain SQL, because compiling the
 # equivalent ORM queries cost more than running them (measured: ~half of a transition's time on SQLite).
 _INSERT_ENTRY = (
     "INSERT INTO core_timelineentry (subject_type, subject_id, seq, at, actor_id, actor_name, action, "
-    "from_state, to_state, note, params, prev_hash, hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    "from_state, to_state, note, params, prev_hash, hash, version) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 )
 _INSERT_HEAD = "INSERT INTO core_timelinehead (subject_type, subject_id, seq, hash) VALUES (%s, %s, %s, %s)"
 _INSERT_ENTRY_INTO = _INSERT_ENTRY.split(" VALUES ")[0]
@@ -113,7 +98,8 @@ def _lock_head(cursor, subject_type: str, subject_id: str) -> tuple[int | None, 
 
 
 def entry_fields(*, subject_type: str, subject_id: str, seq: int, at: datetime | None, actor, actor_name: str | None,
-                 action: str, from_state: str, to_state: str, note: str, params: dict | None, prev_hash: str) -> dict:
+                 action: str, from_state: str, to_state: str, note: str, params: dict | None, prev_hash: str,
+                 version: int | None = None) -> dict:
     """Every column of one entry, its hash included, as it will be stored."""
     # Store params exactly as they will be read back, so the hash can be recomputed from the database.
     fields = {
@@ -129,6 +115,7 @@ def entry_fields(*, subject_type: str, subject_id: str, seq: int, at: datetime |
         "note": note,
         "params": json.loads(_canonical(params or {})),
         "prev_hash": prev_hash,
+        "version": version,
     }
     fields["hash"] = entry_hash(**fields)
     return fields
@@ -166,18 +153,30 @@ def timeline_append(
     """Append one entry to the subject's chain. Must run inside the transaction of the change it records,
     so that the change and its record commit together or not at all.
 
+    A workflow object (WorkflowModel) is given as the instance, locked (select_for_update) and as it will be
+    committed: the entry records its version, and its state as `to_state` (filled in when not given), which
+    `audit verify` compares with the object row — a stale instance would record a false mismatch.
+
     `new_subject=True` (the subject was created in this transaction) starts the chain without looking for a
     head: two inserts instead of a locked read, an insert and an update. Should a chain exist after all, the
     unique constraints refuse the second start and the whole transaction rolls back."""
     if not connection.in_atomic_block:
         raise RuntimeError("timeline_append must run inside the transaction of the change it records")
     subject_type, subject_id = subject_key(subject)
+    version = None
+    if isinstance(subject, WorkflowModel):
+        version = subject.version
+        to_state = to_state or subject.state
+        if to_state != subject.state:
+            raise ValueError(f"{subject_type}:{subject_id}: entry to_state {to_state!r} but the object is in {subject.state!r}")
+    elif subject_type in workflow_labels():
+        raise ValueError(f"{subject_type}:{subject_id}: pass the locked workflow object, not its key")
     with connection.cursor() as cursor:
         head_id, head_seq, head_hash = (None, 0, "") if new_subject else _lock_head(cursor, subject_type, subject_id)
         fields = entry_fields(
             subject_type=subject_type, subject_id=subject_id, seq=head_seq + 1, at=at, actor=actor,
             actor_name=actor_name, action=action, from_state=from_state, to_state=to_state, note=note,
-            params=params, prev_hash=head_hash,
+            params=params, prev_hash=head_hash, version=version,
         )
         seq = fields["seq"]
         row = [fields[c] for c in _ENTRY_COLUMNS]
@@ -198,72 +197,15 @@ def timeline_append(
     return entry
 
 
+@lru_cache(maxsize=1)
+def workflow_labels() -> frozenset[str]:
+    """The subject types of workflow objects (every concrete WorkflowModel), whose chains must agree with
+    their rows."""
+    from cityops.core.workflow import workflow_models  # the engine imports this module
+
+    return frozenset(m._meta.label_lower for m in workflow_models())
+
+
 def timeline_for(subject: Any) -> models.QuerySet:
     subject_type, subject_id = subject_key(subject)
     return TimelineEntry.objects.filter(subject_type=subject_type, subject_id=subject_id).order_by("seq")
-
-
-@dataclass(frozen=True)
-class AuditProblem:
-    subject_type: str
-    subject_id: str
-    seq: int | None
-    kind: str  # edited | deleted | missing_head | foreign_chain
-    detail: str
-
-    def __str__(self) -> str:
-        where = f"{self.subject_type}:{self.subject_id}" + (f"#{self.seq}" if self.seq is not None else "")
-        return f"{where} {self.kind}: {self.detail}"
-
-
-def audit_verify(*, subject_type: str | None = None, chunk_size: int = 5000) -> tuple[int, list[AuditProblem]]:
-    """Recompute every chain. Returns (entries checked, problems). Finds an edited entry (its hash no longer
-    matches its content), a deleted entry (a gap in seq or a broken prev_hash link) and a deleted tail
-    (the head says the chain is longer than what is stored)."""
-    problems: list[AuditProblem] = []
-    heads = {
-        (h.subject_type, h.subject_id): h
-        for h in TimelineHead.objects.filter(**({"subject_type": subject_type} if subject_type else {}))
-    }
-    entries = TimelineEntry.objects.all()
-    if subject_type:
-        entries = entries.filter(subject_type=subject_type)
-    entries = entries.order_by("subject_type", "subject_id", "seq")
-
-    checked = 0
-    current: tuple[str, str] | None = None
-    expected_seq, prev_hash = 1, ""
-    seen: set[tuple[str, str]] = set()
-
-    def close_chain(key: tuple[str, str], last_seq: int, last_hash: str) -> None:
-        head = heads.get(key)
-        if head is None:
-            problems.append(AuditProblem(*key, None, "missing_head", "chain has no head record"))
-        elif head.seq != last_seq or head.hash != last_hash:
-            problems.append(
-                AuditProblem(*key, head.seq, "deleted", f"head expects #{head.seq}, last stored is #{last_seq}")
-            )
-
-    for entry in entries.iterator(chunk_size=chunk_size):
-        checked += 1
-        key = (entry.subject_type, entry.subject_id)
-        if key != current:
-            if current is not None:
-                close_chain(current, expected_seq - 1, prev_hash)
-            current, expected_seq, prev_hash = key, 1, ""
-            seen.add(key)
-        if entry.seq != expected_seq:
-            problems.append(
-                AuditProblem(*key, expected_seq, "deleted", f"entries #{expected_seq}..#{entry.seq - 1} missing")
-            )
-        elif entry.prev_hash != prev_hash:
-            problems.append(AuditProblem(*key, entry.seq, "edited", "link to the previous entry is broken"))
-        if _hash_of(entry) != entry.hash:
-            problems.append(AuditProblem(*key, entry.seq, "edited", "content does not match its hash"))
-        expected_seq, prev_hash = entry.seq + 1, entry.hash
-    if current is not None:
-        close_chain(current, expected_seq - 1, prev_hash)
-    for key, head in heads.items():
-        if key not in seen and head.seq > 0:
-            problems.append(AuditProblem(*key, None, "deleted", f"all {head.seq} entries are gone"))
-    return checked, problems

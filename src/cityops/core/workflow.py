@@ -495,7 +495,7 @@ def _insert_one_statement(obj, entry: dict, computed: Computed | None, alongside
             values.append(param(value if through is not None else f.get_db_prep_save(value, connection=conn)))
     fields = entry_fields(
         subject_type=meta.label_lower, subject_id=str(obj.pk), seq=1, from_state="", to_state=obj.state,
-        actor_name=None, prev_hash="", **entry,
+        actor_name=None, prev_hash="", version=obj.version, **entry,
     )
     # With a condition every insert reads it from _if (computed once): all of them write, or none.
     gate = " FROM _if WHERE ok" if alongside is not None and alongside.only_if else ""

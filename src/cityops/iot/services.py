@@ -151,6 +151,11 @@ def device_delete(*, device: Device, actor) -> dict[str, int]:
         subject=locked, action="delete", actor=actor,
         params={"code": locked.code, "type": locked.type, "name": locked.name, **counts},
     )
+    # Its alarms go with it: each alarm's timeline ends by saying so, or `audit verify` would report a chain
+    # whose object vanished.
+    for alarm in Alarm.objects.select_for_update().filter(device_id=locked.pk).order_by("pk"):
+        timeline_append(subject=alarm, action="delete", actor=actor, from_state=alarm.state, to_state=alarm.state,
+                        params={"device": locked.code})
     counts["other"] = locked.delete()[0]  # rules and alarms (ORM cascade)
     return counts
 
@@ -298,7 +303,7 @@ def _recur(*, device_id: int, rule, value, ts, now) -> Alarm | None:
     if alarm.case_id:
         from django.apps import apps
 
-        case = apps.get_model("cases", "Case").objects.filter(pk=alarm.case_id).only("id", "state").first()
+        case = apps.get_model("cases", "Case").objects.select_for_update().filter(pk=alarm.case_id).first()
         if case is not None:
             timeline_append(
                 subject=case, action="iot_recur", actor=None, actor_name=SYSTEM_NAME, from_state=case.state,
@@ -399,7 +404,7 @@ def alarm_clear(*, alarm: Alarm, value, ts) -> Alarm:
         from django.apps import apps
 
         Case = apps.get_model("cases", "Case")
-        case = Case.objects.filter(pk=alarm.case_id).only("id", "state").first()
+        case = Case.objects.select_for_update().filter(pk=alarm.case_id).first()
         if case is not None:
             timeline_append(
                 subject=case, action="iot_clear", actor=None, actor_name=SYSTEM_NAME, from_state=case.state,

@@ -260,6 +260,7 @@ def update_create(*, client: Open311Client, data) -> str:
         except ValidationError:
             raise InvalidInput("media_url 不是有效的 http(s) 地址", "media_url is not a valid http(s) URL", code="invalid_media_url") from None
     with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)  # the entry records its state and version
         entry = timeline_append(
             subject=case, action="open311_update", actor=None, actor_name=f"open311:{client.name}",
             from_state=case.state, to_state=case.state, note=text,

@@ -5,8 +5,8 @@ from django.core.management import call_command
 
 from cityops.cases.models import Case
 from cityops.cases.tests.conftest import TZ
+from cityops.core.audit import audit_verify
 from cityops.core.models import TimelineEntry
-from cityops.core.timeline import audit_verify
 
 pytestmark = pytest.mark.django_db
 
@@ -28,3 +28,9 @@ def test_simulate_produces_a_consistent_timeline(reference, capsys):
         last = entries.filter(subject_id=str(case.pk)).exclude(
             action__in=("overdue", "remind", "notice", "photo_add", "merge_in", "consult")).order_by("-seq").first()
         assert last.to_state == case.state
+    # The whole timeline (cases, sub-tasks, users, reference data): every workflow object agrees with its chain.
+    assert audit_verify()[1] == []
+    # … so an edit of a case row itself shows (issue 10 §5 c).
+    case = Case.objects.order_by("pk").first()
+    Case.objects.filter(pk=case.pk).update(state="voided" if case.state != "voided" else "archived")
+    assert [(p.subject_id, p.kind) for p in audit_verify(subject_type="cases.case")[1]] == [(str(case.pk), "mismatch")]

@@ -3,8 +3,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
+from cityops.core.audit import audit_verify
 from cityops.core.models import AppendOnlyError, TimelineEntry
-from cityops.core.timeline import audit_verify, timeline_append, timeline_for
+from cityops.core.timeline import timeline_append, timeline_for
 
 pytestmark = pytest.mark.django_db
 

@@ -13,9 +13,10 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
+from cityops.core.audit import audit_verify
 from cityops.core.errors import CityopsError
 from cityops.core.tests.sample.models import TICKET_WORKFLOW, Ticket
-from cityops.core.timeline import audit_verify, timeline_for
+from cityops.core.timeline import timeline_for
 from cityops.core.workflow import create_with_timeline, transition
 
 ACTIONS = sorted(TICKET_WORKFLOW.actions)

@@ -7,9 +7,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from cityops.core.audit import audit_verify
 from cityops.core.timeline import timeline_for
 from cityops.iot.ingest import Ingestor, Message
-from cityops.iot.models import Device, Reading, Rollup
+from cityops.iot.models import Alarm, Device, Reading, Rollup, Rule
 from cityops.iot.services import device_delete, retention_apply
 
 from .conftest import reading
@@ -39,6 +40,19 @@ def test_device_delete_removes_readings_and_rollups_and_is_on_the_timeline(wuhan
     assert _stored(kept.pk) == (1, 2)
     entry = timeline_for(("iot.device", str(pk))).last()
     assert entry.action == "delete" and entry.params["readings"] == 3 and entry.params["code"] == gone.code
+
+
+def test_deleting_a_device_ends_its_alarms_timelines_so_the_audit_stays_clean(wuhan, make_device):
+    """The ORM cascade takes the device's alarms (workflow objects): each chain records the deletion, so
+    `audit verify` does not report a chain whose object vanished (issue 10 §5)."""
+    device = make_device()
+    Rule.objects.create(name="积水", kind="threshold", device_type="water_level", metric="water_level",
+                        threshold=0.15, severity="yellow")
+    Ingestor().process([Message(device.code, json.dumps(reading("x", 0.3)))])
+    alarm = Alarm.objects.get(device=device)
+    device_delete(device=device, actor=None)
+    assert timeline_for(alarm).last().action == "delete"
+    assert audit_verify(subject_type="iot.alarm") == (len(timeline_for(alarm)), [])
 
 
 @pytest.mark.parametrize("bulk", [False, True])
