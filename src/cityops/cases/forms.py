@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from cityops.accounts.models import OrgUnit
@@ -14,6 +15,7 @@ from cityops.cases.conf import get as conf_get
 from cityops.cases.models import Case
 from cityops.cases.templatetags.cases_tags import state_name
 from cityops.cases.workflow import CASE_WORKFLOW
+from cityops.core.schemas import EARLIEST, LATEST
 
 
 def unit_choices() -> list[tuple[str, str]]:
@@ -217,12 +219,17 @@ class ConsultationForm(forms.Form):
         return out
 
 
+# Dates of city records: the API's bounds (core.schemas), so the page refuses what the API refuses.
+DAY_RANGE = [MinValueValidator(EARLIEST), MaxValueValidator(LATEST)]
+DAY_INPUT = forms.DateInput(attrs={"type": "date", "min": EARLIEST.isoformat(), "max": LATEST.isoformat()})
+
+
 class EvaluationForm(forms.Form):
     KINDS = [(kind, chosen.label) for kind, chosen in evaluation.EVALUATIONS.items()]
     LEVELS = [("district", _("区")), ("street", _("街道")), ("community", _("社区")), ("grid", _("网格"))]
     kind = forms.ChoiceField(label=_("评价对象"), choices=KINDS, required=False)
-    from_ = forms.DateField(label=_("从"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    to = forms.DateField(label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    from_ = forms.DateField(label=_("从"), required=False, widget=DAY_INPUT, validators=DAY_RANGE)
+    to = forms.DateField(label=_("至"), required=False, widget=DAY_INPUT, validators=DAY_RANGE)
     level = forms.ChoiceField(label=_("区域层级"), choices=LEVELS, required=False)
 
     def __init__(self, data=None, *, today: date, **kwargs):
