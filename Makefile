@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 PG_URL ?= postgres://postgres@127.0.0.1:5432/cityops
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: install install-test run demo test test-sqlite test-postgres lint lint-only chromium bench messages clean
+.PHONY: install install-test run demo test test-sqlite test-postgres lint lint-only chromium bench fuzz messages clean
 
 $(BIN)/uv:
 	$(PY) -m venv $(VENV)
@@ -57,6 +57,10 @@ test-postgres:
 bench: install-test
 	$(BIN)/python bench/transition.py
 	$(BIN)/python bench/locate.py
+
+# The whole OpenAPI document fuzzed on PostgreSQL, as admin and as a resident (the suite runs it with fewer examples).
+fuzz: install-test
+	DATABASE_URL=$(PG_URL) CITYOPS_FUZZ_EXAMPLES=$${CITYOPS_FUZZ_EXAMPLES:-50} $(BIN)/python -m pytest -q -p no:cacheprovider --create-db tests/test_api_fuzz.py
 
 messages:
 	cd src/cityops && ../../$(BIN)/cityops makemessages -l en --no-obsolete && ../../$(BIN)/cityops compilemessages
