@@ -5,6 +5,8 @@ from django.contrib.auth import get_user_model
 from django.core.checks import Error, Tags, register
 from django.db.utils import DatabaseError
 
+from cityops.core.dbroles import database_role_problems
+
 
 def demo_password_users() -> list[str]:
     """Usernames of demo accounts that still accept the well-known demo password."""
@@ -20,9 +22,7 @@ def demo_password_users() -> list[str]:
     return found
 
 
-def startup_problems() -> list[str]:
-    if not settings.PRODUCTION:
-        return []
+def demo_password_problems() -> list[str]:
     users = demo_password_users()
     if users:
         return [
@@ -32,8 +32,16 @@ def startup_problems() -> list[str]:
     return []
 
 
+def startup_problems() -> list[str]:
+    if not settings.PRODUCTION:
+        return []
+    # The database role is checked at start-up only, not as a system check: `cityops migrate` runs as the
+    # tables' owner on purpose.
+    return demo_password_problems() + database_role_problems()
+
+
 @register(Tags.security, Tags.database)
 def check_demo_passwords(app_configs, databases=None, **kwargs):
     if not databases or not settings.PRODUCTION:
         return []
-    return [Error(p, id="cityops.E001") for p in startup_problems()]
+    return [Error(p, id="cityops.E001") for p in demo_password_problems()]

@@ -4,10 +4,12 @@ import threading
 import time
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 
+from cityops.core.checkpoint import ensure_checkpoints_configured
 from cityops.core.security import startup_problems
 from cityops.core.tasks import periodic_tasks
 
@@ -23,6 +25,11 @@ class Command(BaseCommand):
         problems = startup_problems()
         if problems:
             raise CommandError("拒绝启动 / refusing to start:\n" + "\n".join(problems))
+        if options["once"] or not options["no_scheduler"]:
+            try:
+                ensure_checkpoints_configured()  # the scheduler signs the audit checkpoints
+            except ImproperlyConfigured as exc:
+                raise CommandError(str(exc)) from exc
         if options["once"]:
             for name, (task, _interval) in periodic_tasks().items():
                 result = task.call()
