@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 from cityops.accounts import roles
 from cityops.cases import evaluation, forms, privacy, selectors, services
 from cityops.cases import workflow as case_workflow
-from cityops.cases.models import Case, CaseTask
+from cityops.cases.models import Case, CasePhoto, CaseTask
 from cityops.cases.templatetags.cases_tags import action_name, state_name
 from cityops.core.errors import CityopsError, NotFound
 
@@ -137,7 +137,7 @@ ACTIONS: dict[str, Action] = {
 # guards (reasons, limits, open sub-tasks) run when the form is sent, and their refusal is shown then.
 WHO_GUARDS = frozenset({
     case_workflow.in_lead_department, case_workflow.covers_case_region, case_workflow.may_escalate,
-    case_workflow.in_claiming_unit,
+    case_workflow.in_claiming_unit, case_workflow.in_own_grid,
 })
 
 
@@ -390,11 +390,7 @@ def case_detail(request, code: str):
     acts = actions_for(case, user)
     for act in acts:
         act["form"] = _display_form(act["code"], case, units)
-    photo_kind = "report"
-    if user.role_codes & case_workflow.DEPT:
-        photo_kind = "handled"
-    elif user.role_codes & case_workflow.FIELD and case.state == "handled":
-        photo_kind = "verify"
+    photo_kinds = services.photo_kinds_for(case=case, user=user)
     context = {
         "case": case,
         "entries": privacy.timeline_seen_by(case, entries),
@@ -406,8 +402,7 @@ def case_detail(request, code: str):
         "acts": acts,
         "duplicates": services.case_duplicates(case) if case.state in DUPLICATE_STATES else [],
         "can_merge": any(a["code"] == "merge" for a in acts),
-        "can_add_photo": bool(acts) or case.reporter_id == user.pk,
-        "photo_kind": photo_kind,
+        "photo_kinds": [(kind, CasePhoto.Kind(kind).label) for kind in photo_kinds],
         "can_consult": _may_consult(case, user, lead),
         "consult_form": forms.ConsultationForm(choices=units, auto_id="consult-%s",
                                                initial={"meeting_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")}),

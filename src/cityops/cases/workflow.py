@@ -92,10 +92,15 @@ def in_lead_department(case, actor, params) -> None:
         )
 
 
+def covers(case, actor) -> bool:
+    """The case lies inside one of the actor's regions (code prefix: a grid, or any region above it)."""
+    codes = getattr(actor, "region_codes", None) or []
+    return any(case.region_code.startswith(c) for c in codes if c)
+
+
 def covers_case_region(case, actor, params) -> None:
     """A grid worker or region staff acts only inside their own regions (code prefix)."""
-    codes = getattr(actor, "region_codes", None) or []
-    if not any(case.region_code.startswith(c) for c in codes if c):
+    if not covers(case, actor):
         raise Forbidden("案件不在您负责的区域内", "The case lies outside your regions", code="not_your_region")
 
 
@@ -160,6 +165,16 @@ def reporter_with_photo(case, actor, params) -> None:
         raise Forbidden("只有上报人可以自处理", "Only the reporting field worker may self-handle", code="not_reporter")
     if not case.photos.exists():
         raise wf.refuse("自处理需要上传现场照片", "Self-handling needs a photo", code="photo_required")
+
+
+def in_own_grid(case, actor, params) -> None:
+    """自处理 only inside the worker's own grid (issue 10 §4): straight from a report to `verified` skips intake,
+    dispatch and the on-site check, so it is trusted only where the worker is the one who checks. A report
+    elsewhere is allowed, and goes the normal way."""
+    if not covers(case, actor):
+        raise Forbidden("只能自处理本人负责网格内的问题，该处请按普通上报办理",
+                        "You may self-handle only inside your own grid; report this one the normal way",
+                        code="outside_own_grid")
 
 
 def below_city_level(case, actor, params) -> None:
@@ -266,7 +281,7 @@ CASE_WORKFLOW = wf.Workflow(
         T("follow_up", ("closed",), "archived", INTAKE | {wf.SYSTEM_ROLE}, "回访满意"),
         # The system role: a resident's own rating through the portal, proven by their tracking key or phone.
         T("reopen", ("closed",), "accepted", INTAKE | {wf.SYSTEM_ROLE}, "回访不满意（重办）", guards=(needs_reason,)),
-        T("self_handle", ("reported",), "verified", FIELD, "自处理", guards=(reporter_with_photo, needs_result)),
+        T("self_handle", ("reported",), "verified", FIELD, "自处理", guards=(reporter_with_photo, in_own_grid, needs_result)),
         T("claim", ("registered",), "accepted", REGION, "街道社区认领", guards=(in_claiming_unit,)),
         T(
             "escalate", ("registered", "accepted"), "registered", REGION | DEPT, "上报上级",

@@ -207,7 +207,8 @@ def test_evaluation_endpoint_roles_and_formats(world, leader, resident, api_clie
     assert api_client_for(resident).get("/api/v1/evaluation/departments?from=2000-01-01&to=2100-01-01").status_code == 403
 
 
-def test_photo_upload_and_consultation_over_http(new_case, walk, operator, dispatcher, api_client_for, tmp_path, settings):
+def test_photo_upload_and_consultation_over_http(new_case, walk, operator, dispatcher, handler_hw, api_client_for,
+                                                 tmp_path, settings):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from cityops.cases.tests.test_photos import jpeg_bytes
@@ -215,11 +216,14 @@ def test_photo_upload_and_consultation_over_http(new_case, walk, operator, dispa
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.DATA_DIR = tmp_path
     case = walk(new_case(), "accepted")
-    c = api_client_for(operator)
-    r = c.post(f"/api/v1/cases/{case.code}/photos", {"file": SimpleUploadedFile("a.jpg", jpeg_bytes(True)), "kind": "report"})
+    hw = api_client_for(handler_hw)
+    r = hw.post(f"/api/v1/cases/{case.code}/photos", {"file": SimpleUploadedFile("a.jpg", jpeg_bytes(True)), "kind": "handled"})
     assert r.status_code == 201 and r.json()["content_type"] == "image/jpeg"
-    r = c.post(f"/api/v1/cases/{case.code}/photos", {"file": SimpleUploadedFile("a.gif", b"GIF89a")})
+    r = hw.post(f"/api/v1/cases/{case.code}/photos", {"file": SimpleUploadedFile("a.gif", b"GIF89a"), "kind": "handled"})
     assert r.status_code == 400 and r.json()["code"] == "invalid_image_type"
+    c = api_client_for(operator)
+    r = c.post(f"/api/v1/cases/{case.code}/photos", {"file": SimpleUploadedFile("a.jpg", jpeg_bytes()), "kind": "report"})
+    assert r.status_code == 409 and r.json()["code"] == "photo_wrong_step"  # report photos come before dispatch
     body = {"meeting_at": "2026-11-26T10:00:00+08:00", "topic": "联办", "participants": ["HW", "CG"],
             "decisions": [{"department": "CG", "text": "清理", "limit_hours": 8}]}
     assert post(c, f"/api/v1/cases/{case.code}/consult", body).status_code == 403

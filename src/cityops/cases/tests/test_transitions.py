@@ -346,3 +346,21 @@ def test_hotline_work_order_is_returned_within_two_working_days(new_case, walk, 
     assert e.value.code == "return_window_passed"
     # Field reports have no such window.
     assert s.case_return(case=field, actor=handler_hw, reason="不属于本部门").state == "returned"
+
+
+def test_self_handling_only_inside_the_workers_own_grid(reference, grid_worker, operator):
+    """Issue 10 §4: a grid worker reported outside its grid and self-handled it straight to `verified`. Reporting
+    there stays allowed (anyone may report what they see); handling it on the spot does not."""
+    from cityops.cases.services import case_create
+    from cityops.cases.tests.test_photos import jpeg_bytes
+
+    case = case_create(actor=grid_worker, category="E0201", lon=POINT_JIANGAN[0], lat=POINT_JIANGAN[1],
+                       description="小广告").case
+    assert case.state == "reported" and case.reporter == grid_worker  # the report itself is fine
+    s.case_photo_add(case=case, actor=grid_worker, data=jpeg_bytes())
+    with pytest.raises(Forbidden) as e:
+        s.case_self_handle(case=case, actor=grid_worker, result="已清除")
+    assert e.value.code == "outside_own_grid" and e.value.message_en
+    case.refresh_from_db()
+    assert case.state == "reported" and not case.self_handled
+    assert s.case_register(case=case, actor=operator).state == "registered"  # it goes the normal way

@@ -168,6 +168,17 @@ def test_grid_worker_self_handles_on_the_spot(reference, grid_worker):
     assert case.state == "verified" and case.self_handled and case.source == "field" and case.reporter == grid_worker
 
 
+def test_no_self_handling_outside_the_workers_grid_from_the_form(reference, grid_worker):
+    client = client_for(grid_worker, "en")
+    data = {"category": "E0101", "lon": POINT_JIANGAN[0], "lat": POINT_JIANGAN[1], "description": "小广告",
+            "urgency": "normal", "self_handle": "on", "self_handle_result": "已当场清除", "photos": [jpeg()]}
+    response = client.post("/cases/new/", data)
+    assert response.status_code == 200 and "only inside your own grid" in response.content.decode()
+    assert not Case.objects.exists()  # all or nothing; without self-handling the report goes in as usual
+    response = client.post("/cases/new/", {**data, "self_handle": "", "photos": [jpeg()]})
+    assert response.status_code == 302 and Case.objects.get().state == "reported"
+
+
 def test_too_many_photos_refused_by_the_form(reference, operator):
     response = client_for(operator).post("/cases/new/", {
         "category": "E0101", "lon": POINT_WUCHANG_A[0], "lat": POINT_WUCHANG_A[1], "description": "x",
