@@ -27,9 +27,10 @@ import fcntl
 import hashlib
 import hmac
 import json
+import logging
 import os
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -40,6 +41,9 @@ from django.utils import timezone
 FORMAT = 1
 PART = 5000  # heads per line
 KEY_MIN_BYTES = 32
+STALL_WARNING = timedelta(minutes=10)  # a transaction open this long holds the checkpoints back: say so
+
+logger = logging.getLogger(__name__)
 
 
 class CheckpointError(Exception):
@@ -139,6 +143,8 @@ def _settled_upto(after: int, last: dict | None) -> tuple[int, list | None]:
     previous = (last or {}).get("mark")
     if previous and datetime.fromisoformat(previous[1]) < oldest_open:
         return max(after, previous[0]), mark
+    if now - oldest_open > STALL_WARNING:
+        logger.warning("audit checkpoints held back since %s by a transaction open for %s", oldest_open, now - oldest_open)
     return after, mark
 
 

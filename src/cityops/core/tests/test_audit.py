@@ -313,3 +313,39 @@ def test_heads_cannot_be_deleted_and_the_timeline_cannot_be_truncated(ticket):
             cur.execute("SET LOCAL cityops.allow_timeline_truncate = off")
             cur.execute(f"TRUNCATE {table} CASCADE")
     assert TimelineEntry.objects.filter(subject_type="sample.ticket").count() == 4
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_checkpoint_never_skips_an_entry_whose_transaction_commits_late(dispatcher, checkpoints):
+    """Entry ids come from a sequence before their transaction commits: an entry with a low id can become
+    visible after one with a higher id. A checkpoint covers only ids no open transaction can still be writing."""
+    import psycopg
+
+    from cityops.core.timeline import _ENTRY_COLUMNS, entry_fields
+
+    ticket = create_with_timeline(Ticket(title="early"), actor=dispatcher)
+    checkpoint_write()
+    s = connection.settings_dict
+    late = ("sample.thing", "late")
+    with psycopg.connect(host=s["HOST"] or "127.0.0.1", port=s["PORT"] or 5432, dbname=s["NAME"], user=s["USER"]) as slow:
+        fields = entry_fields(subject_type=late[0], subject_id=late[1], seq=1, at=None, actor=None, actor_name=None,
+                              action="x", from_state="", to_state="", note="", params={}, prev_hash="")
+        row = [fields[c] for c in _ENTRY_COLUMNS]
+        row[10] = json.dumps(row[10])
+        slow.execute(f"INSERT INTO core_timelineentry ({', '.join(_ENTRY_COLUMNS)}) VALUES "  # noqa: S608
+                     f"({', '.join(['%s'] * len(row))})", row)
+        slow.execute("INSERT INTO core_timelinehead (subject_type, subject_id, seq, hash) VALUES (%s, %s, 1, %s)",
+                     [*late, fields["hash"]])
+        transition(ticket, "open", dispatcher)  # a higher id, committed first
+        held = checkpoint_write()
+        assert held is None or ["sample.ticket", str(ticket.pk)] not in [h[:2] for h in _all_signed(checkpoints)]
+        slow.commit()
+    checkpoint_write()
+    signed = checkpoints_read(checkpoints).heads
+    assert signed[late][0] == 1 and signed[("sample.ticket", str(ticket.pk))][0] == 2
+    assert audit_run().problems == []
+
+
+def _all_signed(path):
+    return [head for line in path.read_text().splitlines() for head in json.loads(line)["heads"]]
