@@ -14,7 +14,7 @@ from ninja.responses import Status
 
 from cityops.cases import evaluation, privacy, selectors, services
 from cityops.cases.models import Case, CaseTask
-from cityops.core.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
+from cityops.core.errors import IllegalTransition, InvalidInput, NotFound
 from cityops.core.schemas import Day, Hours, Id, Moment, Offset, Schema, page_size
 from cityops.core.workflow import expecting_version
 
@@ -517,13 +517,9 @@ def get_evaluation(
     request, kind: str, from_date: Day = Query(..., alias="from"), to_date: Day = Query(..., alias="to"),  # noqa: B008
     level: str = "district", format: Literal["json", "csv", "xlsx"] = "json",
 ):
-    if kind not in evaluation.EVALUATIONS:
-        raise NotFound(f"未知评价对象 {kind}", f"Unknown evaluation {kind}", code="unknown_evaluation")
-    if not selectors.evaluation_allowed(request.auth):
-        raise Forbidden("无权查看综合评价", "You may not read evaluations", code="role_not_allowed")
     if to_date < from_date:
         raise InvalidInput("结束日期早于开始日期", "'to' is before 'from'", code="invalid_range")
-    rows = evaluation.evaluate(kind, start=from_date, end=to_date, level=level)
+    rows = selectors.evaluation_rows(user=request.auth, kind=kind, start=from_date, end=to_date, level=level)
     if format == "csv":
         return HttpResponse(evaluation.to_csv(rows), content_type="text/csv; charset=utf-8")
     if format == "xlsx":

@@ -430,14 +430,19 @@ def evaluate_hotline(*, start: date, end: date) -> list[dict]:
 @dataclass(frozen=True)
 class Evaluation:
     """One evaluation: its name in the UI, the function computing it, the columns a table of it shows (row key,
-    heading, format — "rate" is a percentage), whether its rows carry a score and a grade, whether it takes a
-    region level."""
+    heading, format — "rate" is a percentage), what its rows are (departments, named staff by `user_id`, or
+    regions: who may read them, cases.selectors.evaluation_rows), whether its rows carry a score and a grade,
+    whether it takes a region level."""
 
     label: str
     compute: Callable[..., list[dict]]
     columns: tuple[tuple[str, str, str], ...]
+    rows_are: str  # DEPARTMENTS | STAFF | REGIONS
     scored: bool = False
     by_level: bool = False
+
+
+DEPARTMENTS, STAFF, REGIONS = "departments", "staff", "regions"
 
 
 EVALUATIONS: dict[str, Evaluation] = {
@@ -446,33 +451,33 @@ EVALUATIONS: dict[str, Evaluation] = {
         ("handle_rate", _("处置率"), "rate"), ("on_time_rate", _("按期处置率"), "rate"), ("close_rate", _("结案率"), "rate"),
         ("rework_rate", _("返工率"), "rate"), ("overdue_rate", _("超期待处置率"), "rate"),
         ("extension_rate", _("延期率"), "rate"),
-    ), scored=True),
+    ), DEPARTMENTS, scored=True),
     "dispatchers": Evaluation(_("派遣员"), evaluate_dispatchers, (
         ("name", _("派遣员"), ""), ("dispatched", _("派遣数"), ""), ("returned", _("被退回"), ""),
         ("on_time_rate", _("按时派遣率"), "rate"), ("accuracy_rate", _("准确派遣率"), "rate"),
-    ), scored=True),
+    ), STAFF, scored=True),
     "shift_leads": Evaluation(_("值班长"), evaluate_shift_leads, (
         ("name", _("值班长"), ""), ("registered", _("立案数"), ""), ("voided", _("作废数"), ""), ("closed", _("结案数"), ""),
         ("register_on_time_rate", _("按时立案率"), "rate"), ("register_accuracy_rate", _("准确立案率"), "rate"),
         ("close_on_time_rate", _("按时结案率"), "rate"),
-    ), scored=True),
+    ), STAFF, scored=True),
     "field_workers": Evaluation(_("网格员"), evaluate_field_workers, (
         ("name", _("网格员"), ""), ("reports", _("上报数"), ""), ("valid_reports", _("有效上报"), ""),
         ("valid_rate", _("有效上报率"), "rate"), ("check_on_time_rate", _("按时核实率"), "rate"),
         ("verify_on_time_rate", _("按时核查率"), "rate"), ("missed_rate", _("漏报率"), "rate"),
-    ), scored=True),
+    ), STAFF, scored=True),
     "regions": Evaluation(_("区域"), evaluate_regions, (
         ("name", _("区域"), ""), ("region", _("编码"), ""), ("registered", _("立案数"), ""),
         ("public_reports", _("公众举报"), ""), ("public_report_rate", _("监督举报率"), "rate"),
         ("close_rate", _("结案率"), "rate"), ("close_on_time_rate", _("按期结案率"), "rate"),
         ("resolved_locally", _("街道社区办结"), ""), ("self_handled", _("自处理"), ""),
-    ), by_level=True),
+    ), REGIONS, by_level=True),
     "hotline": Evaluation(_("12345 热线"), evaluate_hotline, (
         ("department", _("部门"), ""), ("dispatched", _("派单数"), ""), ("handled", _("办结数"), ""),
         ("timely_accept_rate", _("及时接收率"), "rate"), ("return_rate", _("回退率"), "rate"),
         ("redo_rate", _("重办率"), "rate"), ("on_time_rate", _("按时办结率"), "rate"),
         ("satisfaction_rate", _("满意度"), "rate"),
-    )),
+    ), DEPARTMENTS),
 }
 
 

@@ -232,16 +232,21 @@ class EvaluationForm(forms.Form):
     to = forms.DateField(label=_("至"), required=False, widget=DAY_INPUT, validators=DAY_RANGE)
     level = forms.ChoiceField(label=_("区域层级"), choices=LEVELS, required=False)
 
-    def __init__(self, data=None, *, today: date, **kwargs):
+    def __init__(self, data=None, *, today: date, kinds=None, **kwargs):
+        """`kinds`: the evaluations this viewer may open (cases.selectors.evaluation_kinds), the first by default."""
         if data is not None:
             data = data.copy()
             if "from" in data:
                 data["from_"] = data.get("from")
         super().__init__(data, **kwargs)
         self.today = today
+        if kinds is not None:
+            self.fields["kind"].choices = [(kind, label) for kind, label in self.KINDS if kind in kinds]
+        self.default_kind = self.fields["kind"].choices[0][0] if self.fields["kind"].choices else "departments"
 
     def period(self) -> dict:
         d = self.cleaned_data if self.is_bound and self.is_valid() else {}
         end = d.get("to") or self.today
         start = d.get("from_") or end.replace(day=1)
-        return {"kind": d.get("kind") or "departments", "start": start, "end": end, "level": d.get("level") or "district"}
+        return {"kind": d.get("kind") or self.default_kind, "start": start, "end": end,
+                "level": d.get("level") or "district"}

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
+from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from cityops.accounts.roles import DEPT_LEAD
+from cityops.accounts import roles
+from cityops.cases import evaluation
 from cityops.cases.models import Case, CaseTask, Category
 from cityops.cases.workflow import HANDLING_STATES
-from cityops.core.errors import InvalidInput, NotFound
+from cityops.core.errors import Forbidden, InvalidInput, NotFound
 from cityops.core.scope import is_city_wide, scope_q
 from cityops.core.timeline import timeline_for
 
@@ -127,9 +129,48 @@ def assisting_tasks(*, user, limit: int = 50) -> list[CaseTask]:
     )
 
 
-def evaluation_allowed(user) -> bool:
-    """Who reads evaluations (web page and API alike): city-wide roles and department leads."""
-    return is_city_wide(user) or bool(user.is_authenticated and user.role_codes & {DEPT_LEAD})
+# --- evaluation: who sees what (RULES.md §1 "Who sees evaluation"), for the API, the page and the exports ------
+SEES_ALL_EVALUATIONS = frozenset({roles.LEADER, roles.SUPERVISOR, roles.ADMIN})
+DEPARTMENT_ROLES = frozenset({roles.DEPT_HANDLER, roles.DEPT_LEAD})
+
+
+def evaluation_kinds(*, user) -> list[str]:
+    """The evaluations `user` may open, in the registry's order: all of them for the leader and the supervisor
+    (and the system admin); the department rankings for the people of a department; the evaluations of named
+    staff for every staff member (where they see their own row: `evaluation_rows`). Residents: none."""
+    if not user.is_authenticated:
+        return []
+    codes = user.role_codes
+    if codes & SEES_ALL_EVALUATIONS:
+        return list(evaluation.EVALUATIONS)
+    if not codes - {roles.RESIDENT}:
+        return []
+    shown = {evaluation.STAFF} | ({evaluation.DEPARTMENTS} if codes & DEPARTMENT_ROLES else set())
+    return [kind for kind, chosen in evaluation.EVALUATIONS.items() if chosen.rows_are in shown]
+
+
+def _staff_rows_shown(user) -> set[int]:
+    """Whose named rows `user` sees below the all-seeing roles: their own, and a department lead also those of
+    the staff of their own units. Named scores of staff are never shown to other units."""
+    ids = {user.pk}
+    if roles.DEPT_LEAD in user.role_codes and user.org_unit_ids:
+        members = get_user_model().objects.filter(org_units__in=list(user.org_unit_ids)).values_list("pk", flat=True)
+        ids |= set(members)
+    return ids
+
+
+def evaluation_rows(*, user, kind: str, start: date, end: date, level: str = "district") -> list[dict]:
+    """The rows of evaluation `kind` that `user` may read: 404 for an unknown kind, 403 for one they may not open;
+    of the evaluations of named staff, only the rows `_staff_rows_shown` allows."""
+    if kind not in evaluation.EVALUATIONS:
+        raise NotFound(f"未知评价对象 {kind}", f"Unknown evaluation {kind}", code="unknown_evaluation")
+    if kind not in evaluation_kinds(user=user):
+        raise Forbidden(f"无权查看该综合评价：{kind}", f"You may not read the evaluation '{kind}'", code="role_not_allowed")
+    rows = evaluation.evaluate(kind, start=start, end=end, level=level)
+    if evaluation.EVALUATIONS[kind].rows_are == evaluation.STAFF and not user.role_codes & SEES_ALL_EVALUATIONS:
+        shown = _staff_rows_shown(user)
+        rows = [row for row in rows if row["user_id"] in shown]
+    return rows
 
 
 def case_get(*, user, code: str) -> Case:

@@ -520,16 +520,21 @@ def task_action(request, code: str, task_id: int, action: str):
 
 # --- evaluation ----------------------------------------------------------------------------------------------
 def _evaluation_rows(request):
-    if not selectors.evaluation_allowed(request.user):
+    """The form, the period and the rows the user may read (selectors.evaluation_rows): without a kind asked for,
+    the first they may open; a kind they may not open is a 403 page."""
+    kinds = selectors.evaluation_kinds(user=request.user)
+    if not kinds or request.GET.get("kind") in set(evaluation.EVALUATIONS) - set(kinds):
         raise PermissionDenied(_("无权查看综合评价"))
-    form = forms.EvaluationForm(request.GET or None, today=timezone.localdate())
+    form = forms.EvaluationForm(request.GET or None, today=timezone.localdate(), kinds=kinds)
     p = form.period()
     if p["end"] < p["start"]:
         return form, p, [], _("结束日期早于开始日期")
     try:
-        return form, p, evaluation.evaluate(p["kind"], start=p["start"], end=p["end"], level=p["level"]), ""
+        rows = selectors.evaluation_rows(user=request.user, kind=p["kind"], start=p["start"], end=p["end"],
+                                         level=p["level"])
     except CityopsError as exc:
         return form, p, [], error_text(exc)
+    return form, p, rows, ""
 
 
 @login_required
@@ -545,7 +550,7 @@ def evaluation_page(request):
     query = urlencode({"kind": p["kind"], "from": p["start"].isoformat(), "to": p["end"].isoformat(), "level": p["level"]})
     return render(request, "cases/evaluation.html", {
         "form": form, "period": p, "columns": columns, "table": table, "problem": problem,
-        "kinds": forms.EvaluationForm.KINDS, "query": query,
+        "kinds": form.fields["kind"].choices, "query": query,
         "scored": chosen.scored,
     })
 

@@ -72,9 +72,14 @@ def test_pages_need_login(reference):
     assert Client().get("/cases/queue/").status_code == 302
 
 
-def test_evaluation_is_for_city_roles_and_department_leads(reference, handler_hw, grid_worker, make_user):
-    assert client_for(handler_hw).get("/cases/evaluation/").status_code == 403
-    assert client_for(grid_worker).get("/cases/evaluation/export.csv").status_code == 403
+def test_evaluation_is_for_staff_each_what_they_may_see(reference, handler_hw, grid_worker, resident, make_user):
+    # RULES.md §1 "Who sees evaluation" (tests/test_evaluation_visibility.py has the rows): the department's people
+    # open the department ranking, every staff member their own row; residents nothing.
+    assert client_for(handler_hw).get("/cases/evaluation/").status_code == 200
+    assert client_for(handler_hw).get("/cases/evaluation/", {"kind": "regions"}).status_code == 403
+    assert client_for(grid_worker).get("/cases/evaluation/export.csv").status_code == 200
+    assert client_for(grid_worker).get("/cases/evaluation/export.csv", {"kind": "departments"}).status_code == 403
+    assert client_for(resident).get("/cases/evaluation/").status_code == 403
     lead = make_user("t_dept_lead", roles.DEPT_LEAD, org_units=["HW"])
     assert client_for(lead).get("/cases/evaluation/").status_code == 200
 
