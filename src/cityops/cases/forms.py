@@ -57,15 +57,19 @@ class IntakeForm(forms.Form):
     hotline_kind = forms.ChoiceField(label=_("工单类型"), choices=[("", "—"), *Case.HotlineKind.choices], required=False)
     reporter_phone = forms.CharField(label=_("联系电话"), max_length=20, required=False,
                                      widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}))
+    anonymous = forms.BooleanField(label=_("匿名反映（部门看不到反映人和电话）"), required=False)
     photos = PhotosField(label=_("现场照片"), required=False,
                          widget=MultiFileInput(attrs={"accept": "image/jpeg,image/png,image/webp", "capture": "environment"}))
     self_handle = forms.BooleanField(label=_("已当场处置（自处理）"), required=False)
     self_handle_result = forms.CharField(label=_("处置结果"), max_length=2000, required=False,
                                          widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args, field_worker: bool = False, **kwargs):
+    def __init__(self, *args, field_worker: bool = False, may_be_anonymous: bool = True, **kwargs):
+        """`may_be_anonymous`: a caller or a resident may stay anonymous; staff report as themselves."""
         super().__init__(*args, **kwargs)
         self.field_worker = field_worker
+        if not may_be_anonymous:
+            del self.fields["anonymous"]
         if field_worker:
             # A grid worker reports from the field: the source is theirs, hotline fields do not apply.
             for name in ("source", "hotline_kind", "reporter_phone"):
@@ -93,6 +97,7 @@ class IntakeForm(forms.Form):
             "lat": d.get("lat") or None,
             "address": d.get("address", ""),
             "urgency": d["urgency"],
+            "anonymous": bool(d.get("anonymous")),
         }
         if not self.field_worker:
             kwargs.update(source=d.get("source") or "", hotline_kind=d.get("hotline_kind") or "",

@@ -230,8 +230,10 @@ def case_new(request):
         raise PermissionDenied(_("您的角色不能上报案件"))
     reporter = _reporter_mode(user)
     can_self_handle = roles.GRID_WORKER in user.role_codes
+    # A caller (intake's form) or a resident may stay anonymous; staff reporting what they see may not.
+    anonymous = bool(user.role_codes & services.INTAKE_ROLES) or not user.role_codes - {roles.RESIDENT}
     if request.method == "POST":
-        form = forms.IntakeForm(request.POST, request.FILES, field_worker=reporter)
+        form = forms.IntakeForm(request.POST, request.FILES, field_worker=reporter, may_be_anonymous=anonymous)
         if form.is_valid():
             try:
                 with transaction.atomic():
@@ -248,7 +250,7 @@ def case_new(request):
                 messages.success(request, _("已上报，案件编号 %(code)s") % {"code": case.code})
                 return redirect(f"/cases/{case.code}/?new=1")
     else:
-        form = forms.IntakeForm(field_worker=reporter)
+        form = forms.IntakeForm(field_worker=reporter, may_be_anonymous=anonymous)
     return render(request, "cases/new.html", {
         "form": form, "groups": _grouped_categories(), "can_self_handle": can_self_handle,
         "map_config": _map_config(), "reporter_mode": reporter,

@@ -42,6 +42,7 @@ class AcceptIn(Schema):
     kind: str = "complaint"
     address: str = ""
     caller_phone: str = ""
+    anonymous: bool = False  # the caller stays anonymous to the departments (the phone stays with intake)
     suggested: list[dict] = []
     point: dict | None = None
 
@@ -59,7 +60,7 @@ def accept(request, payload: AcceptIn):
     accepted = services.call_accept(
         actor=request.user, text=payload.text, category=payload.category, kind=payload.kind,
         address=payload.address, caller_phone=payload.caller_phone, suggested=payload.suggested,
-        point=payload.point,
+        point=payload.point, anonymous=payload.anonymous,
     )
     return Status(201, {"case": accepted.call.case_code, "corrected": accepted.call.corrected,
                         "duplicates": [c.code for c in accepted.duplicates]})

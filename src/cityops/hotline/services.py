@@ -37,11 +37,13 @@ def call_accept(
     suggested: list[dict] | None = None,
     point: dict | None = None,
     region_code: str = "",
+    anonymous: bool = False,
 ) -> Accepted:
     """Accept a hotline call (12345 受理): the case is created by the cases service as a hotline work order
     of the given type (RULES.md §1: urgent same day, consultation/help 3 wd, complaint/suggestion 15 wd — the
     cases workflow sets the limit from `hotline_kind`), and the call is recorded with what was suggested and
-    what was chosen; a choice other than the top suggestion is a correction the classifier learns from."""
+    what was chosen; a choice other than the top suggestion is a correction the classifier learns from. An
+    anonymous caller (匿名) is nobody to the departments; the callback phone stays with intake (cases.privacy)."""
     if not can_take_calls(actor):
         raise Forbidden("只有受理员可以受理热线来电", "Only operators may accept hotline calls", code="role_not_allowed")
     text = check_text(text)
@@ -61,7 +63,7 @@ def call_accept(
         lon, lat = float(point["lon"]), float(point["lat"])
     intake = _create_work_order(
         actor=actor, category=category, description=text, address=address, caller_phone=caller_phone,
-        kind=kind, lon=lon, lat=lat,
+        kind=kind, lon=lon, lat=lat, anonymous=anonymous,
     )
     case = intake.case
     call = HotlineCall.objects.create(
@@ -82,7 +84,7 @@ def call_accept(
     return Accepted(call, case, list(intake.duplicates))
 
 
-def _create_work_order(*, actor, category, description, address, caller_phone, kind, lon, lat):
+def _create_work_order(*, actor, category, description, address, caller_phone, kind, lon, lat, anonymous=False):
     """The one place where the hotline app writes a case: through cases.services.case_create, source hotline.
     The point found from the address (a landmark's point or a region's centroid) is given when known, so the
     case lands in a grid; otherwise the cases service locates the address itself."""
@@ -99,4 +101,5 @@ def _create_work_order(*, actor, category, description, address, caller_phone, k
         reporter_phone=caller_phone,
         urgency="urgent" if kind == HotlineCall.Kind.URGENT else "normal",
         hotline_kind=kind,
+        anonymous=anonymous,
     )

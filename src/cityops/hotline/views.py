@@ -84,7 +84,7 @@ def accept(request):
             actor=request.user, text=post.get("text", ""), category=post.get("category", ""),
             kind=post.get("kind", "complaint"), address=post.get("address", ""),
             caller_phone=post.get("caller_phone", ""), suggested=suggested if isinstance(suggested, list) else [],
-            point=point if isinstance(point, dict) else None,
+            point=point if isinstance(point, dict) else None, anonymous=post.get("anonymous") == "on",
         )
     except CityopsError as exc:
         messages.error(request, f"{exc.message} / {exc.message_en}")

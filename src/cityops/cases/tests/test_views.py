@@ -184,6 +184,18 @@ def test_no_self_handling_outside_the_workers_grid_from_the_form(reference, grid
     assert response.status_code == 302 and Case.objects.get().state == "reported"
 
 
+def test_intake_form_takes_an_anonymous_report(reference, operator, resident, grid_worker):
+    """The caller (operator's form) or the resident (their own form) may stay anonymous; a grid worker reports as
+    themselves (issue 10 §3)."""
+    data = {"category": "E0101", "lon": POINT_WUCHANG_A[0], "lat": POINT_WUCHANG_A[1], "description": "噪音扰民",
+            "urgency": "normal", "anonymous": "on"}
+    for who in (operator, resident):
+        assert 'name="anonymous"' in client_for(who).get("/cases/new/").content.decode()
+        assert client_for(who).post("/cases/new/", {**data, "source": "hotline"}).status_code == 302
+    assert list(Case.objects.values_list("anonymous", flat=True)) == [True, True]
+    assert 'name="anonymous"' not in client_for(grid_worker).get("/cases/new/").content.decode()
+
+
 def test_too_many_photos_refused_by_the_form(reference, operator):
     response = client_for(operator).post("/cases/new/", {
         "category": "E0101", "lon": POINT_WUCHANG_A[0], "lat": POINT_WUCHANG_A[1], "description": "x",

@@ -50,3 +50,28 @@ def test_empty_text_partial_and_bad_accept(wuhan, model, operator, client):
     assert "请输入来电内容" in client.post("/hotline/suggest/", {"text": " "}).content.decode()
     response = client.post("/hotline/accept/", {"text": "", "category": "E0101", "kind": "complaint"})
     assert response.status_code == 400
+
+
+def test_a_caller_who_stays_anonymous(wuhan, model, operator, make_user, client):
+    """Issue 10 §3: the operator marks the call anonymous; the callback phone stays with intake — the department
+    that gets the work order sees neither the number nor a masked trace of it."""
+    from django.test import Client
+
+    from cityops.cases import services as cs
+    from cityops.cases.models import Case
+    from cityops.hotline.models import HotlineCall
+
+    client.force_login(operator)
+    response = client.post("/hotline/accept/", {"text": "小区门口井盖不见了", "address": "武昌区中南路街道",
+                                                 "caller_phone": "13900003333", "category": "C0101",
+                                                 "kind": "complaint", "anonymous": "on"})
+    assert response.status_code == 302
+    case = Case.objects.get(code=HotlineCall.objects.get().case_code)
+    assert case.anonymous and case.reporter_phone == "13900003333"
+    case = cs.case_register(case=case, actor=operator)
+    case = cs.case_dispatch(case=case, actor=make_user("h_disp", "dispatcher"), department=case.proposed_department.code)
+    department = Client()
+    department.force_login(make_user("h_dept", "dept_handler", org_units=[case.lead_department.code]))
+    page = department.get(f"/cases/{case.code}/").content.decode()
+    assert "匿名市民" in page and "3333" not in page
+    assert "13900003333" in client.get(f"/cases/{case.code}/").content.decode()  # intake calls back
