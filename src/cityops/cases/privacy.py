@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from cityops.accounts import roles
@@ -27,6 +27,7 @@ from cityops.cases.models import Case, mask_phone
 
 RESIDENT = _("市民")
 ANONYMOUS = _("匿名市民")
+DELETED = _("已注销账号")
 CALLBACK_ROLES = frozenset({roles.OPERATOR, roles.SHIFT_LEAD, roles.ADMIN})
 STAFF_ROLES = frozenset(roles.ALL_ROLES) - {roles.RESIDENT}
 # Public cases whose reporter came in without an account: the entries with no actor that they wrote.
@@ -34,17 +35,17 @@ _PUBLIC_REPORTER_ACTIONS = frozenset({"report", "photo_add"})
 _PUBLIC_REPORTER_SOURCES = frozenset({Case.Source.PORTAL, Case.Source.OPEN311})
 
 
-def staff_names(user_ids) -> dict[int, str]:
-    """id → login of those of these users who hold a staff role (anything but resident) or are superusers; one
-    query. Whoever is not in the answer is shown as a resident."""
+def staff_names(user_ids) -> dict[int, str | None]:
+    """id → login of each of these users who holds a staff role (anything but resident) or is a superuser, None
+    for the others (residents); one query. The id of a deleted account is absent."""
     ids = {i for i in user_ids if i is not None}
     if not ids:
         return {}
-    return dict(
-        get_user_model().objects.filter(pk__in=ids)
-        .filter(Q(is_superuser=True) | Q(groups__name__in=STAFF_ROLES))
-        .values_list("pk", "username")
-    )
+    user_model = get_user_model()
+    staff_role = user_model.groups.through.objects.filter(user_id=OuterRef("pk"), group__name__in=STAFF_ROLES)
+    rows = user_model.objects.filter(pk__in=ids).annotate(staff=Exists(staff_role))
+    return {pk: (login if superuser or staff else None)
+            for pk, login, superuser, staff in rows.values_list("pk", "username", "is_superuser", "staff")}
 
 
 @dataclass(frozen=True)
@@ -53,14 +54,14 @@ class Reporter:
     phone: str  # the callback phone as this viewer may see it: full, masked or ""
 
 
-def reporter_seen_by(case: Case, viewer, *, staff: dict[int, str] | None = None) -> Reporter:
+def reporter_seen_by(case: Case, viewer, *, staff: dict[int, str | None] | None = None) -> Reporter:
     """The reporter of `case` as `viewer` sees them. `staff`: `staff_names` of (at least) the reporter, when the
     caller has it for a whole page of cases."""
     if staff is None:
         staff = staff_names([case.reporter_id])
     if case.anonymous:
         label = str(ANONYMOUS)
-    elif case.reporter_id in staff:
+    elif staff.get(case.reporter_id):
         label = staff[case.reporter_id]
     elif case.reporter_id is not None or case.source in Case.PUBLIC_SOURCES:
         label = str(RESIDENT)
@@ -97,7 +98,7 @@ def timeline_seen_by(case: Case, entries) -> list[SeenEntry]:
     """The case's timeline entries with every resident shown as a resident and no account link to one."""
     entries = list(entries)
     staff = staff_names({e.actor_id for e in entries} | {case.reporter_id})
-    reporter_is_staff = case.reporter_id in staff
+    reporter_is_staff = bool(staff.get(case.reporter_id))
     out = []
     for e in entries:
         params = e.params if reporter_is_staff or "reporter_id" not in (e.params or {}) else {
@@ -108,11 +109,13 @@ def timeline_seen_by(case: Case, entries) -> list[SeenEntry]:
     return out
 
 
-def _actor_label(case: Case, entry, staff: dict[int, str]) -> str:
+def _actor_label(case: Case, entry, staff: dict[int, str | None]) -> str:
     if entry.actor_id is None:
         if entry.action in _PUBLIC_REPORTER_ACTIONS and case.source in _PUBLIC_REPORTER_SOURCES:
             return str(ANONYMOUS if case.anonymous else RESIDENT)
         return entry.actor_name
-    if entry.actor_id in staff:
+    if entry.actor_id not in staff:
+        return str(DELETED)  # staff or resident, nobody can tell now: never their stored login
+    if staff[entry.actor_id]:
         return entry.actor_name
     return str(ANONYMOUS if case.anonymous and entry.actor_id == case.reporter_id else RESIDENT)

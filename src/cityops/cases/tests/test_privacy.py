@@ -141,3 +141,13 @@ def test_the_field_worker_evaluation_and_its_exports_list_no_residents(reference
                                                                    "to": "2100-01-01"}).content.decode()
     for text in (csv, page):
         assert "zhang_san_1984" not in text and "张三" not in text
+
+
+def test_a_deleted_account_is_shown_by_neither_login_nor_as_a_resident(reference, citizen, operator, handler_hw,
+                                                                        dispatcher, api_client_for):
+    code = report_over_api(api_client_for, citizen)
+    to_department(code, operator, dispatcher, handler_hw)
+    citizen.delete()  # the timeline keeps the actor's id and login; the account is gone
+    actors = [e["actor"] for e in api_client_for(handler_hw).get(f"/api/v1/cases/{code}/timeline").json()]
+    assert actors[0] == "已注销账号" and "zhang_san_1984" not in actors
+    assert actors[1:] == ["t_operator", "t_dispatcher", "t_dept_hw"]
