@@ -15,11 +15,17 @@ env = environ.Env()
 environ.Env.read_env(env.str("CITYOPS_ENV_FILE", default=str(Path.cwd() / ".env")), overwrite=False)
 
 CITYOPS_ENV = env.str("CITYOPS_ENV", default="development")
+if CITYOPS_ENV not in ("development", "production"):
+    # A near miss ("Production", "prod") must not quietly run in development mode with DEBUG on.
+    raise ImproperlyConfigured(
+        f"CITYOPS_ENV 只能是 development 或 production（现为 {CITYOPS_ENV!r}），拒绝启动 / "
+        f"CITYOPS_ENV must be development or production (it is {CITYOPS_ENV!r}); refusing to start"
+    )
 PRODUCTION = CITYOPS_ENV == "production"
 DATA_DIR = Path(env.str("CITYOPS_DATA_DIR", default=str(Path.cwd() / "var")))
 (DATA_DIR / "static").mkdir(parents=True, exist_ok=True)
 
-# Only ever used in development and tests; production refuses it (see below and core/checks.py).
+# Only ever used in development and tests; production refuses it (below, and core/secret_key.py).
 DEV_SECRET_KEY = "cityops-development-secret-not-for-production"  # noqa: S105
 SECRET_KEY = env.str("SECRET_KEY", default=env.str("CITYOPS_SECRET_KEY", default=DEV_SECRET_KEY))
 DEBUG = env.bool("CITYOPS_DEBUG", default=not PRODUCTION)
@@ -28,10 +34,16 @@ CSRF_TRUSTED_ORIGINS = env.list("CITYOPS_CSRF_TRUSTED_ORIGINS", default=[])
 
 DEMO_PASSWORD = env.str("CITYOPS_DEMO_PASSWORD", default="cityops-demo")
 
+# Configuration refusals live here, so every entry point (cityops commands, gunicorn cityops.wsgi, a worker)
+# refuses alike; what needs the database (demo accounts, the database role) is core.security.startup_problems().
 if PRODUCTION:
-    if SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 50:
+    from cityops.core.secret_key import HOW_TO_GENERATE, secret_key_weakness
+
+    weakness = secret_key_weakness(SECRET_KEY, development_key=DEV_SECRET_KEY)
+    if weakness:
         raise ImproperlyConfigured(
-            "生产模式需要设置至少 50 个字符的 SECRET_KEY / production mode needs a SECRET_KEY of at least 50 characters"
+            f"生产模式拒绝这个 SECRET_KEY：{weakness[0]}。请用 {HOW_TO_GENERATE} 生成 / "
+            f"production mode refuses this SECRET_KEY: {weakness[1]}. Generate one with {HOW_TO_GENERATE}"
         )
     if DEBUG:
         raise ImproperlyConfigured("生产模式不能开启 DEBUG / production mode cannot run with DEBUG on")
@@ -67,6 +79,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Refuses NUL characters, oversize and unparseable bodies before any view; shapes every API error.
+    "cityops.core.edge.EdgeMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -79,8 +93,6 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "cityops.urls"
-    # Refuses NUL characters, oversize and unparseable bodies before any view; shapes every API error.
-    "cityops.core.edge.EdgeMiddleware",
 WSGI_APPLICATION = "cityops.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "/accounts/login/"
@@ -177,6 +189,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env.int("CITYOPS_SESSION_AGE", default=8 * 3600)
 CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "cityops.core.views.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -200,7 +213,6 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("CITYOPS_TIME_ZONE", default="Asia/Shanghai")
-CSRF_FAILURE_VIEW = "cityops.core.views.csrf_failure"
 USE_I18N = True
 USE_TZ = True
 

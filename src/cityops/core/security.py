@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.checks import Error, Tags, register
+from django.core.exceptions import ImproperlyConfigured
 from django.db.utils import DatabaseError
 
 from cityops.core.dbroles import database_role_problems
@@ -38,6 +39,15 @@ def startup_problems() -> list[str]:
     # The database role is checked at start-up only, not as a system check: `cityops migrate` runs as the
     # tables' owner on purpose.
     return demo_password_problems() + database_role_problems()
+
+
+def ensure_safe_to_start(error: type[Exception] = ImproperlyConfigured) -> None:
+    """Refuse to start a production process while startup_problems() reports anything: the one gate that
+    `cityops serve`, `cityops worker`, `cityops iot ingest` and the WSGI application (so a plain
+    `gunicorn cityops.wsgi`) pass before serving. `error` is what the caller raises (CommandError in commands)."""
+    problems = startup_problems()
+    if problems:
+        raise error("拒绝启动 / refusing to start:\n" + "\n".join(problems))
 
 
 @register(Tags.security, Tags.database)

@@ -5,7 +5,7 @@ import os
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from cityops.core.security import startup_problems
+from cityops.core.security import ensure_safe_to_start
 
 
 class Command(BaseCommand):
@@ -17,9 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--check", action="store_true", help="only run the start-up safety checks")
 
     def handle(self, *args, **opts):
-        problems = startup_problems()
-        if problems:
-            raise CommandError("拒绝启动 / refusing to start:\n" + "\n".join(problems))
+        ensure_safe_to_start(CommandError)
         if opts["check"]:
             self.stdout.write("start-up checks passed")
             return

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 
 from cityops.core.checkpoint import ensure_checkpoints_configured
-from cityops.core.security import startup_problems
+from cityops.core.security import ensure_safe_to_start
 from cityops.core.tasks import periodic_tasks
 
 
@@ -22,9 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-scheduler", action="store_true", help="only run queued tasks")
 
     def handle(self, *args, **options):
-        problems = startup_problems()
-        if problems:
-            raise CommandError("拒绝启动 / refusing to start:\n" + "\n".join(problems))
+        ensure_safe_to_start(CommandError)
         if options["once"] or not options["no_scheduler"]:
             try:
                 ensure_checkpoints_configured()  # the scheduler signs the audit checkpoints

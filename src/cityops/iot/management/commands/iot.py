@@ -53,8 +53,10 @@ class Command(BaseCommand):
             raise CommandError(f"{exc.message} / {exc.message_en}") from exc
 
     def do_ingest(self, opts):
+        from cityops.core.security import ensure_safe_to_start
         from cityops.iot.mqtt import BrokerConfig, Consumer, broker_reachable
 
+        ensure_safe_to_start(CommandError)
         if not logging.getLogger().handlers:
             logging.basicConfig(level=logging.INFO)
         broker = BrokerConfig.from_settings(host=opts["host"], port=opts["port"])
