@@ -173,3 +173,18 @@ def test_import_and_grid_generation_are_on_the_timeline(wuhan, operator):
     with pytest.raises(InvalidInput):
         regions_import_geojson(path_or_data=fc(community_square("97", size=5)), level="grid", actor=operator)
     assert timeline_for(("geo.region", COMMUNITY)).count() == 1  # a refused import leaves no entry
+
+
+def test_the_import_command_writes_regions_and_the_timeline(wuhan, tmp_path):
+    # `cityops geo import` passed actor="cli", which the timeline cannot record: every import from the command
+    # line failed after validating the file. The command is the system acting (its file is the entry's source).
+    from django.core.management import call_command
+
+    from cityops.core.timeline import timeline_for
+
+    path = tmp_path / "grid.geojson"
+    path.write_text(json.dumps(fc(community_square())), encoding="utf-8")
+    call_command("geo", "import", str(path), "--level", "grid")
+    assert Region.objects.filter(code=COMMUNITY + "98").exists()
+    entry = timeline_for(("geo.region", COMMUNITY)).last()
+    assert (entry.action, entry.actor_id, entry.params["source"]) == ("regions_import", None, f"GeoJSON: {path}")

@@ -39,14 +39,14 @@ class Command(BaseCommand):
     def do_import(self, *, file, level, parent, **_):
         from cityops.geo.services import regions_import_geojson
 
-        created = regions_import_geojson(path_or_data=file, level=level, parent_code=parent, actor="cli",
+        created = regions_import_geojson(path_or_data=file, level=level, parent_code=parent, actor=None,
                                          source=f"GeoJSON: {file}")
         self.stdout.write(self.style.SUCCESS(f"已导入 {len(created)} 个区域 / imported {len(created)} regions"))
 
     def do_grid(self, *, parent, size, replace, **_):
         from cityops.geo.services import grids_generate
 
-        created = grids_generate(parent_code=parent, size_m=size, replace=replace, actor="cli")
+        created = grids_generate(parent_code=parent, size_m=size, replace=replace, actor=None)
         self.stdout.write(self.style.SUCCESS(f"已生成 {len(created)} 个网格 / generated {len(created)} grids"))
 
     def do_demo(self, *, grids_per_community, **_):

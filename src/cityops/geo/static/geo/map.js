@@ -5,6 +5,7 @@
   var config = JSON.parse(document.getElementById("geo-config").textContent);
   var t = config.text;
   var map = L.map("geo-map", { zoomSnap: 0.25, preferCanvas: true }).setView([30.59, 114.3], 9);
+  window.__geoMap = map;  // for the browser tests
   if (config.tile_url) {
     L.tileLayer(config.tile_url, { maxZoom: 19, attribution: config.tile_attribution || "" }).addTo(map);
   }
@@ -55,7 +56,11 @@
           style: { color: COLORS[level], weight: level === "grid" ? 1 : 2, fillOpacity: 0.12 },
           onEachFeature: function (feature, lyr) {
             var p = feature.properties;
-            lyr.bindTooltip(p.name + " · " + p.code + (p.generated ? " · " + t.generated : ""), { sticky: true });
+            // A node, not a string: Leaflet puts string content in as HTML, and names come from the admin and
+            // from GeoJSON imports (stored XSS, issue 10).
+            var tip = document.createElement("span");
+            tip.textContent = p.name + " · " + p.code + (p.generated ? " · " + t.generated : "");
+            lyr.bindTooltip(tip, { sticky: true });
             lyr.on("click", function () {
               if (!NEXT[p.level]) {
                 info.textContent = p.name + " (" + p.code + ")  " + p.area_km2.toFixed(3) + " km²";

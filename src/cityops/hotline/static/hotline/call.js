@@ -13,6 +13,14 @@
       if (data) L.geoJSON(data, { style: { color: "#1f6feb", weight: 1, fillOpacity: 0.05 }, interactive: false }).addTo(map);
     })
     .catch(function () {});
+  // "Other category": typing a code selects it. Here, not in an oninput attribute: the Content-Security-Policy
+  // runs no inline script.
+  document.body.addEventListener("input", function (ev) {
+    if (ev.target.id !== "hl-other") return;
+    var radio = document.getElementById("hl-other-radio");
+    radio.value = ev.target.value.toUpperCase();
+    radio.checked = true;
+  });
   var marker = null;
   document.body.addEventListener("htmx:afterSwap", function () {
     var pin = document.getElementById("hl-pin");
