@@ -68,12 +68,11 @@ def fill(tickets: int) -> int:
     from django.core.management import call_command
     from django.db import connection
 
-    from cityops.core.timeline import entry_fields
+    from cityops.core.timeline import ENTRY_COLUMNS, entry_fields
 
     call_command("migrate", verbosity=0)
     started = time.monotonic()
-    entry_cols = ["subject_type", "subject_id", "seq", "at", "actor_id", "actor_name", "action", "from_state",
-                  "to_state", "note", "params", "prev_hash", "hash", "version"]
+    entry_cols = list(ENTRY_COLUMNS)
     ticket_cols = ["id", "state", "state_changed_at", "version", "deadline_at", "clock_mode", "clock_limit_s",
                    "clock_used_s", "clock_started_at", "clock_paused_at", "overdue", "escalation_level", "title",
                    "extensions", "result"]

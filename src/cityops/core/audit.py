@@ -19,13 +19,10 @@ from django.db import connection, transaction
 
 from cityops.core.checkpoint import Signed, checkpoint_path, checkpoints_read
 from cityops.core.models import TimelineEntry, TimelineHead
-from cityops.core.timeline import entry_hash, workflow_labels
+from cityops.core.timeline import ENTRY_COLUMNS, entry_hash, workflow_labels
 
 # The last entry of the chain of an object that is gone must say so (iot.services.device_delete, the admin).
 DELETIONS = frozenset({"delete", "reference_delete"})
-
-_COLUMNS = ("subject_type", "subject_id", "seq", "at", "actor_id", "actor_name", "action", "from_state",
-            "to_state", "note", "params", "prev_hash", "hash", "version")
 
 
 @dataclass(frozen=True)
@@ -82,7 +79,7 @@ def _verify(subject_type: str | None, signed: Signed | None, chunk_size: int) ->
     problems: list[AuditProblem] = []
     add = problems.append
     heads_qs = TimelineHead.objects.values_list("subject_type", "subject_id", "seq", "hash")
-    entries = TimelineEntry.objects.values_list(*_COLUMNS).order_by("subject_type", "subject_id", "seq")
+    entries = TimelineEntry.objects.values_list(*ENTRY_COLUMNS).order_by("subject_type", "subject_id", "seq")
     if subject_type:
         heads_qs = heads_qs.filter(subject_type=subject_type)
         entries = entries.filter(subject_type=subject_type)

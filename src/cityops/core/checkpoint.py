@@ -128,10 +128,13 @@ def _settled_upto(after: int, last: dict | None) -> tuple[int, list | None]:
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
             cursor.execute("SELECT COALESCE(MAX(id), 0) FROM core_timelineentry")
-            return max(after, cursor.fetchone()[0]), None
+            last_id = cursor.fetchone()[0]
+            _warn_if_behind(last_id, after)
+            return max(after, last_id), None
         cursor.execute("SELECT COALESCE(pg_sequence_last_value(pg_get_serial_sequence('core_timelineentry', 'id')"
                        "::regclass), 0), clock_timestamp()")
         last_id, now = cursor.fetchone()
+        _warn_if_behind(last_id, after)
         # Every id up to last_id was taken by a transaction that had begun by now; the oldest one still open
         # tells which of the marks is safe.
         cursor.execute("SELECT MIN(xact_start) FROM pg_stat_activity WHERE datname = current_database() "
@@ -146,6 +149,13 @@ def _settled_upto(after: int, last: dict | None) -> tuple[int, list | None]:
     if now - oldest_open > STALL_WARNING:
         logger.warning("audit checkpoints held back since %s by a transaction open for %s", oldest_open, now - oldest_open)
     return after, mark
+
+
+def _warn_if_behind(last_id: int, after: int) -> None:
+    if last_id < after:
+        logger.warning("the timeline's last entry id %s is below %s, where the checkpoint file left off: a restored or "
+                       "replaced database? `audit verify` will say what is missing; start a new checkpoint file once "
+                       "it has been looked into", last_id, after)
 
 
 _CHANGED_HEADS = (

@@ -54,14 +54,14 @@ def app_role_sql(role: str, *, password: str | None = None) -> list[str]:
     return statements
 
 
-def role_power(role: str) -> str:
-    """Why `role` could switch the timeline's triggers off (superuser, or owner of a table — itself or by a
-    role it is a member of); "" when it cannot (or does not exist yet)."""
+def role_power(role: str | None = None) -> str:
+    """Why `role` (default: the connected one) could switch the timeline's triggers off — a superuser, or owner of
+    a table of the schema, itself or through a role it is a member of; "" when it cannot (or does not exist)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT r.rolsuper, (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = current_schema() AND pg_has_role(r.oid, c.relowner, 'MEMBER')) "
-            "FROM pg_roles r WHERE r.rolname = %s",
+            "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND pg_has_role(r.oid, c.relowner, 'MEMBER')) "
+            "FROM pg_roles r WHERE r.rolname = COALESCE(%s, current_user)",
             [role],
         )
         row = cursor.fetchone()
@@ -69,7 +69,7 @@ def role_power(role: str) -> str:
         return ""
     if row[0]:
         return "superuser"
-    return f"owns {row[1]} relation(s) of the schema" if row[1] else ""
+    return f"owner of {row[1]} table(s) of the schema" if row[1] else ""
 
 
 def database_role_problems() -> list[str]:
@@ -78,20 +78,14 @@ def database_role_problems() -> list[str]:
     if connection.vendor != "postgresql" or getattr(settings, "CITYOPS_ALLOW_OWNER_ROLE", False):
         return []
     try:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT r.rolsuper, pg_has_role(current_user, c.relowner, 'MEMBER') FROM pg_roles r "
-                "LEFT JOIN pg_class c ON c.oid = to_regclass('core_timelineentry') WHERE r.rolname = current_user"
-            )
-            superuser, owner = cursor.fetchone()
+        power = role_power()
     except DatabaseError:
         return []
-    if not (superuser or owner):
+    if not power:
         return []
-    what = "超级用户 / a superuser" if superuser else "数据表的所有者 / the owner of the tables"
     return [
-        f"生产模式不以数据库{what.split(' / ')[0]}身份运行（它能关闭时间线的触发器）；请用 `cityops db roles` 创建应用角色，"
-        f"或设置 CITYOPS_ALLOW_OWNER_ROLE=1 / production refuses to run as {what.split(' / ')[1]} (it can switch "
-        "the timeline's triggers off): create the application role with `cityops db roles` and connect as it, or "
-        "set CITYOPS_ALLOW_OWNER_ROLE=1"
+        f"生产模式不以数据库超级用户或数据表所有者身份运行（它能关闭时间线的触发器）；请用 `cityops db roles` 创建应用角色，"
+        f"或设置 CITYOPS_ALLOW_OWNER_ROLE=1 / production refuses to run as a database {power} (it can switch the "
+        "timeline's triggers off): create the application role with `cityops db roles` and connect as it, or set "
+        "CITYOPS_ALLOW_OWNER_ROLE=1"
     ]

@@ -63,7 +63,8 @@ def entry_hash(
     return hashlib.sha256(_canonical(content).encode()).hexdigest()
 
 
-_ENTRY_COLUMNS = (
+# Every column of an entry, in the order of its INSERT (audit verify reads them in this order too).
+ENTRY_COLUMNS = (
     "subject_type", "subject_id", "seq", "at", "actor_id", "actor_name", "action",
     "from_state", "to_state", "note", "params", "prev_hash", "hash", "version",
 )
@@ -129,7 +130,7 @@ def chain_start_ctes(fields: dict, param, *, gate: str = "") -> str:
     values = dict(fields)
     values["at"] = connection.ops.adapt_datetimefield_value(fields["at"])
     values["params"] = connection.ops.adapt_json_value(fields["params"], DjangoJSONEncoder)
-    entry = ", ".join(param(values[c]) for c in _ENTRY_COLUMNS)
+    entry = ", ".join(param(values[c]) for c in ENTRY_COLUMNS)
     head = ", ".join(param(values[c]) for c in ("subject_type", "subject_id", "seq", "hash"))
     return (
         f"_tl_entry AS ({prepared.gate_insert(f'{_INSERT_ENTRY_INTO} VALUES ({entry})', gate)}), "
@@ -179,7 +180,7 @@ def timeline_append(
             params=params, prev_hash=head_hash, version=version,
         )
         seq = fields["seq"]
-        row = [fields[c] for c in _ENTRY_COLUMNS]
+        row = [fields[c] for c in ENTRY_COLUMNS]
         row[3] = connection.ops.adapt_datetimefield_value(fields["at"])
         row[10] = connection.ops.adapt_json_value(fields["params"], DjangoJSONEncoder)
         if connection.features.can_return_columns_from_insert:

@@ -322,7 +322,7 @@ def test_a_checkpoint_never_skips_an_entry_whose_transaction_commits_late(dispat
     visible after one with a higher id. A checkpoint covers only ids no open transaction can still be writing."""
     import psycopg
 
-    from cityops.core.timeline import _ENTRY_COLUMNS, entry_fields
+    from cityops.core.timeline import ENTRY_COLUMNS, entry_fields
 
     ticket = create_with_timeline(Ticket(title="early"), actor=dispatcher)
     checkpoint_write()
@@ -331,9 +331,9 @@ def test_a_checkpoint_never_skips_an_entry_whose_transaction_commits_late(dispat
     with psycopg.connect(host=s["HOST"] or "127.0.0.1", port=s["PORT"] or 5432, dbname=s["NAME"], user=s["USER"]) as slow:
         fields = entry_fields(subject_type=late[0], subject_id=late[1], seq=1, at=None, actor=None, actor_name=None,
                               action="x", from_state="", to_state="", note="", params={}, prev_hash="")
-        row = [fields[c] for c in _ENTRY_COLUMNS]
+        row = [fields[c] for c in ENTRY_COLUMNS]
         row[10] = json.dumps(row[10])
-        slow.execute(f"INSERT INTO core_timelineentry ({', '.join(_ENTRY_COLUMNS)}) VALUES "  # noqa: S608
+        slow.execute(f"INSERT INTO core_timelineentry ({', '.join(ENTRY_COLUMNS)}) VALUES "  # noqa: S608
                      f"({', '.join(['%s'] * len(row))})", row)
         slow.execute("INSERT INTO core_timelinehead (subject_type, subject_id, seq, hash) VALUES (%s, %s, 1, %s)",
                      [*late, fields["hash"]])

@@ -141,10 +141,25 @@ def test_roles_refuses_a_role_that_could_switch_triggers_off():
 def test_production_refuses_to_run_as_a_superuser_or_owner(app_role, settings):
     settings.PRODUCTION = True
     problems = database_role_problems()
-    assert len(problems) == 1 and "superuser" in problems[0] and "CITYOPS_ALLOW_OWNER_ROLE" in problems[0]
+    assert len(problems) == 1 and "database superuser" in problems[0] and "CITYOPS_ALLOW_OWNER_ROLE" in problems[0]
     assert problems[0] in startup_problems()
     settings.CITYOPS_ALLOW_OWNER_ROLE = True
     assert database_role_problems() == []
     settings.CITYOPS_ALLOW_OWNER_ROLE = False
     with acting_as(app_role):
         assert database_role_problems() == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_production_refuses_to_run_as_an_owner_that_is_no_superuser(settings):
+    settings.PRODUCTION = True
+    owner = f"cityops_owner_test_{os.getpid()}"
+    with connection.cursor() as cur:  # all of it rolls back with the test's transaction
+        cur.execute(f'CREATE ROLE "{owner}" NOSUPERUSER')
+        cur.execute(f'ALTER TABLE core_notification OWNER TO "{owner}"')
+        cur.execute(f'SET LOCAL ROLE "{owner}"')
+    problems = database_role_problems()
+    assert len(problems) == 1 and "owner of 1 table(s)" in problems[0]
+    with pytest.raises(CommandError, match="owner of 1 table"):
+        call_command("db", "roles", "--role", owner, "--print", stdout=StringIO())
