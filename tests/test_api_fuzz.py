@@ -29,6 +29,8 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_applica
 @pytest.fixture
 def city(wuhan, django_db_blocker):
     """The demo city's reference data and users, a few cases in several states, IoT devices and an alarm."""
+    from django.utils import timezone
+
     from cityops.accounts.demo import load_demo_users, load_departments, load_roles
     from cityops.accounts.models import User
     from cityops.cases import services as cases
@@ -36,7 +38,6 @@ def city(wuhan, django_db_blocker):
     from cityops.iot.demo import load_demo as load_iot
     from cityops.iot.models import Device, Rule
     from cityops.iot.services import alarm_raise
-    from django.utils import timezone
 
     load_roles()
     load_departments()

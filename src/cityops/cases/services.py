@@ -792,7 +792,7 @@ def case_return_approve(*, case: Case, actor, note: str = "") -> Case:
     return _step(case, "return_approve", actor, note=note, apply=apply)
 
 
-# A limit a person sets (a sub-task's, an extension, a consultation decision): working hours, more than 0 and
+# A limit a person sets (a sub-task's, a consultation decision; an extension has its workflow guard): working hours, more than 0 and
 # at most 180 working days — beyond that it is a typo, and the calendar would overflow computing a deadline.
 MAX_LIMIT_HOURS = 24 * 60
 
@@ -813,8 +813,6 @@ def _limit_hours(value, *, what: str, what_en: str) -> float:
 
 # --- 延期 / 挂账 -----------------------------------------------------------------------------------------
 def case_extend_request(*, case: Case, actor, extra_hours: float, reason: str) -> Case:
-    extra_hours = _limit_hours(extra_hours, what="延期时长", what_en="The extension")
-
     def apply(c, stamp):
         c.pending_extra_hours = float(extra_hours)
         return ["pending_extra_hours"]
