@@ -5,7 +5,7 @@ import os
 import pytest
 from django.contrib.auth.models import Group
 
-from cityops.accounts import roles
+from cityops.core import roles
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 

@@ -1,6 +1,6 @@
 from ninja import Router, Status
 
-from cityops.accounts import roles
+from cityops.core import roles
 from cityops.core.schemas import Schema
 
 router = Router(tags=["accounts"])

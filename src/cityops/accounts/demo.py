@@ -7,8 +7,8 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from cityops.accounts import roles
 from cityops.accounts.models import OrgUnit, User
+from cityops.core import roles
 
 DATA = Path(__file__).parent / "data"
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from cityops.accounts import roles
+from cityops.core import roles
 
 
 class OrgUnit(models.Model):

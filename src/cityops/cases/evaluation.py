@@ -280,7 +280,7 @@ def _by_region(entries, length: int, **extra) -> dict[str, dict]:
 
 
 def evaluate_field_workers(*, start: date, end: date) -> list[dict]:
-    from cityops.accounts import roles
+    from cityops.core import roles
 
     entries = _entries(start, end)
     reports = dict(

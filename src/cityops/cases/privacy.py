@@ -22,8 +22,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
-from cityops.accounts import roles
 from cityops.cases.models import Case, mask_phone
+from cityops.core import roles
 
 RESIDENT = _("市民")
 ANONYMOUS = _("匿名市民")

@@ -11,10 +11,10 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from cityops.accounts import roles
 from cityops.cases import evaluation
 from cityops.cases.models import Case, CaseTask, Category
 from cityops.cases.workflow import HANDLING_STATES
+from cityops.core import roles
 from cityops.core.errors import Forbidden, InvalidInput, NotFound
 from cityops.core.scope import is_city_wide, scope_q
 from cityops.core.timeline import timeline_for

@@ -23,13 +23,12 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from cityops.accounts import roles
 from cityops.accounts.models import OrgUnit
 from cityops.cases import conf
 from cityops.cases import workflow as case_workflow
 from cityops.cases.models import Case, CasePhoto, CaseTask, Category, Consultation, RoutingRule
 from cityops.cases.workflow import LEVEL_UP, OPEN_STATES
-from cityops.core import prepared
+from cityops.core import prepared, roles
 from cityops.core.errors import CityopsError, Conflict, Forbidden, InvalidInput, Unprocessable
 from cityops.core.notify import notify
 from cityops.core.timeline import timeline_append

@@ -21,12 +21,11 @@ from datetime import datetime, timedelta
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from cityops.accounts import roles
 from cityops.accounts.models import OrgUnit, User
 from cityops.cases import services as s
 from cityops.cases.models import Case, Category
 from cityops.cases.workflow import handle_limit_hours
-from cityops.core import calendar
+from cityops.core import calendar, roles
 from cityops.core.errors import CityopsError
 from cityops.core.workflow import sweep_overdue
 

@@ -22,11 +22,11 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from cityops.accounts import roles
 from cityops.cases import evaluation, forms, privacy, selectors, services
 from cityops.cases import workflow as case_workflow
 from cityops.cases.models import Case, CasePhoto, CaseTask
 from cityops.cases.templatetags.cases_tags import action_name, state_name
+from cityops.core import roles
 from cityops.core.errors import CityopsError, NotFound
 
 PAGE_SIZE = 30

@@ -18,9 +18,9 @@ Guards only refuse; the domain writes of a step are made by the services through
 
 from __future__ import annotations
 
-from cityops.accounts import roles as r
 from cityops.cases import conf
 from cityops.core import calendar
+from cityops.core import roles as r
 from cityops.core import workflow as wf
 from cityops.core.errors import Forbidden, InvalidInput
 

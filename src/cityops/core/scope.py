@@ -6,7 +6,7 @@ regions" is a prefix test on a stored region code.
 
 from django.db.models import Q, QuerySet
 
-from cityops.accounts import roles
+from cityops.core import roles
 
 
 def is_city_wide(user) -> bool:

@@ -3,8 +3,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
-from cityops.accounts import roles
-from cityops.core import edge
+from cityops.core import edge, roles
 from cityops.core.errors import Forbidden
 from cityops.core.selectors import notification_list
 

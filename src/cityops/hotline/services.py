@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from cityops.accounts import roles
+from cityops.core import roles
 from cityops.core.errors import Forbidden, InvalidInput
 from cityops.hotline.models import HotlineCall
 from cityops.hotline.selectors import categories, check_text

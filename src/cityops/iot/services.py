@@ -15,8 +15,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from cityops.accounts import roles
 from cityops.accounts.models import OrgUnit
+from cityops.core import roles
 from cityops.core.errors import CityopsError, InvalidInput, NotFound
 from cityops.core.notify import notify
 from cityops.core.timeline import timeline_append

@@ -14,7 +14,7 @@ Alarms have no deadlines of their own: once dispatched, the case carries the clo
 
 from django.utils.translation import gettext_lazy as _
 
-from cityops.accounts import roles as r
+from cityops.core import roles as r
 from cityops.core import workflow as wf
 from cityops.core.errors import InvalidInput
 

@@ -9,8 +9,8 @@ import shapely
 from django.db import connection
 from django.utils import timezone
 
-from cityops.accounts import roles
 from cityops.cases.simulation import sim_clock
+from cityops.core import roles
 
 TZ = ZoneInfo("Asia/Shanghai")
 

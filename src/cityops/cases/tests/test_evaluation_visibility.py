@@ -5,9 +5,9 @@ are never shown to other units — in the API, the page and the exports alike.""
 import pytest
 from django.test import Client
 
-from cityops.accounts import roles
 from cityops.cases import services as s
 from cityops.cases.tests.conftest import POINT_JIANGAN, POINT_WUCHANG_A
+from cityops.core import roles
 
 pytestmark = pytest.mark.django_db
 PERIOD = {"from": "2000-01-01", "to": "2100-01-01"}

@@ -6,9 +6,9 @@ import json
 import pytest
 from django.test import Client
 
-from cityops.accounts import roles
 from cityops.cases import services as s
 from cityops.cases.tests.conftest import POINT_WUCHANG_A
+from cityops.core import roles
 
 pytestmark = pytest.mark.django_db
 

@@ -6,9 +6,9 @@ import io
 import pytest
 from django.test import Client
 
-from cityops.accounts import roles
 from cityops.cases.models import Case, CaseTask
 from cityops.cases.tests.conftest import POINT_JIANGAN, POINT_WUCHANG_A
+from cityops.core import roles
 
 pytestmark = pytest.mark.django_db
 

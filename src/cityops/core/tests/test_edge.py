@@ -40,7 +40,7 @@ def branded_page(response, status):
 
 @pytest.fixture
 def token_client(api_client_for, make_user):
-    from cityops.accounts import roles
+    from cityops.core import roles
 
     return api_client_for(make_user("t_edge_operator", roles.OPERATOR))
 
@@ -108,7 +108,7 @@ def test_unknown_route_and_method_under_api(token_client):
 
 
 def test_csrf_failure_is_coded_and_bilingual(make_user):
-    from cityops.accounts import roles
+    from cityops.core import roles
 
     user = make_user("t_edge_csrf", roles.OPERATOR)
     client = Client(enforce_csrf_checks=True)

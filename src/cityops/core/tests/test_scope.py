@@ -5,8 +5,8 @@ helper on cases, through its selectors and API."""
 
 import pytest
 
-from cityops.accounts import roles
 from cityops.accounts.models import OrgUnit
+from cityops.core import roles
 from cityops.core.scope import scope_filter
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from urllib.parse import quote
 import pytest
 from django.utils import timezone
 
-from cityops.accounts import roles
+from cityops.core import roles
 from cityops.iot.models import Alarm, DeadLetter, Device, Reading, Rule
 from cityops.iot.services import device_token_issue
 

@@ -8,9 +8,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from cityops.accounts import roles
 from cityops.cases import services as cs
 from cityops.cases.models import Case
+from cityops.core import roles
 from cityops.open311.models import Open311Request
 
 from .conftest import JIANGAN, ZHONGNAN

@@ -3,8 +3,8 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from cityops.accounts import roles
 from cityops.cases.models import Case
+from cityops.core import roles
 from cityops.core.timeline import timeline_for
 from cityops.open311.tests.test_endpoints import close_case
 
