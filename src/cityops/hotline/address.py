@@ -1,18 +1,21 @@
-"""Spoken addresses → region and point, for Wuhan hotline calls.
+"""Spoken addresses → region and point, for hotline calls.
 
 geo.selectors.locate_address knows districts (cpca) and the city's street/community names; callers also name
 landmarks and roads ("汉口火车站附近", "光谷广场", "解放大道"), mistype district names ("武倡区", "乔口") and leave
-out "区"/"街道". This module adds what geo lacks, from the shipped gazetteer (data/gazetteer.csv: a landmark
-→ its district and an approximate WGS-84 point; a road → the districts it runs through):
+out "区"/"街道". This module adds what geo lacks. What it knows of one city is data, not code (data/README.md):
 
-1. fix known typos of district names;
+- data/gazetteer.csv: a landmark → its district and an approximate WGS-84 point; a road → the districts it
+  runs through;
+- data/typos.csv: misspellings heard on the line, replaced in the file's order;
+- the districts (codes and names) are the city's `district` regions, read from the geo index, so they follow
+  the Region table.
+
+1. fix known typos;
 2. find gazetteer names (longest first); a name that contains another district's name ("黎黄陂路" is in 江岸区,
    not 黄陂区) is hidden from the district matcher;
 3. ask geo for the region; if the text names no district itself and a landmark/road of a single district
    was found, that district wins, and geo is asked again with it (so "中南路附近" still finds 中南路街道);
 4. the point is the landmark's own point when there is one, else the centroid of the region found.
-
-光谷 (东湖高新区) is a development zone, not one of the 13 districts: its places map to 洪山区, where they lie.
 """
 
 from __future__ import annotations
@@ -22,26 +25,64 @@ import threading
 import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from cityops.core.errors import CityopsError
 
-GAZETTEER_PATH = Path(__file__).resolve().parent / "data" / "gazetteer.csv"
+DATA = Path(__file__).resolve().parent / "data"
+GAZETTEER_PATH = DATA / "gazetteer.csv"
+TYPOS_PATH = DATA / "typos.csv"
 
-DISTRICTS = {
-    "420102": "江岸区", "420103": "江汉区", "420104": "硚口区", "420105": "汉阳区", "420106": "武昌区",
-    "420107": "青山区", "420111": "洪山区", "420112": "东西湖区", "420113": "汉南区", "420114": "蔡甸区",
-    "420115": "江夏区", "420116": "黄陂区", "420117": "新洲区",
-}
-# Misspellings heard on the line (same sound, similar shape). Only unambiguous ones: "蔡店" is a real street of
-# 黄陂区, so it is not "corrected" to 蔡甸.
-TYPOS = {
-    "武倡": "武昌", "武唱": "武昌", "江汗": "江汉", "江漢": "江汉", "乔口": "硚口", "桥口": "硚口", "峤口": "硚口",
-    "汉杨": "汉阳", "汉扬": "汉阳", "洪三区": "洪山区", "宏山": "洪山", "黄坡": "黄陂", "黄披": "黄陂",
-    "新州区": "新洲区", "江厦": "江夏", "东西胡": "东西湖", "青三区": "青山区", "江按区": "江岸区", "江暗": "江岸",
-    "蔡店区": "蔡甸区", "汉难": "汉南",
-    "街到": "街道", "社去": "社区", "武汉市": "",
-}
+
+@cache
+def typos() -> tuple[tuple[str, str], ...]:
+    """(wrong, right) pairs of data/typos.csv, in the file's order (read once)."""
+    with TYPOS_PATH.open(encoding="utf-8") as f:
+        return tuple((row["wrong"], row["right"]) for row in csv.DictReader(f))
+
+
+@dataclass(frozen=True)
+class Districts:
+    """The city's districts: code → name, and the forms a caller names one by (the full name, and the name
+    without its last character, 区/县/市), longest first."""
+
+    names: dict[str, str]
+    forms: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def of(cls, nodes) -> Districts:
+        names = {n.code: n.name for n in sorted(nodes, key=lambda n: n.code) if n.level == "district"}
+        forms = []
+        for code, name in names.items():
+            forms.append((name, code))
+            if len(name) > 2:
+                forms.append((name[:-1], code))
+        return cls(names, tuple(sorted(forms, key=lambda fc: -len(fc[0]))))
+
+    def named(self, text: str) -> str | None:
+        """The district the text names itself (full name or stem), or None; the first one named wins."""
+        best = None
+        for form, code in self.forms:
+            pos = text.find(form)
+            if pos >= 0 and (best is None or pos < best[0]):
+                best = (pos, code)
+        return best[1] if best else None
+
+
+_districts: tuple[str, Districts] | None = None
+
+
+def districts() -> Districts:
+    """The districts of the current Region table (rebuilt when the geo index is)."""
+    global _districts
+    from cityops.geo import index
+
+    current = index.get_index()
+    known = _districts
+    if known is None or known[0] != current.token:
+        known = _districts = (current.token, Districts.of(current.nodes.values()))
+    return known[1]
 
 
 @dataclass(frozen=True)
@@ -57,7 +98,7 @@ class Place:
         return {
             "name": self.name,
             "kind": self.kind,
-            "districts": [{"code": c, "name": DISTRICTS.get(c, c)} for c in self.districts],
+            "districts": [{"code": c, "name": districts().names.get(c, c)} for c in self.districts],
         }
 
 
@@ -108,34 +149,17 @@ def gazetteer() -> Gazetteer:
     return _gazetteer
 
 
-def _stems() -> list[tuple[str, str]]:
-    """(form, district code) of every district name, full and without 区, longest first."""
-    forms = []
-    for code, name in DISTRICTS.items():
-        forms.append((name, code))
-        forms.append((name[:-1], code))
-    return sorted(forms, key=lambda fc: -len(fc[0]))
-
-
-STEMS = _stems()
-
-
 def fix_typos(text: str) -> str:
     text = unicodedata.normalize("NFKC", text or "").strip()
     text = "".join(text.split())
-    for wrong, right in TYPOS.items():
+    for wrong, right in typos():
         text = text.replace(wrong, right)
     return text
 
 
 def named_district(text: str) -> str | None:
-    """The district the text names itself (full name or stem), or None; the first one named wins."""
-    best = None
-    for form, code in STEMS:
-        pos = text.find(form)
-        if pos >= 0 and (best is None or pos < best[0]):
-            best = (pos, code)
-    return best[1] if best else None
+    """The district the text names itself, or None (Districts.named over the current regions)."""
+    return districts().named(text)
 
 
 def _mask(text: str, spans: list[tuple[int, int]]) -> str:
@@ -184,10 +208,11 @@ def parse_address(text: str) -> ParsedAddress:
     if not fixed:
         return ParsedAddress("", None, None, None, "none")
     matches = gazetteer().find(fixed)
-    own_district = named_district(_mask(fixed, [(s, e) for s, e, _p in matches]))
+    city = districts()
+    own_district = city.named(_mask(fixed, [(s, e) for s, e, _p in matches]))
     # Hide names that would mislead the district matcher ("黎黄陂路" → 黄陂区).
     misleading = [(s, e) for s, e, p in matches
-                  if (d := named_district(fixed[s:e])) is not None and d not in p.districts]
+                  if (d := city.named(fixed[s:e])) is not None and d not in p.districts]
     geo_text = _mask(fixed, misleading)
     location = _locate(geo_text)
     landmark = next((p for _s, _e, p in matches if p.kind == "landmark"), None)
@@ -195,14 +220,15 @@ def parse_address(text: str) -> ParsedAddress:
     place = landmark or road
     method = "region" if location is not None else "none"
 
-    if own_district is None and place is not None and len(place.districts) == 1:
+    if own_district is None and place is not None and len(place.districts) == 1 \
+            and place.districts[0] in city.names:
         district = place.districts[0]
         if location is None or location.district is None or location.district.code != district:
-            prefixed = _locate(DISTRICTS[district] + geo_text)
+            prefixed = _locate(city.names[district] + geo_text)
             if prefixed is not None and prefixed.district is not None and prefixed.district.code == district:
                 location = prefixed
             else:
-                location = _locate(DISTRICTS[district])
+                location = _locate(city.names[district])
         method = place.kind
     elif place is not None and location is not None and location.district is not None \
             and location.district.code in place.districts and location.street is None:

