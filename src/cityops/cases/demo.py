@@ -1,11 +1,14 @@
-"""Reference data of cases: the category taxonomy (data/categories.csv). Called by `cityops load_demo`."""
+"""Demo data of cases (`cityops load_demo`, through CasesConfig): the category taxonomy (data/categories.csv)
+and simulated traffic."""
 
 import csv
+import logging
 from pathlib import Path
 
+from django.core.management import call_command
 from django.db import transaction
 
-from cityops.cases.models import Category
+from cityops.cases.models import Case, Category
 from cityops.core.timeline import timeline_append
 
 DATA = Path(__file__).parent / "data"
@@ -57,3 +60,17 @@ def load_categories(*, actor=None) -> tuple[int, int]:
 def load_demo() -> str:
     created, updated = load_categories()
     return f"categories: {Category.objects.count()} ({created} new, {updated} updated)"
+
+
+def load_demo_history(*, stdout, hours: float) -> None:
+    """A demo city with history — queues, traffic lights, overdue cases and evaluation have something to show:
+    `hours` of simulated traffic (`cityops simulate`), unless there are cases already."""
+    if Case.objects.exists():
+        return
+    notify_log = logging.getLogger("cityops.core.notify")
+    level = notify_log.level
+    notify_log.setLevel(logging.WARNING)  # the simulated residents' messages would flood the console
+    try:
+        call_command("simulate", hours=hours, rate=6, stdout=stdout)
+    finally:
+        notify_log.setLevel(level)

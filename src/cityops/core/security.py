@@ -7,15 +7,14 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.utils import DatabaseError
 
 from cityops.core.dbroles import database_role_problems
+from cityops.core.demo import demo_usernames
 
 
 def demo_password_users() -> list[str]:
-    """Usernames of demo accounts that still accept the well-known demo password."""
-    from cityops.accounts.demo import DEMO_USERS
-
+    """Usernames of demo accounts (core.demo.demo_usernames) that still accept the well-known demo password."""
     found = []
     try:
-        for user in get_user_model().objects.filter(username__in=list(DEMO_USERS), is_active=True):
+        for user in get_user_model().objects.filter(username__in=demo_usernames(), is_active=True):
             if user.check_password("cityops-demo") or user.check_password(settings.DEMO_PASSWORD):
                 found.append(user.username)
     except DatabaseError:

@@ -12,3 +12,9 @@ class IotConfig(AppConfig):
         from cityops.iot.mqtt import consumer_command
 
         return consumer_command(stdout)
+
+    def load_demo(self, stdout) -> str:
+        """The demo city's devices and default rules (core.demo)."""
+        from cityops.iot.demo import load_demo
+
+        return str(load_demo())
