@@ -14,9 +14,9 @@ from ninja.responses import Status
 
 from cityops.cases import evaluation, privacy, selectors, services
 from cityops.cases.models import Case, CaseTask
-from cityops.core.errors import IllegalTransition, InvalidInput, NotFound
+from cityops.core import actions
+from cityops.core.errors import InvalidInput, NotFound
 from cityops.core.schemas import Day, Hours, Id, Moment, Offset, Schema, page_size
-from cityops.core.workflow import expecting_version
 
 router = Router(tags=["cases"])
 
@@ -239,55 +239,6 @@ def list_categories(request):
 
 
 # --- one POST per action ---------------------------------------------------------------------------------
-class NoteIn(Schema):
-    note: str = ""
-
-
-class ReasonIn(Schema):
-    reason: str
-
-
-class DecisionIn(Schema):
-    approve: bool
-    note: str = ""
-
-
-class CheckIn(Schema):
-    found: bool = True
-    note: str = ""
-
-
-class DispatchIn(Schema):
-    department: str | None = None
-    assisting: list[str] = []
-    note: str = ""
-    task_limit_hours: Hours | None = None
-
-
-class ExtendIn(Schema):
-    extra_hours: Hours
-    reason: str
-
-
-class ResultIn(Schema):
-    result: str
-
-
-class VerifyIn(Schema):
-    passed: bool
-    note: str = ""
-
-
-class FollowUpIn(Schema):
-    satisfied: bool
-    note: str = ""
-
-
-class MergeIn(Schema):
-    into: str
-    note: str = ""
-
-
 class DecisionItem(Schema):
     department: str
     text: str = ""
@@ -302,40 +253,9 @@ class ConsultIn(Schema):
     minutes: str = ""
 
 
-def _if_match(request) -> int | None:
-    """The case version an action is conditional on: `If-Match: "7"` (the ETag of GET /cases/{code}; W/ and
-    unquoted forms accepted), or None for no header or `*`."""
-    value = request.headers.get("If-Match", "").strip()
-    if not value or value == "*":
-        return None
-    tag = value.removeprefix("W/").strip('"')
-    if not tag.isdigit():
-        raise InvalidInput(
-            f"If-Match 应为案件版本号（ETag），如 \"7\"：{value!r}",
-            f'If-Match must be the case version (its ETag), e.g. "7": {value!r}',
-            code="invalid_if_match",
-        )
-    return int(tag)
-
-
 def etag(case: Case) -> str:
     """The case's version as an entity tag: what If-Match sends back."""
-    return f'"{case.version}"'
-
-
-def _act(request, code: str, fn, **kwargs):
-    """One action on one case. With If-Match the action applies only to the version the client saw: else 412
-    stale_version and nothing changes (optimistic concurrency for two people working on one case)."""
-    case = selectors.case_get(user=request.auth, code=code)
-    try:
-        with expecting_version(case, _if_match(request)):
-            result = fn(case=case, actor=request.auth, **kwargs)
-    except IllegalTransition as exc:
-        if exc.code == "stale_version":
-            exc.status = 412
-        raise
-    result = selectors.case_for_answer(pk=result.pk)
-    return api_response(request, case_out(result, request.auth), status=200, etag=etag(result))
+    return actions.etag(case)
 
 
 def api_response(request, body, *, status: int, etag: str | None = None) -> HttpResponse:
@@ -349,135 +269,10 @@ def api_response(request, body, *, status: int, etag: str | None = None) -> Http
     return response
 
 
-def _route(action: str, summary: str):
-    return router.post(f"/cases/{{code}}/{action}", response=CaseOut, summary=summary)
-
-
-@_route("register", "立案 / register")
-def act_register(request, code: str, body: NoteIn):
-    return _act(request, code, services.case_register, note=body.note)
-
-
-@_route("ask_check", "派核实 / ask a field check")
-def act_ask_check(request, code: str, body: NoteIn):
-    return _act(request, code, services.case_ask_check, note=body.note)
-
-
-@_route("check", "核实 / field check")
-def act_check(request, code: str, body: CheckIn):
-    return _act(request, code, services.case_check, found=body.found, note=body.note)
-
-
-@_route("void", "申请作废 / request voiding")
-def act_void(request, code: str, body: ReasonIn):
-    return _act(request, code, services.case_void_request, reason=body.reason)
-
-
-@_route("void_decide", "审批作废 / decide voiding")
-def act_void_decide(request, code: str, body: DecisionIn):
-    return _act(request, code, services.case_void_decide, approve=body.approve, note=body.note)
-
-
-@_route("dispatch", "派遣 / dispatch")
-def act_dispatch(request, code: str, body: DispatchIn):
-    return _act(request, code, services.case_dispatch, department=body.department, assisting=body.assisting,
-                note=body.note, task_limit_hours=body.task_limit_hours)
-
-
-@_route("accept", "签收 / accept")
-def act_accept(request, code: str, body: NoteIn):
-    return _act(request, code, services.case_accept, note=body.note)
-
-
-@_route("return", "退回 / return")
-def act_return(request, code: str, body: ReasonIn):
-    return _act(request, code, services.case_return, reason=body.reason)
-
-
-@_route("return_approve", "同意退回 / approve a return")
-def act_return_approve(request, code: str, body: NoteIn):
-    return _act(request, code, services.case_return_approve, note=body.note)
-
-
-@_route("extend", "申请延期 / request extension")
-def act_extend(request, code: str, body: ExtendIn):
-    return _act(request, code, services.case_extend_request, extra_hours=body.extra_hours, reason=body.reason)
-
-
-@_route("extend_decide", "审批延期 / decide extension")
-def act_extend_decide(request, code: str, body: DecisionIn):
-    return _act(request, code, services.case_extend_decide, approve=body.approve, note=body.note)
-
-
-@_route("suspend", "申请挂账 / request suspension")
-def act_suspend(request, code: str, body: ReasonIn):
-    return _act(request, code, services.case_suspend_request, reason=body.reason)
-
-
-@_route("suspend_decide", "审批挂账 / decide suspension")
-def act_suspend_decide(request, code: str, body: DecisionIn):
-    return _act(request, code, services.case_suspend_decide, approve=body.approve, note=body.note)
-
-
-@_route("resume", "恢复处置 / resume")
-def act_resume(request, code: str, body: NoteIn):
-    return _act(request, code, services.case_resume, note=body.note)
-
-
-@_route("handle", "处置完毕 / handled")
-def act_handle(request, code: str, body: ResultIn):
-    return _act(request, code, services.case_handle, result=body.result)
-
-
-@_route("verify", "核查 / verify")
-def act_verify(request, code: str, body: VerifyIn):
-    return _act(request, code, services.case_verify, passed=body.passed, note=body.note)
-
-
-@_route("rework", "返工 / rework")
-def act_rework(request, code: str, body: ReasonIn):
-    return _act(request, code, services.case_verify, passed=False, note=body.reason)
-
-
-@_route("close", "结案 / close")
-def act_close(request, code: str, body: NoteIn):
-    return _act(request, code, services.case_close, note=body.note)
-
-
-@_route("follow_up", "回访 / follow-up")
-def act_follow_up(request, code: str, body: FollowUpIn):
-    return _act(request, code, services.case_follow_up, satisfied=body.satisfied, note=body.note)
-
-
-@_route("self_handle", "自处理 / self-handled")
-def act_self_handle(request, code: str, body: ResultIn):
-    return _act(request, code, services.case_self_handle, result=body.result)
-
-
-@_route("claim", "街道社区认领 / claim at community or street level")
-def act_claim(request, code: str, body: NoteIn):
-    return _act(request, code, services.case_claim, note=body.note)
-
-
-@_route("escalate", "上报上级 / escalate")
-def act_escalate(request, code: str, body: ReasonIn):
-    return _act(request, code, services.case_escalate, reason=body.reason)
-
-
-@_route("merge", "合并重复 / merge a duplicate")
-def act_merge(request, code: str, body: MergeIn):
-    into = selectors.case_get(user=request.auth, code=body.into)
-    return _act(request, code, services.case_merge, into=into, note=body.note)
-
-
-@router.post("/cases/{code}/consult", response={201: dict}, summary="联办会商 / joint consultation")
-def act_consult(request, code: str, body: ConsultIn):
-    case = selectors.case_get(user=request.auth, code=code)
-    meeting = services.consultation_record(
-        case=case, actor=request.auth, meeting_at=body.meeting_at, topic=body.topic, participants=body.participants,
-        decisions=[d.dict() for d in body.decisions], minutes=body.minutes,
-    )
-    return Status(201, {"id": meeting.pk, "tasks": list(meeting.tasks.values_list("id", flat=True))})
+# --- actions: one POST per workflow action, each with its input schema, from the workflow (core.actions) ----
+def _case_answer(request, case: Case, status: int):
+    case = selectors.case_for_answer(pk=case.pk)
+    return api_response(request, case_out(case, request.auth), status=status, etag=etag(case))
 
 
 def _task(request, code: str, task_id: int) -> CaseTask:
@@ -488,20 +283,31 @@ def _task(request, code: str, task_id: int) -> CaseTask:
     return task
 
 
-@router.post("/cases/{code}/tasks/{task_id}/done", response=TaskOut, summary="协办完成 / sub-task done")
-def act_task_done(request, code: str, task_id: Id, body: ResultIn):
-    t = services.task_done(task=_task(request, code, task_id), actor=request.auth, result=body.result)
-    t = CaseTask.objects.select_related("department").get(pk=t.pk)
-    return {"id": t.id, "department": t.department.code, "state": t.state, "description": t.description,
+def _task_answer(request, task: CaseTask, status: int):
+    t = CaseTask.objects.select_related("department").get(pk=task.pk)
+    body = {"id": t.id, "department": t.department.code, "state": t.state, "description": t.description,
             "deadline_at": t.deadline_at, "result_note": t.result_note}
+    return api_response(request, body, status=status, etag=actions.etag(t))
 
 
-@router.post("/cases/{code}/tasks/{task_id}/release", response=TaskOut, summary="免除协办 / release a sub-task")
-def act_task_release(request, code: str, task_id: Id, body: ReasonIn):
-    t = services.task_release(task=_task(request, code, task_id), actor=request.auth, reason=body.reason)
-    t = CaseTask.objects.select_related("department").get(pk=t.pk)
-    return {"id": t.id, "department": t.department.code, "state": t.state, "description": t.description,
-            "deadline_at": t.deadline_at, "result_note": t.result_note}
+actions.add_action_routes(
+    router, Case, path="/cases/{code}", keys={"code": str}, response=CaseOut, answer=_case_answer,
+    load=lambda request, code: selectors.case_get(user=request.auth, code=code),
+)
+actions.add_action_routes(
+    router, CaseTask, path="/cases/{code}/tasks/{task_id}", keys={"code": str, "task_id": Id}, response=TaskOut,
+    answer=_task_answer, load=_task, segment=lambda action: action.removeprefix("task_"), name="task",
+)
+
+
+@router.post("/cases/{code}/consult", response={201: dict}, summary="联办会商 / joint consultation")
+def act_consult(request, code: str, body: ConsultIn):
+    case = selectors.case_get(user=request.auth, code=code)
+    meeting = services.consultation_record(
+        case=case, actor=request.auth, meeting_at=body.meeting_at, topic=body.topic, participants=body.participants,
+        decisions=[d.dict() for d in body.decisions], minutes=body.minutes,
+    )
+    return Status(201, {"id": meeting.pk, "tasks": list(meeting.tasks.values_list("id", flat=True))})
 
 
 @router.post("/cases/{code}/photos", response={201: dict}, summary="上传照片 / add a photo")

@@ -144,18 +144,6 @@ class CaseFilterForm(forms.Form):
 
 
 # --- actions -------------------------------------------------------------------------------------------------
-class NoteForm(forms.Form):
-    note = forms.CharField(label=_("备注"), max_length=2000, required=False)
-
-
-class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("原因"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
-
-
-class ResultForm(forms.Form):
-    result = forms.CharField(label=_("处置结果"), max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
-
-
 class CheckForm(forms.Form):
     found = forms.TypedChoiceField(label=_("核实结果"), choices=[("1", _("情况属实")), ("0", _("情况不属实"))],
                                    coerce=lambda v: v == "1", initial="1")
@@ -178,6 +166,12 @@ class DispatchForm(forms.Form):
         choices = choices if choices is not None else unit_choices()
         self.fields["department"].choices = choices
         self.fields["assisting"].choices = choices
+
+    @classmethod
+    def for_object(cls, case, data=None, **kwargs):
+        """The case's form: the routing's proposed department chosen."""
+        proposed = case.proposed_department.code if case.proposed_department_id else ""
+        return cls(data, initial={"department": proposed}, **kwargs)
 
 
 class MergeForm(forms.Form):

@@ -77,6 +77,9 @@ class CaseCounter(models.Model):
 
 class Case(WorkflowModel):
     workflow = CASE_WORKFLOW
+    # Evaluation (RULES.md §1) charges each step to the department holding the case when it was due.
+    evaluation_fields = {"dept": "lead_department.code", "region": "region_code", "level": "level", "source": "source"}
+    evaluation_unit = "dept"
 
     class Source(models.TextChoices):
         FIELD = "field", _("监督员/网格员上报")
@@ -234,6 +237,8 @@ class CaseTask(WorkflowModel):
     consultation; the lead department can mark the case handled only when every task is done or released."""
 
     workflow = TASK_WORKFLOW
+    evaluation_fields = {"dept": "department.code"}
+    evaluation_unit = "dept"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="tasks")
     department = models.ForeignKey("accounts.OrgUnit", on_delete=models.PROTECT, related_name="case_tasks")

@@ -5,15 +5,14 @@ CityopsError and is shown to the user in the current language."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -26,7 +25,7 @@ from cityops.cases import evaluation, forms, privacy, selectors, services
 from cityops.cases import workflow as case_workflow
 from cityops.cases.models import Case, CasePhoto, CaseTask
 from cityops.cases.templatetags.cases_tags import action_name, state_name
-from cityops.core import roles
+from cityops.core import actions, roles
 from cityops.core.errors import CityopsError, NotFound
 
 PAGE_SIZE = 30
@@ -86,93 +85,32 @@ def page_window(request, queryset, size: int = PAGE_SIZE) -> Window:
     return Window(items=rows[:size], number=number, has_next=len(rows) > size, query=query.urlencode())
 
 
-# --- actions: one entry per workflow action, each calling its service ------------------------------------
-@dataclass(frozen=True)
-class Action:
-    form: type
-    run: Callable[[Case, Any, dict], Any]
-    kind: str  # how the inline form looks: button, reason, result, extend, dispatch, check, merge
-    style: str = ""
+# --- actions: what each transition takes and does comes from the workflow (core.actions) -----------------
+# How a queue row draws an action's form (cases_tags.case_actions), from what the action takes.
+FORM_KINDS = {"CheckForm": "check", "DispatchForm": "dispatch", "MergeForm": "merge", "ExtendForm": "extend",
+              "TaskResultForm": "result"}
+INPUT_KINDS = {None: "button", actions.ReasonIn: "reason", actions.ResultIn: "result"}
 
 
-def _merge(case, user, d):
-    into = selectors.case_get(user=user, code=d["into"].strip())
-    return services.case_merge(case=case, actor=user, into=into, note=d["note"])
-
-
-S = services
-ACTIONS: dict[str, Action] = {
-    "register": Action(forms.NoteForm, lambda c, u, d: S.case_register(case=c, actor=u, note=d["note"]), "button", "primary"),
-    "ask_check": Action(forms.NoteForm, lambda c, u, d: S.case_ask_check(case=c, actor=u, note=d["note"]), "button"),
-    "check": Action(forms.CheckForm, lambda c, u, d: S.case_check(case=c, actor=u, found=d["found"], note=d["note"]), "check", "primary"),
-    "void_request": Action(forms.ReasonForm, lambda c, u, d: S.case_void_request(case=c, actor=u, reason=d["reason"]), "reason", "danger"),
-    "void_approve": Action(forms.NoteForm, lambda c, u, d: S.case_void_decide(case=c, actor=u, approve=True, note=d["note"]), "button", "danger"),
-    "void_reject": Action(forms.NoteForm, lambda c, u, d: S.case_void_decide(case=c, actor=u, approve=False, note=d["note"]), "button"),
-    "dispatch": Action(forms.DispatchForm, lambda c, u, d: S.case_dispatch(
-        case=c, actor=u, department=d["department"], assisting=d["assisting"], note=d["note"]), "dispatch", "primary"),
-    "accept": Action(forms.NoteForm, lambda c, u, d: S.case_accept(case=c, actor=u, note=d["note"]), "button", "primary"),
-    "return": Action(forms.ReasonForm, lambda c, u, d: S.case_return(case=c, actor=u, reason=d["reason"]), "reason", "danger"),
-    "return_approve": Action(forms.NoteForm, lambda c, u, d: S.case_return_approve(case=c, actor=u, note=d["note"]), "button"),
-    "extend_request": Action(forms.ExtendForm, lambda c, u, d: S.case_extend_request(
-        case=c, actor=u, extra_hours=d["extra_hours"], reason=d["reason"]), "extend"),
-    "extend_approve": Action(forms.NoteForm, lambda c, u, d: S.case_extend_decide(case=c, actor=u, approve=True, note=d["note"]), "button", "primary"),
-    "extend_reject": Action(forms.NoteForm, lambda c, u, d: S.case_extend_decide(case=c, actor=u, approve=False, note=d["note"]), "button"),
-    "suspend_request": Action(forms.ReasonForm, lambda c, u, d: S.case_suspend_request(case=c, actor=u, reason=d["reason"]), "reason"),
-    "suspend_approve": Action(forms.NoteForm, lambda c, u, d: S.case_suspend_decide(case=c, actor=u, approve=True, note=d["note"]), "button", "primary"),
-    "suspend_reject": Action(forms.NoteForm, lambda c, u, d: S.case_suspend_decide(case=c, actor=u, approve=False, note=d["note"]), "button"),
-    "resume": Action(forms.NoteForm, lambda c, u, d: S.case_resume(case=c, actor=u, note=d["note"]), "button", "primary"),
-    "handle": Action(forms.ResultForm, lambda c, u, d: S.case_handle(case=c, actor=u, result=d["result"]), "result", "primary"),
-    "verify": Action(forms.NoteForm, lambda c, u, d: S.case_verify(case=c, actor=u, passed=True, note=d["note"]), "button", "primary"),
-    "rework": Action(forms.ReasonForm, lambda c, u, d: S.case_verify(case=c, actor=u, passed=False, note=d["reason"]), "reason", "danger"),
-    "close": Action(forms.NoteForm, lambda c, u, d: S.case_close(case=c, actor=u, note=d["note"]), "button", "primary"),
-    "follow_up": Action(forms.NoteForm, lambda c, u, d: S.case_follow_up(case=c, actor=u, satisfied=True, note=d["note"]), "button", "primary"),
-    "reopen": Action(forms.ReasonForm, lambda c, u, d: S.case_follow_up(case=c, actor=u, satisfied=False, note=d["reason"]), "reason", "danger"),
-    "self_handle": Action(forms.ResultForm, lambda c, u, d: S.case_self_handle(case=c, actor=u, result=d["result"]), "result"),
-    "claim": Action(forms.NoteForm, lambda c, u, d: S.case_claim(case=c, actor=u, note=d["note"]), "button", "primary"),
-    "escalate": Action(forms.ReasonForm, lambda c, u, d: S.case_escalate(case=c, actor=u, reason=d["reason"]), "reason"),
-    "merge": Action(forms.MergeForm, _merge, "merge"),
-}
-
-# Guards that only ask "is this the actor's case?" — they decide whether a form is worth showing. The other
-# guards (reasons, limits, open sub-tasks) run when the form is sent, and their refusal is shown then.
-WHO_GUARDS = frozenset({
-    case_workflow.in_lead_department, case_workflow.covers_case_region, case_workflow.may_escalate,
-    case_workflow.in_claiming_unit, case_workflow.in_own_grid,
-})
-
-
-def _may_try(case: Case, user, transition) -> bool:
-    for guard in transition.guards:
-        if guard in WHO_GUARDS:
-            try:
-                guard(case, user, {})
-            except CityopsError:
-                return False
-    return True
+def _kind(t) -> str:
+    if t.form:
+        return FORM_KINDS.get(str(t.form).rsplit(".", 1)[-1], "form")
+    return INPUT_KINDS.get(t.input, "form")
 
 
 def actions_for(case: Case, user) -> list[dict]:
-    """The forms to show for this case and user now: workflow.available (role and state), less those whose
-    who-guard refuses."""
-    out = []
-    for t in Case.workflow.available(case, user):
-        spec = ACTIONS.get(t.action)
-        if spec is None or not _may_try(case, user, t):
-            continue
-        out.append({"code": t.action, "label": action_name(t.action), "kind": spec.kind, "style": spec.style})
-    return out
+    """The forms to show for this case and user now (core.actions.available_actions: roles and the guards
+    about the case and the user, in a dry run)."""
+    return [{"code": t.action, "label": action_name(t.action), "kind": _kind(t), "style": t.style}
+            for t in actions.available_actions(case, user)]
 
 
-def _run_action(request, case: Case, action: str, choices=None) -> tuple[bool, str]:
-    spec = ACTIONS[action]
-    kwargs = {"choices": choices} if spec.form is forms.DispatchForm else {}
-    form = spec.form(request.POST, **kwargs)
+def _run_action(request, case: Case, action: str) -> tuple[bool, str]:
+    form = actions.action_form(case, actions.find_action(Case, action), request.POST)
     if not form.is_valid():
-        problems = "; ".join(f"{form.fields[f].label if f in form.fields else ''} {' '.join(e)}".strip()
-                             for f, e in form.errors.items())
-        return False, problems
+        return False, actions.form_problems(form)
     try:
-        result = spec.run(case, request.user, form.cleaned_data)
+        result = actions.run_action(case, action, request.user, form.cleaned_data)
     except CityopsError as exc:
         return False, error_text(exc)
     state = getattr(result, "state", "")
@@ -186,11 +124,11 @@ FRAGMENTS = {"row": "cases/_case_row.html", "card": "cases/_task_card.html"}
 @login_required
 @require_POST
 def case_action(request, code: str, action: str):
-    if action not in ACTIONS:
+    if action not in {t.action for t in actions.person_actions(Case.workflow)}:
         raise Http404(action)
     case = _case_or_404(request.user, code)
-    units = forms.unit_choices() if action == "dispatch" else None
-    ok, text = _run_action(request, case, action, units)
+    units = None
+    ok, text = _run_action(request, case, action)
     fragment = FRAGMENTS.get(request.POST.get("fragment", ""))
     if request.htmx and fragment:
         # Inline in a queue: answer with the row as it is now, the outcome written into it.
@@ -283,8 +221,10 @@ def _map_config(**extra) -> dict:
 
 # --- lists and queues ----------------------------------------------------------------------------------------
 def _rows(window: Window, user, with_tasks: bool = False) -> list[dict]:
-    tasks = selectors.tasks_by_case(cases=window.items) if with_tasks else {}
-    return [{"case": c, "acts": actions_for(c, user), "tasks": tasks.get(c.pk, [])} for c in window.items]
+    # The sub-tasks of a page's cases in one query: shown on the rows, and read by the dry run of "handle".
+    prefetch_related_objects(window.items, Prefetch("tasks", queryset=CaseTask.objects.select_related("department").order_by("id")))
+    return [{"case": c, "acts": actions_for(c, user), "tasks": list(c.tasks.all()) if with_tasks else []}
+            for c in window.items]
 
 
 def _districts():
@@ -391,7 +331,7 @@ def case_detail(request, code: str):
     units = forms.unit_choices()
     acts = actions_for(case, user)
     for act in acts:
-        act["form"] = _display_form(act["code"], case, units)
+        act["form"] = actions.action_form(case, actions.find_action(Case, act["code"]))
     photo_kinds = services.photo_kinds_for(case=case, user=user)
     context = {
         "case": case,
@@ -415,15 +355,6 @@ def case_detail(request, code: str):
     return render(request, "cases/detail.html", context)
 
 
-def _display_form(action: str, case: Case, units):
-    spec = ACTIONS[action]
-    auto_id = f"{action}-%s"
-    if spec.form is forms.DispatchForm:
-        initial = {"department": case.proposed_department.code if case.proposed_department_id else ""}
-        return spec.form(choices=units, auto_id=auto_id, initial=initial)
-    return spec.form(auto_id=auto_id)
-
-
 def _may_consult(case: Case, user, lead: bool) -> bool:
     # Mirrors who may hold a consultation so the form is only offered to them; the service decides.
     if case.state not in case_workflow.OPEN_STATES:
@@ -432,26 +363,12 @@ def _may_consult(case: Case, user, lead: bool) -> bool:
     return bool(codes & {roles.DISPATCHER, roles.SHIFT_LEAD} or (codes & case_workflow.DEPT and lead))
 
 
-TASK_ACTIONS = {"task_done": "done", "task_release": "release"}
-TASK_WHO_GUARDS = frozenset({case_workflow.task_dept_member, case_workflow.task_release_allowed})
-
-
 def _task_actions(tasks, case: Case, user) -> dict[int, list[str]]:
-    """Per open sub-task, what the user may do with it: the task workflow's role check and who-guards."""
+    """Per open sub-task, what the user may do with it now (done / release)."""
     out = {}
     for task in tasks:
         task.case = case  # the guards read the case's lead department; it is loaded already
-        acts = []
-        for t in CaseTask.workflow.available(task, user):
-            allowed = True
-            for guard in t.guards:
-                if guard in TASK_WHO_GUARDS:
-                    try:
-                        guard(task, user, {})
-                    except CityopsError:
-                        allowed = False
-            if allowed and t.action in TASK_ACTIONS:
-                acts.append(TASK_ACTIONS[t.action])
+        acts = [t.action.removeprefix("task_") for t in actions.available_actions(task, user)]
         if acts:
             out[task.pk] = acts
     return out
@@ -504,15 +421,12 @@ def task_action(request, code: str, task_id: int, action: str):
     task = case.tasks.filter(pk=task_id).first()
     if task is None or action not in ("done", "release"):
         raise Http404(_("协办任务不存在"))
-    form = forms.TaskResultForm(request.POST) if action == "done" else forms.ReasonForm(request.POST)
+    form = actions.action_form(task, actions.find_action(CaseTask, f"task_{action}"), request.POST)
     if not form.is_valid():
         messages.error(request, _("请填写内容"))
         return redirect(_safe_next(request, f"/cases/{code}/"))
     try:
-        if action == "done":
-            services.task_done(task=task, actor=request.user, result=form.cleaned_data["result"])
-        else:
-            services.task_release(task=task, actor=request.user, reason=form.cleaned_data["reason"])
+        actions.run_action(task, f"task_{action}", request.user, form.cleaned_data)
     except CityopsError as exc:
         messages.error(request, error_text(exc))
     else:

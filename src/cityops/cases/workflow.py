@@ -22,7 +22,9 @@ from cityops.cases import conf
 from cityops.core import calendar
 from cityops.core import roles as r
 from cityops.core import workflow as wf
+from cityops.core.actions import ReasonIn, ResultIn
 from cityops.core.errors import Forbidden, InvalidInput
+from cityops.core.schemas import Hours, Schema
 
 INTAKE = frozenset({r.OPERATOR, r.SHIFT_LEAD})
 DEPT = frozenset({r.DEPT_HANDLER, r.DEPT_LEAD})
@@ -74,11 +76,13 @@ def _text(params: dict, key: str) -> str:
     return str(params.get(key) or "").strip()
 
 
+@wf.input_guard
 def needs_reason(case, actor, params) -> None:
     if not _text(params, "reason"):
         raise InvalidInput("请填写原因", "A reason is required", code="reason_required")
 
 
+@wf.input_guard
 def needs_result(case, actor, params) -> None:
     if not _text(params, "result"):
         raise InvalidInput("请填写处置结果", "A result note is required", code="result_required")
@@ -137,6 +141,7 @@ def extensions_left(case, actor, params) -> None:
         )
 
 
+@wf.input_guard
 def positive_extra_hours(case, actor, params) -> None:
     try:
         hours = float(params.get("extra_hours"))
@@ -150,8 +155,11 @@ def positive_extra_hours(case, actor, params) -> None:
 
 def tasks_settled(case, actor, params) -> None:
     """一事联办: handled only when every sub-task is done or released."""
-    open_tasks = list(case.tasks.filter(state="open").values_list("department__code", flat=True))
-    if open_tasks:
+    # case.tasks.all(): the list a page prefetched for its rows (the dry run of every row), else one query.
+    open_ids = [t.pk for t in case.tasks.all() if t.state == "open"]
+    if open_ids:
+        open_tasks = list(type(case).tasks.rel.related_model.objects.filter(pk__in=open_ids)
+                          .values_list("department__code", flat=True))
         raise wf.refuse(
             f"协办任务尚未完成：{'、'.join(open_tasks)}",
             f"Sub-tasks still open: {', '.join(open_tasks)}",
@@ -228,6 +236,48 @@ def _on_escalate(case, escalation) -> None:
     notify_overdue(case=case, escalation=escalation)
 
 
+# --- what each action takes (the API's body, the page's form) and the service it calls -------------------
+class CheckIn(Schema):
+    found: bool = True
+    note: str = ""
+
+
+class DispatchIn(Schema):
+    department: str | None = None
+    assisting: list[str] = []
+    note: str = ""
+    task_limit_hours: Hours | None = None
+
+
+class ExtendIn(Schema):
+    extra_hours: Hours
+    reason: str
+
+
+class MergeIn(Schema):
+    into: str
+    note: str = ""
+
+
+def svc(name: str, *, obj_arg: str = "case", **fixed) -> wf.Hook:
+    return wf.Hook(f"cityops.cases.services.{name}", obj_arg=obj_arg, fixed=fixed)
+
+
+def reason_as_note(name: str, **fixed):
+    """A step whose service takes its reason as the note (rework, reopen)."""
+    hook = svc(name, **fixed)
+    return lambda case, actor, data: hook(case, actor, {"note": data["reason"]})
+
+
+def merge_into(case, actor, data):
+    """合并: the case to keep is named by its code, looked up in the actor's own scope."""
+    from cityops.cases import selectors, services
+
+    into = selectors.case_get(user=actor, code=data["into"].strip())
+    return services.case_merge(case=case, actor=actor, into=into, note=data["note"])
+
+
+FORMS = "cityops.cases.forms."
 T = wf.Transition
 CASE_WORKFLOW = wf.Workflow(
     name="case",
@@ -251,44 +301,71 @@ CASE_WORKFLOW = wf.Workflow(
         "merged": wf.State("merged", "已合并", terminal=True),
     },
     transitions=[
-        T("ask_check", ("reported",), "checking", INTAKE, "派核实"),
-        T("check", ("checking",), "reported", FIELD, "核实", guards=(covers_case_region,)),
-        T("register", ("reported",), "registered", INTAKE, "立案"),
-        T("void_request", ("reported", "registered"), "void_requested", INTAKE | DISPATCH, "申请作废", guards=(needs_reason,)),
-        T("void_approve", ("void_requested",), "voided", frozenset({r.SHIFT_LEAD}), "批准作废"),
-        T("void_reject", ("void_requested",), "registered", frozenset({r.SHIFT_LEAD}), "驳回作废"),
-        T("dispatch", ("registered", "returned"), "dispatched", DISPATCH, "派遣"),
-        T("accept", ("dispatched",), "accepted", DEPT, "签收", guards=(in_lead_department,)),
-        T("return", ("dispatched",), "returned", DEPT, "退回", guards=(in_lead_department, needs_reason, returns_left, hotline_return_window)),
-        T("return_approve", ("returned",), "registered", DISPATCH, "同意退回"),
+        T("ask_check", ("reported",), "checking", INTAKE, "派核实",
+          hook=svc("case_ask_check")),
+        T("check", ("checking",), "reported", FIELD, "核实", guards=(covers_case_region,),
+          input=CheckIn, hook=svc("case_check"), form=FORMS + "CheckForm", style="primary"),
+        T("register", ("reported",), "registered", INTAKE, "立案",
+          hook=svc("case_register"), style="primary"),
+        T("void_request", ("reported", "registered"), "void_requested", INTAKE | DISPATCH, "申请作废", guards=(needs_reason,),
+          input=ReasonIn, hook=svc("case_void_request"), style="danger"),
+        T("void_approve", ("void_requested",), "voided", frozenset({r.SHIFT_LEAD}), "批准作废",
+          hook=svc("case_void_decide", approve=True), style="danger"),
+        T("void_reject", ("void_requested",), "registered", frozenset({r.SHIFT_LEAD}), "驳回作废",
+          hook=svc("case_void_decide", approve=False)),
+        T("dispatch", ("registered", "returned"), "dispatched", DISPATCH, "派遣",
+          input=DispatchIn, hook=svc("case_dispatch"), form=FORMS + "DispatchForm", style="primary"),
+        T("accept", ("dispatched",), "accepted", DEPT, "签收", guards=(in_lead_department,),
+          hook=svc("case_accept"), style="primary"),
+        T("return", ("dispatched",), "returned", DEPT, "退回", guards=(in_lead_department, needs_reason, returns_left, hotline_return_window),
+          input=ReasonIn, hook=svc("case_return"), style="danger"),
+        T("return_approve", ("returned",), "registered", DISPATCH, "同意退回",
+          hook=svc("case_return_approve")),
         T(
             "extend_request", ("accepted",), "extension_requested", DEPT, "申请延期",
             guards=(in_lead_department, needs_reason, positive_extra_hours, extensions_left), clock=wf.CLOCK_KEEP,
+            input=ExtendIn, hook=svc("case_extend_request"), form=FORMS + "ExtendForm",
         ),
-        T("extend_approve", ("extension_requested",), "accepted", DISPATCH, "批准延期", guards=(extensions_left,), clock=wf.CLOCK_EXTEND),
-        T("extend_reject", ("extension_requested",), "accepted", DISPATCH, "驳回延期", clock=wf.CLOCK_KEEP),
+        T("extend_approve", ("extension_requested",), "accepted", DISPATCH, "批准延期", guards=(extensions_left,), clock=wf.CLOCK_EXTEND,
+          hook=svc("case_extend_decide", approve=True), style="primary"),
+        T("extend_reject", ("extension_requested",), "accepted", DISPATCH, "驳回延期", clock=wf.CLOCK_KEEP,
+          hook=svc("case_extend_decide", approve=False)),
         T(
             "suspend_request", ("accepted",), "suspend_requested", DEPT, "申请挂账",
             guards=(in_lead_department, needs_reason), clock=wf.CLOCK_KEEP,
+            input=ReasonIn, hook=svc("case_suspend_request"),
         ),
-        T("suspend_approve", ("suspend_requested",), "suspended", DISPATCH, "批准挂账", clock=wf.CLOCK_PAUSE),
-        T("suspend_reject", ("suspend_requested",), "accepted", DISPATCH, "驳回挂账", clock=wf.CLOCK_KEEP),
-        T("resume", ("suspended",), "accepted", DISPATCH, "恢复处置", clock=wf.CLOCK_RESUME),
-        T("handle", ("accepted",), "handled", DEPT | REGION, "处置完毕", guards=(in_lead_department, needs_result, tasks_settled)),
-        T("verify", ("handled",), "verified", FIELD, "核查通过", guards=(covers_case_region,)),
-        T("rework", ("handled",), "accepted", FIELD, "核查不通过（返工）", guards=(covers_case_region, needs_reason)),
-        T("close", ("verified",), "closed", frozenset({r.SHIFT_LEAD}), "结案"),
-        T("follow_up", ("closed",), "archived", INTAKE | {wf.SYSTEM_ROLE}, "回访满意"),
+        T("suspend_approve", ("suspend_requested",), "suspended", DISPATCH, "批准挂账", clock=wf.CLOCK_PAUSE,
+          hook=svc("case_suspend_decide", approve=True), style="primary"),
+        T("suspend_reject", ("suspend_requested",), "accepted", DISPATCH, "驳回挂账", clock=wf.CLOCK_KEEP,
+          hook=svc("case_suspend_decide", approve=False)),
+        T("resume", ("suspended",), "accepted", DISPATCH, "恢复处置", clock=wf.CLOCK_RESUME,
+          hook=svc("case_resume"), style="primary"),
+        T("handle", ("accepted",), "handled", DEPT | REGION, "处置完毕", guards=(in_lead_department, needs_result, tasks_settled),
+          input=ResultIn, hook=svc("case_handle"), style="primary"),
+        T("verify", ("handled",), "verified", FIELD, "核查通过", guards=(covers_case_region,),
+          hook=svc("case_verify", passed=True), style="primary"),
+        T("rework", ("handled",), "accepted", FIELD, "核查不通过（返工）", guards=(covers_case_region, needs_reason),
+          input=ReasonIn, hook=reason_as_note("case_verify", passed=False), style="danger"),
+        T("close", ("verified",), "closed", frozenset({r.SHIFT_LEAD}), "结案",
+          hook=svc("case_close"), style="primary"),
+        T("follow_up", ("closed",), "archived", INTAKE | {wf.SYSTEM_ROLE}, "回访满意",
+          hook=svc("case_follow_up", satisfied=True), style="primary"),
         # The system role: a resident's own rating through the portal, proven by their tracking key or phone.
-        T("reopen", ("closed",), "accepted", INTAKE | {wf.SYSTEM_ROLE}, "回访不满意（重办）", guards=(needs_reason,)),
-        T("self_handle", ("reported",), "verified", FIELD, "自处理", guards=(reporter_with_photo, in_own_grid, needs_result)),
-        T("claim", ("registered",), "accepted", REGION, "街道社区认领", guards=(in_claiming_unit,)),
+        T("reopen", ("closed",), "accepted", INTAKE | {wf.SYSTEM_ROLE}, "回访不满意（重办）", guards=(needs_reason,),
+          input=ReasonIn, hook=reason_as_note("case_follow_up", satisfied=False), style="danger"),
+        T("self_handle", ("reported",), "verified", FIELD, "自处理", guards=(reporter_with_photo, in_own_grid, needs_result),
+          input=ResultIn, hook=svc("case_self_handle")),
+        T("claim", ("registered",), "accepted", REGION, "街道社区认领", guards=(in_claiming_unit,),
+          hook=svc("case_claim"), style="primary"),
         T(
             "escalate", ("registered", "accepted"), "registered", REGION | DEPT, "上报上级",
             guards=(below_city_level, may_escalate, needs_reason),
+            input=ReasonIn, hook=svc("case_escalate"),
         ),
         # The system role: a resident who, on the portal, confirmed their report is the same as an open case.
-        T("merge", ("reported", "checking", "registered"), "merged", frozenset({r.OPERATOR, wf.SYSTEM_ROLE}), "合并"),
+        T("merge", ("reported", "checking", "registered"), "merged", frozenset({r.OPERATOR, wf.SYSTEM_ROLE}), "合并",
+          input=MergeIn, hook=merge_into, form=FORMS + "MergeForm"),
     ],
     on_escalate=_on_escalate,
 )
@@ -320,7 +397,9 @@ TASK_WORKFLOW = wf.Workflow(
         "released": wf.State("released", "已免除", terminal=True),
     },
     transitions=[
-        T("task_done", ("open",), "done", DEPT, "协办完成", guards=(task_dept_member, needs_result)),
-        T("task_release", ("open",), "released", DEPT | DISPATCH | {wf.SYSTEM_ROLE}, "免除协办", guards=(task_release_allowed, needs_reason)),
+        T("task_done", ("open",), "done", DEPT, "协办完成", guards=(task_dept_member, needs_result),
+          input=ResultIn, hook=svc("task_done", obj_arg="task"), form=FORMS + "TaskResultForm", style="primary"),
+        T("task_release", ("open",), "released", DEPT | DISPATCH | {wf.SYSTEM_ROLE}, "免除协办", guards=(task_release_allowed, needs_reason),
+          input=ReasonIn, hook=svc("task_release", obj_arg="task")),
     ],
 )

@@ -121,6 +121,9 @@ def _has_nul(request: HttpRequest) -> bool:
         return True
     content_type = request.content_type or ""
     if content_type == "multipart/form-data":
+        # Read the body first (it is within the size limit): the fields are then parsed from it, and a view
+        # that reads the body (an API operation refusing a form) still can.
+        request.body  # noqa: B018
         return any("\x00" in key or any("\x00" in v for v in values) for key, values in request.POST.lists())
     if request.method in ("POST", "PUT", "PATCH", "DELETE") and (
         content_type.startswith(_BODY_TYPES_CHECKED) or content_type.endswith("+json")

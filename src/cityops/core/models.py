@@ -138,9 +138,40 @@ class WorkflowModel(models.Model):
     class Meta:
         abstract = True
 
+    # What evaluation reads from every timeline entry of this model (core.evaluation): stamp key → attribute path
+    # (dots follow relations, e.g. {"unit": "department.code", "region": "region_code", "level": "level"}). The
+    # engine stamps them, with `on_time`, on each transition's entry as they stood when the step was taken.
+    evaluation_fields: dict[str, str] = {}
+    evaluation_unit = "unit"  # the stamp key naming the responsible unit
+    # Per-object roles transitions can name like global ones: name → holds(obj, user) -> bool.
+    object_roles: dict = {}
+
     @property
     def subject_type(self) -> str:
         return self._meta.label_lower
+
+    @classmethod
+    def evaluation_relations(cls) -> list[str]:
+        """The relations the stamp follows, for select_related when the row is locked."""
+        return sorted({path.rsplit(".", 1)[0].replace(".", "__") for path in cls.evaluation_fields.values() if "." in path})
+
+    def on_time(self, now=None) -> bool:
+        """The current step is within its limit (true when no clock runs)."""
+        if self.clock_limit_s is None:
+            return True
+        return self.clock_used_now(now) <= self.clock_limit_s + 1e-6
+
+    def evaluation_stamp(self, now=None) -> dict:
+        if not self.evaluation_fields:
+            return {}
+        stamp = {}
+        for key, path in self.evaluation_fields.items():
+            value = self
+            for part in path.split("."):
+                value = getattr(value, part, None) if value is not None else None
+            stamp[key] = "" if value is None else value
+        stamp["on_time"] = self.on_time(now)
+        return stamp
 
     def state_label(self) -> str:
         return state_label_for(self.workflow, self.state)

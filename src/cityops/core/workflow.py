@@ -8,10 +8,11 @@ changes nothing.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -58,6 +59,54 @@ class State:
     terminal: bool = False
 
 
+# A source meaning "every state that is not terminal" (e.g. escalate a dispute from wherever it is).
+ANY_OPEN = "*"
+
+
+def input_guard(guard: Callable[..., None]) -> Callable[..., None]:
+    """Marks a guard that checks what the user typed (a reason, a number), not the object or the user: it runs
+    when the action is sent, and `available_actions` (which has no input yet) skips it."""
+    guard.checks_input = True
+    return guard
+
+
+def at_least(hours: float, *, mode: str = "work", since: str = "state_changed_at", label: str = "") -> Callable:
+    """A minimum duration — a floor, not a deadline (a 30-day public comment period, a 7-working-day legality
+    review): the guard refuses until `hours` of working (`mode="work"`) or calendar time have passed since the
+    object's `since` field (by default: since it entered its state)."""
+
+    def guard(obj, actor, params) -> None:
+        start = getattr(obj, since)
+        earliest = calendar.add_seconds(start, hours * HOUR, mode)
+        if timezone.now() < earliest:
+            local = timezone.localtime(earliest).strftime("%Y-%m-%d %H:%M")
+            raise refuse(
+                f"{label or '该阶段'}须满 {hours:g} {'工作' if mode == 'work' else ''}小时，{local} 后方可办理",
+                f"{label or 'This stage'} lasts at least {hours:g} {'working ' if mode == 'work' else ''}hours: "
+                f"possible from {local}",
+                code="too_early",
+            )
+
+    guard.__name__ = f"at_least_{hours:g}h_{mode}"
+    return guard
+
+
+@dataclass(frozen=True)
+class Hook:
+    """What an action does beyond the state change: a domain service, named by its dotted path and imported
+    when first called (a workflow module need not import its services). Called as
+    `service(<obj_arg>=obj, actor=actor, **fixed, **input)` with the action's validated input."""
+
+    path: str
+    obj_arg: str = "obj"
+    fixed: dict = field(default_factory=dict)
+
+    def __call__(self, obj, actor, data: dict):
+        module, _, name = self.path.rpartition(".")
+        service = getattr(importlib.import_module(module), name)
+        return service(**{self.obj_arg: obj, "actor": actor, **self.fixed, **data})
+
+
 @dataclass(frozen=True)
 class Transition:
     action: str
@@ -68,6 +117,13 @@ class Transition:
     guards: tuple[Callable[..., None], ...] = ()
     clock: str = CLOCK_RESTART
     timer: Timer | None = None  # overrides the target state's timer for this way in
+    # What a person sends with the action (a ninja Schema; the API's body, the page's form) and what it does
+    # beyond the state change (a Hook, or any callable(obj, actor, data) -> obj). Without a hook the action is
+    # the bare transition with the input as its params (its `note` as the note).
+    input: type | None = None
+    hook: Callable[[Any, Any, dict], Any] | None = None
+    style: str = ""  # how its button looks: primary, danger or plain
+    form: type | str | None = None  # a Django form (or its dotted path) when the one made from `input` will not do
 
 
 @dataclass(frozen=True)
@@ -111,6 +167,10 @@ class Workflow:
     _index: dict[tuple[str, str], Transition] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
+        open_states = tuple(code for code, st in self.states.items() if not st.terminal)
+        self.transitions = [
+            replace(t, sources=open_states) if ANY_OPEN in t.sources else t for t in self.transitions
+        ]
         for t in self.transitions:
             if t.target not in self.states:
                 raise ValueError(f"{self.name}: {t.action} goes to unknown state {t.target}")
@@ -131,15 +191,22 @@ class Workflow:
         return self._index.get((action, state))
 
     def available(self, obj, actor) -> list[Transition]:
-        """Transitions the actor may start from the object's state (role check only; guards run on apply)."""
-        roles = actor_roles(actor)
+        """Transitions the actor's roles allow from the object's state (global and per-object roles; guards are
+        not run — core.actions.available_actions runs them too)."""
+        roles = actor_roles(actor, obj)
         return [t for t in self.transitions if obj.state in t.sources and roles & t.roles]
 
 
-def actor_roles(actor) -> frozenset[str]:
+def actor_roles(actor, obj=None) -> frozenset[str]:
+    """The actor's global roles, plus the per-object roles the object's model declares and the actor holds on
+    this object (`object_roles = {"assigned_mediator": lambda obj, user: obj.mediator_id == user.pk}`)."""
     if actor is None:
         return frozenset({SYSTEM_ROLE})
-    return frozenset(getattr(actor, "role_codes", frozenset()))
+    roles = frozenset(getattr(actor, "role_codes", frozenset()))
+    declared = getattr(type(obj), "object_roles", None) if obj is not None else None
+    if declared:
+        roles |= {name for name, holds in declared.items() if holds(obj, actor)}
+    return roles
 
 
 def _start_clock(obj, limit_s: float | None, mode: str, now: datetime) -> None:
@@ -241,7 +308,10 @@ def transition(
     workflow = type(obj).workflow
     params = dict(params or {})
     with transaction.atomic():
-        locked = type(obj).objects.select_for_update().get(pk=obj.pk)
+        model = type(obj)
+        related = model.evaluation_relations()
+        rows = model.objects.select_for_update(**({"of": ("self",)} if related else {}))
+        locked = (rows.select_related(*related) if related else rows).get(pk=obj.pk)
         t = workflow.find(action, locked.state)
         if action not in workflow.actions:
             raise IllegalTransition(
@@ -265,7 +335,7 @@ def transition(
                 f"Action '{action}' is not allowed in state '{locked.state}'",
                 details={"state": locked.state, "action": action},
             )
-        if not (actor_roles(actor) & t.roles):
+        if not (actor_roles(actor, locked) & t.roles):
             raise Forbidden(
                 f"您的角色不能执行「{t.label or action}」",
                 f"Your role may not perform '{action}'",
@@ -276,6 +346,8 @@ def transition(
 
         now = timezone.now()
         from_state = locked.state
+        # What evaluation counts, as it stood when the step was due: who held it, where, on time or not.
+        stamp = locked.evaluation_stamp(now)
         changed = set(apply(locked) or ()) if apply else set()
 
         target_state = workflow.states[t.target]
@@ -297,7 +369,7 @@ def transition(
         locked.version += 1
         locked.save(update_fields=CLOCK_FIELDS + sorted(changed))
 
-        entry_params = {k: v for k, v in params.items() if not k.startswith("_")}
+        entry_params = {**stamp, **{k: v for k, v in params.items() if not k.startswith("_")}}
         if locked.deadline_at:
             entry_params["deadline_at"] = locked.deadline_at.isoformat()
         timeline_append(

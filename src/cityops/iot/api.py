@@ -3,7 +3,6 @@ their actions (one POST per action). Reads go through selectors (scoped by user)
 
 from __future__ import annotations
 
-import json
 import threading
 from datetime import datetime
 
@@ -11,10 +10,12 @@ from django.http import HttpRequest
 from ninja import Query, Router
 from ninja.security import HttpBearer
 
+from cityops.core import actions
 from cityops.core.errors import InvalidInput, NotAuthenticated
 from cityops.core.schemas import Id, Moment, Offset, Schema, page_size
 from cityops.iot import selectors, services
 from cityops.iot.ingest import Ingestor, Message
+from cityops.iot.models import Alarm
 
 router = Router(tags=["iot"])
 
@@ -100,10 +101,6 @@ class AlarmOut(Schema):
     case_error: str
 
 
-class DismissIn(Schema):
-    reason: str
-
-
 def _device_out(d) -> dict:
     return {
         "code": d.code, "name": d.name, "type": d.type, "metrics": d.metrics or {}, "lon": d.lon, "lat": d.lat,
@@ -121,19 +118,6 @@ def _alarm_out(a) -> dict:
         "first_value": a.first_value, "last_value": a.last_value, "peak_value": a.peak_value,
         "opened_at": a.opened_at, "cleared_at": a.cleared_at, "case_code": a.case_code, "case_error": a.case_error,
     }
-
-
-def _note(request) -> str:
-    """Actions take an optional JSON body {"note": "..."}; an empty body is fine."""
-    if request.content_type != "application/json":
-        return str(request.POST.get("note") or "")[:2000]
-    if not request.body.strip():
-        return ""
-    try:
-        data = json.loads(request.body)
-    except ValueError:
-        raise InvalidInput("请求体不是有效的 JSON", "The body is not valid JSON", code="bad_json") from None
-    return str(data.get("note") or "")[:2000] if isinstance(data, dict) else ""
 
 
 _ingestor: Ingestor | None = None
@@ -211,29 +195,14 @@ def get_alarm(request, alarm_id: Id):
     return _alarm_out(selectors.alarm_get(user=request.user, pk=alarm_id))
 
 
-@router.post("/alarms/{alarm_id}/acknowledge", response=AlarmOut, summary="确认告警 / acknowledge")
-def acknowledge(request, alarm_id: Id):
-    alarm = selectors.alarm_get(user=request.user, pk=alarm_id)
-    services.alarm_acknowledge(alarm=alarm, actor=request.user, note=_note(request))
-    return _alarm_out(selectors.alarm_get(user=request.user, pk=alarm_id))
+def _alarm_answer(request, alarm, status: int):
+    from cityops.api import api
+
+    return api.create_response(request, _alarm_out(selectors.alarm_get(user=request.user, pk=alarm.pk)), status=status)
 
 
-@router.post("/alarms/{alarm_id}/dispatch", response=AlarmOut, summary="转为城市事件 / make it a case")
-def dispatch(request, alarm_id: Id):
-    alarm = selectors.alarm_get(user=request.user, pk=alarm_id)
-    services.alarm_dispatch(alarm=alarm, actor=request.user, note=_note(request))
-    return _alarm_out(selectors.alarm_get(user=request.user, pk=alarm_id))
-
-
-@router.post("/alarms/{alarm_id}/close", response=AlarmOut, summary="关闭已恢复的告警 / close")
-def close(request, alarm_id: Id):
-    alarm = selectors.alarm_get(user=request.user, pk=alarm_id)
-    services.alarm_close(alarm=alarm, actor=request.user, note=_note(request))
-    return _alarm_out(selectors.alarm_get(user=request.user, pk=alarm_id))
-
-
-@router.post("/alarms/{alarm_id}/dismiss", response=AlarmOut, summary="误报关闭 / dismiss a false alarm")
-def dismiss(request, alarm_id: Id, payload: DismissIn):
-    alarm = selectors.alarm_get(user=request.user, pk=alarm_id)
-    services.alarm_dismiss(alarm=alarm, actor=request.user, reason=payload.reason)
-    return _alarm_out(selectors.alarm_get(user=request.user, pk=alarm_id))
+# One POST per action a person takes on an alarm (acknowledge, dispatch, close, dismiss), from its workflow.
+actions.add_action_routes(
+    router, Alarm, path="/alarms/{alarm_id}", keys={"alarm_id": Id}, response=AlarmOut, answer=_alarm_answer,
+    load=lambda request, alarm_id: selectors.alarm_get(user=request.user, pk=alarm_id), name="alarm",
+)

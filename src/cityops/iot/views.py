@@ -8,12 +8,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from cityops.core import actions
 from cityops.core.errors import CityopsError, NotFound
 from cityops.core.timeline import timeline_for
-from cityops.iot import selectors, services
+from cityops.iot import selectors
 from cityops.iot.catalog import TYPES
 from cityops.iot.charts import svg_chart
-from cityops.iot.models import Rule
+from cityops.iot.models import Alarm, Rule
 
 
 def _or_404(selector, **kwargs):
@@ -62,29 +63,25 @@ def alarm_list(request):
 @login_required
 def alarm_detail(request, pk):
     alarm = _or_404(selectors.alarm_get, user=request.user, pk=pk)
-    actions = alarm.workflow.available(alarm, request.user)
-    return render(request, "iot/alarm_detail.html", {
-        "alarm": alarm, "timeline": timeline_for(alarm), "actions": [t for t in actions if t.action != "clear"],
-    })
+    acts = [{"t": t, "form": actions.action_form(alarm, t)} for t in actions.available_actions(alarm, request.user)]
+    return render(request, "iot/alarm_detail.html", {"alarm": alarm, "timeline": timeline_for(alarm), "acts": acts})
 
 
 @login_required
 @require_POST
 def alarm_action(request, pk, action):
     alarm = _or_404(selectors.alarm_get, user=request.user, pk=pk)
-    note = request.POST.get("note", "")
     try:
-        if action == "acknowledge":
-            services.alarm_acknowledge(alarm=alarm, actor=request.user, note=note)
-        elif action == "dispatch":
-            services.alarm_dispatch(alarm=alarm, actor=request.user, note=note)
-        elif action == "close":
-            services.alarm_close(alarm=alarm, actor=request.user, note=note)
-        elif action == "dismiss":
-            services.alarm_dismiss(alarm=alarm, actor=request.user, reason=note)
-        else:
-            messages.error(request, _("未知操作"))
-            return redirect("iot:alarm", pk=pk)
+        t = actions.find_action(Alarm, action)
+    except CityopsError:
+        messages.error(request, _("未知操作"))
+        return redirect("iot:alarm", pk=pk)
+    form = actions.action_form(alarm, t, request.POST)
+    if not form.is_valid():
+        messages.error(request, actions.form_problems(form))
+        return redirect("iot:alarm", pk=pk)
+    try:
+        actions.run_action(alarm, action, request.user, form.cleaned_data)
         messages.success(request, _("操作已完成"))
     except CityopsError as exc:
         messages.error(request, exc.message)

@@ -73,15 +73,15 @@ def test_actions_over_http(new_case, operator, dispatcher, handler_hw, handler_c
     assert r.status_code == 409 and r.json()["code"] == "tasks_open"
     tasks = hw.get(f"/api/v1/cases/{code}/tasks").json()
     assert post(cg, f"/api/v1/cases/{code}/tasks/{tasks[0]['id']}/done", {"result": "done"}).json()["state"] == "done"
-    assert post(hw, f"/api/v1/cases/{code}/extend", {"extra_hours": 4, "reason": "材料"}).json()["state"] == "extension_requested"
-    assert post(disp, f"/api/v1/cases/{code}/extend_decide", {"approve": True}).json()["counters"]["extensions"] == 1
+    assert post(hw, f"/api/v1/cases/{code}/extend_request", {"extra_hours": 4, "reason": "材料"}).json()["state"] == "extension_requested"
+    assert post(disp, f"/api/v1/cases/{code}/extend_approve").json()["counters"]["extensions"] == 1
     assert post(hw, f"/api/v1/cases/{code}/handle", {"result": "ok"}).json()["state"] == "handled"
     gw = api_client_for(grid_worker)
     assert post(gw, f"/api/v1/cases/{code}/rework", {"reason": "没清干净"}).json()["state"] == "accepted"
     assert post(hw, f"/api/v1/cases/{code}/handle", {"result": "ok2"}).json()["state"] == "handled"
-    assert post(gw, f"/api/v1/cases/{code}/verify", {"passed": True}).json()["state"] == "verified"
+    assert post(gw, f"/api/v1/cases/{code}/verify").json()["state"] == "verified"
     assert post(api_client_for(shift_lead), f"/api/v1/cases/{code}/close").json()["state"] == "closed"
-    assert post(op, f"/api/v1/cases/{code}/follow_up", {"satisfied": True}).json()["state"] == "archived"
+    assert post(op, f"/api/v1/cases/{code}/follow_up").json()["state"] == "archived"
     timeline = op.get(f"/api/v1/cases/{code}/timeline").json()
     assert [e["action"] for e in timeline][:3] == ["report", "register", "dispatch"]
     assert post(op, f"/api/v1/cases/{code}/teleport").status_code in (404, 405)

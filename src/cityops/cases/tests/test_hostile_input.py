@@ -74,8 +74,8 @@ def test_extension_hours(new_case, operator, dispatcher, handler_hw, api_client_
     s.case_accept(case=case, actor=handler_hw)
     c = api_client_for(handler_hw)
     for bad in (1e12, -8, 0):
-        refused(post(c, f"/api/v1/cases/{case.code}/extend", {"extra_hours": bad, "reason": "等材料"}))
+        refused(post(c, f"/api/v1/cases/{case.code}/extend_request", {"extra_hours": bad, "reason": "等材料"}))
     raw = '{"extra_hours": NaN, "reason": "x"}'
-    refused(c.post(f"/api/v1/cases/{case.code}/extend", raw, content_type="application/json"), "invalid_number")
+    refused(c.post(f"/api/v1/cases/{case.code}/extend_request", raw, content_type="application/json"), "invalid_number")
     case.refresh_from_db()
     assert case.state == "accepted" and case.pending_extra_hours is None

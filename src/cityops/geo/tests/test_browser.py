@@ -22,6 +22,11 @@ def csp_violations(page) -> list[str]:
     return seen
 
 
+def square_centre(page) -> tuple[float, float]:
+    return tuple(page.evaluate("""() => { const p = window.__geoMap.latLngToContainerPoint([30.1, 116.1]);
+        const r = document.getElementById('geo-map').getBoundingClientRect(); return [r.left + p.x, r.top + p.y]; }"""))
+
+
 def test_an_imported_region_name_is_shown_as_text_and_never_runs(page, live_server, login, operator, tmp_path):
     path = tmp_path / "district.geojson"
     feature = {"type": "Feature", "properties": {"code": "429901", "name": HOSTILE},
@@ -32,22 +37,27 @@ def test_an_imported_region_name_is_shown_as_text_and_never_runs(page, live_serv
     violations = csp_violations(page)
     login(page, operator)
     page.goto(f"{live_server.url}/geo/")
-    expect(page.locator("#geo-info")).to_have_text(re.compile(r"^\d+ "))  # "N regions": drawn
-    for _ in range(40):  # until the map has settled after fitting the districts (an animated zoom)
-        xy = page.evaluate("""([lat, lon]) => { const p = window.__geoMap.latLngToContainerPoint([lat, lon]);
-                              const r = document.getElementById('geo-map').getBoundingClientRect();
-                              return [r.left + p.x, r.top + p.y]; }""", [30.1, 116.1])
-        page.mouse.move(xy[0], xy[1])
-        page.mouse.move(xy[0] + 2, xy[1] + 2)  # sticky tooltips follow mousemove
-        if page.query_selector(".leaflet-tooltip"):
+    expect(page.locator("#geo-info")).to_have_text(re.compile(r"^\d+ "), timeout=15000)  # "N regions": drawn
+    # The map fits the districts with an animated zoom: aim at the square's centre again until it is there.
+    tooltip = None
+    for _ in range(60):
+        x, y = square_centre(page)
+        page.mouse.move(x, y)
+        page.mouse.move(x + 2, y + 2)  # sticky tooltips follow mousemove
+        tooltip = page.query_selector(".leaflet-tooltip:has-text('测试区')")
+        if tooltip:
             break
         page.wait_for_timeout(250)
-    tooltip = page.wait_for_selector(".leaflet-tooltip")
+    assert tooltip is not None
     assert HOSTILE in tooltip.inner_text()  # shown literally, angle brackets and all
     assert tooltip.query_selector("img") is None
 
-    page.mouse.click(xy[0] + 2, xy[1] + 2)  # drill down: the name becomes a breadcrumb
-    expect(page.locator("#geo-crumbs")).to_contain_text("测试区")
+    for _ in range(60):  # drill down: the name becomes a breadcrumb (a click during the animation may miss)
+        x, y = square_centre(page)
+        page.mouse.click(x + 2, y + 2)
+        if "测试区" in page.inner_text("#geo-crumbs"):
+            break
+        page.wait_for_timeout(250)
     assert HOSTILE in page.inner_text("#geo-crumbs")
     assert page.query_selector("#geo-crumbs img") is None
 

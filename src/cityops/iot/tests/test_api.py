@@ -108,12 +108,12 @@ def test_alarm_actions_go_through_the_workflow(wuhan, make_device, operator, api
     Ingestor().process([Message(device.code, json.dumps(reading("a1", 0.3)))])
     alarm = Alarm.objects.get(device=device)
     api = api_client_for(operator)
-    refused = api.post(f"/api/v1/iot/alarms/{alarm.pk}/close")
+    refused = api.post(f"/api/v1/iot/alarms/{alarm.pk}/close", content_type="application/json")
     assert refused.status_code == 409, refused.content  # not cleared yet
-    assert api.post(f"/api/v1/iot/alarms/{alarm.pk}/acknowledge").json()["state"] == "acknowledged"
-    answer = api.post(f"/api/v1/iot/alarms/{alarm.pk}/dispatch").json()
+    assert api.post(f"/api/v1/iot/alarms/{alarm.pk}/acknowledge", content_type="application/json").json()["state"] == "acknowledged"
+    answer = api.post(f"/api/v1/iot/alarms/{alarm.pk}/dispatch", content_type="application/json").json()
     assert answer["state"] == "dispatched" and answer["case_code"]
-    assert api.post(f"/api/v1/iot/alarms/{alarm.pk}/acknowledge").status_code == 409
+    assert api.post(f"/api/v1/iot/alarms/{alarm.pk}/acknowledge", content_type="application/json").status_code == 409
 
 
 def test_device_pages_render_with_the_24h_chart(wuhan, make_device, operator, client):
