@@ -8,6 +8,7 @@ import importlib
 import importlib.util
 import json
 
+from django.apps import apps as django_apps
 from django.core.exceptions import PermissionDenied
 from django.db import DataError
 from django.http import Http404
@@ -183,6 +184,9 @@ ROUTERS = [
     ("dispatch", "cityops.hotline.api"),
     ("iot", "cityops.iot.api"),
 ]
+# A domain app not listed above contributes its router through its AppConfig: `api_prefix = "permits"`.
+ROUTERS += [(config.api_prefix, f"{config.name}.api") for config in django_apps.get_app_configs()
+            if getattr(config, "api_prefix", None) and f"{config.name}.api" not in dict(ROUTERS).values()]
 for prefix, module_name in ROUTERS:
     if importlib.util.find_spec(module_name) is None:
         continue

@@ -1,5 +1,6 @@
 import importlib.util
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
@@ -24,6 +25,9 @@ WEB_APPS = [
     ("iot/", "cityops.iot.urls"),
     ("", "cityops.core.urls"),
 ]
+# A domain app not listed above contributes its pages through its AppConfig: `url_prefix = "permits/"`.
+WEB_APPS[-1:-1] = [(config.url_prefix, f"{config.name}.urls") for config in apps.get_app_configs()
+                   if getattr(config, "url_prefix", None) and f"{config.name}.urls" not in dict(WEB_APPS).values()]
 for prefix, module_name in WEB_APPS:
     if importlib.util.find_spec(module_name) is not None:
         urlpatterns.append(path(prefix, include(module_name)))

@@ -1,0 +1,1 @@
+from cityops.core.tests.sample.domain import router  # noqa: F401

@@ -1,0 +1,1 @@
+from cityops.core.tests.sample.domain import urlpatterns  # noqa: F401
