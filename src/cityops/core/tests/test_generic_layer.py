@@ -130,3 +130,18 @@ def test_the_openapi_document_has_every_action_with_its_body(client):
             body = paths[prefix + segment(t.action)]["post"]["requestBody"]["content"]["application/json"]["schema"]
             ref = body["$ref"].rsplit("/", 1)[-1]
             assert set(document["components"]["schemas"][ref]["properties"]) == set(actions.action_input(t).model_fields)
+
+
+def test_an_action_is_taken_once_per_idempotency_key(permit, dispatcher, api_client_for):
+    from cityops.core.timeline import timeline_for
+
+    api = api_client_for(dispatcher)
+    url = f"/api/v1/permits/{permit.pk}/publish"
+    first = api.post(url, "{}", content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-1")
+    again = api.post(url, "{}", content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert first.status_code == again.status_code == 200 and again.json()["state"] == "notice"
+    assert [e.action for e in timeline_for(permit)] == ["create", "publish"]
+    assert api.post(url, "{}", content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-2").status_code == 409
+    stale = api.post(f"/api/v1/permits/{permit.pk}/withdraw", '{"reason": "x"}', content_type="application/json",
+                     HTTP_IF_MATCH='"0"')
+    assert stale.status_code in (403, 412)  # a dispatcher holds no applicant role; the version is stale anyway
