@@ -13,26 +13,25 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from cityops.accounts.models import OrgUnit
 from cityops.cases import conf
 from cityops.cases import workflow as case_workflow
-from cityops.cases.models import Case, CasePhoto, CaseTask, Category, Consultation, RoutingRule
+from cityops.cases.models import Case, CaseCounter, CasePhoto, CaseTask, Category, Consultation, RoutingRule
 from cityops.cases.workflow import LEVEL_UP, OPEN_STATES
-from cityops.core import prepared, roles
-from cityops.core.errors import CityopsError, Conflict, Forbidden, InvalidInput, Unprocessable
+from cityops.core import roles
+from cityops.core.errors import Conflict, Forbidden, InvalidInput, Unprocessable
 from cityops.core.notify import notify
 from cityops.core.timeline import timeline_append
-from cityops.core.workflow import Alongside, Computed, ConditionFailed, create_with_timeline, transition
+from cityops.core.workflow import create_with_timeline, transition
 
 INTAKE_ROLES = frozenset({roles.OPERATOR, roles.SHIFT_LEAD, roles.ADMIN})
 REPORTER_ROLES = frozenset({roles.GRID_WORKER, roles.REGION_STAFF, roles.RESIDENT})
@@ -118,160 +117,14 @@ def route_department(*, category: Category, region_code: str) -> OrgUnit | None:
     return OrgUnit.objects.filter(pk=dept_id).first() if dept_id else None
 
 
-@dataclass(frozen=True)
-class _IntakeSQL:
-    """The SQL intake reads with, built once per process and database (`_intake_query`); %(name)s parameters."""
-
-    read: str  # category, routing, [PostgreSQL: new id, duplicate candidates, fingerprint] (category_code, region_code, nb_*)
-    n: int  # category columns at the start of a row
-    converters: list
-    postgresql: bool
-    still_same: str  # PostgreSQL: true while category and routing have the fingerprint %(fingerprint)s
-    nearby: str  # PostgreSQL: duplicate candidates of category %(nb_category)s (nb_*)
-    next_id: str  # PostgreSQL: a new case id
-
-
-_INTAKE_SQL: dict[str, _IntakeSQL] = {}
-
-
-def _intake_query(conn) -> _IntakeSQL:
-    """The statement intake reads its category and routing with: the active category by code, its default
-    department's id, and the routing rule `_route` would pick — active, of this category or of every category,
-    region prefix matching, category-specific first, then the longest prefix — with that rule's department id
-    and code. On PostgreSQL also the new case's id, the duplicate candidates, and a fingerprint of all it read
-    (with `still_same`, the test that they are unchanged, for intake that reuses what it read)."""
-    cached = _INTAKE_SQL.get(conn.alias)
-    if cached is not None:
-        return cached
-    qn = conn.ops.quote_name
-    postgresql = conn.vendor == "postgresql"
-    cat_fields = Category._meta.concrete_fields
-    rule = {f: qn(RoutingRule._meta.get_field(f).column) for f in ("category", "region_prefix", "department", "active")}
-    rules, units = qn(RoutingRule._meta.db_table), qn(OrgUnit._meta.db_table)
-    columns, converters = prepared.select_columns(cat_fields, "c", conn)
-    source = (
-        f"FROM {qn(Category._meta.db_table)} c "  # noqa: S608 - identifiers from model metadata
-        f"LEFT JOIN {units} d ON d.{qn('code')} = c.{qn('department_code')} "
-        f"LEFT JOIN {rules} r ON r.id = ("
-        f"SELECT r2.id FROM {rules} r2 WHERE r2.{rule['active']} "
-        f"AND (r2.{rule['category']} = c.id OR r2.{rule['category']} IS NULL) "
-        f"AND r2.{rule['region_prefix']} = SUBSTR(%(region_code)s, 1, LENGTH(r2.{rule['region_prefix']})) "
-        f"ORDER BY CASE WHEN r2.{rule['category']} IS NULL THEN 0 ELSE 1 END DESC, "
-        f"LENGTH(r2.{rule['region_prefix']}) DESC, r2.id LIMIT 1) "
-        f"LEFT JOIN {units} rd ON rd.id = r.{rule['department']} "
-        f"WHERE c.{qn('code')} = %(category_code)s AND c.{qn('active')}"
-    )
-    routed = f"d.id, rd.id, rd.{qn('code')}"
-    if not postgresql:
-        sql = _IntakeSQL(f"SELECT {', '.join(columns)}, {routed}, NULL, NULL, NULL {source}", len(cat_fields),  # noqa: S608
-                         converters, False, "", "", "")
-        _INTAKE_SQL[conn.alias] = sql
-        return sql
-    # The new case's id is drawn beforehand, so that its timeline entry (whose hash covers the id) can be written
-    # by the statement inserting the case (workflow.create_with_timeline).
-    next_id = f"nextval(pg_get_serial_sequence('{Case._meta.db_table}', '{Case._meta.pk.column}'))"
-    # The duplicate candidates (the bounding box of the category's radius around the point, in the window, open):
-    # what case_duplicates reads, as one JSON array, without a statement more. The states are our constants.
-    cc = {name: qn(Case._meta.get_field(name).column) for name in ("category", "created_at", "lat", "lon", "state")}
-    picked = ", ".join(f"n.{qn(Case._meta.get_field(name).column)}" for name in _NEARBY_FIELDS)
-    radius = f"COALESCE(NULLIF(c.{qn('duplicate_radius_m')}, 0), %(nb_radius)s)"
-    dlon = f"{radius} / (111320.0 * GREATEST(0.01, COS(RADIANS(%(nb_lat)s))))"
-    assert all(state.isidentifier() for state in OPEN_STATES)
-    nearby = (
-        f"(SELECT json_agg(json_build_array({picked})) FROM (SELECT * FROM (SELECT * FROM {qn(Case._meta.db_table)} n "  # noqa: S608
-        f"WHERE n.{cc['category']} = c.id "
-        f"AND n.{cc['lat']} BETWEEN %(nb_lat)s - {radius} / 111320.0 AND %(nb_lat)s + {radius} / 111320.0 "
-        f"AND n.{cc['lon']} BETWEEN %(nb_lon)s - {dlon} AND %(nb_lon)s + {dlon} {_box_only(conn)}) n "
-        f"WHERE n.{cc['created_at']} >= %(nb_from)s AND n.{cc['created_at']} <= %(nb_to)s "
-        f"AND n.{cc['state']} IN ({', '.join(repr(state) for state in OPEN_STATES)}) LIMIT {DUPLICATE_SCAN_CAP}) n)"
-    )
-    # Everything the read decides by — the category row and the routing — in one value.
-    fingerprint = f"md5(ROW(c.*, {routed})::text)"
-    sql = _IntakeSQL(
-        read=f"SELECT {', '.join(columns)}, {routed}, {next_id}, {nearby}, {fingerprint} {source}",  # noqa: S608
-        n=len(cat_fields), converters=converters, postgresql=True,
-        still_same=f"(SELECT {fingerprint} {source}) = %(fingerprint)s",  # noqa: S608
-        nearby=f"(SELECT {nearby} FROM {qn(Category._meta.db_table)} c WHERE c.id = %(nb_category)s)",  # noqa: S608
-        next_id=next_id,
-    )
-    _INTAKE_SQL[conn.alias] = sql
-    return sql
-
-
-class IntakeRead(NamedTuple):
-    category: Category
-    department_id: int | None
-    department_code: str
-    next_id: int | None  # the new case's id (PostgreSQL)
-    nearby: list[tuple] | None  # duplicate candidates, fields in _NEARBY_FIELDS order (PostgreSQL)
-    fingerprint: str = ""  # of what was read (PostgreSQL; _IntakeSQL.still_same)
-
-
-def _nearby_params(lon: float, lat: float, at) -> dict:
-    window = timedelta(hours=float(conf.get("DUPLICATE_WINDOW_H")))
-    return {"nb_lon": lon, "nb_lat": lat, "nb_radius": float(conf.get("DUPLICATE_RADIUS_M")),
-            "nb_from": at - window, "nb_to": at + window}
-
-
-def _nearby_rows(value) -> list[tuple]:
-    """The duplicate candidates of the JSON array the intake statements return (time last)."""
-    return [(*r[:-1], datetime.fromisoformat(r[-1])) for r in value or ()]
-
-
-def _category_routed(code: str, region_code: str, *, lon: float = 0.0, lat: float = 0.0, at=None) -> IntakeRead:
-    """What intake reads, in one statement: the active category (what `category_get` answers), the proposed
-    department (`_route`), and on PostgreSQL the new case's id, the duplicate candidates around (lon, lat)
-    at time `at` (the rows `case_duplicates` would read) and the fingerprint of the category and routing."""
-    sql = _intake_query(connection)
-    params = {"region_code": region_code, "category_code": (code or "").strip().upper()}
-    if sql.postgresql:
-        params.update(_nearby_params(lon, lat, at or timezone.now()))
-    row = prepared.execute(sql.read, params, fetch="one")
-    if row is None:
-        raise InvalidInput(f"未知的案件类别 {code!r}", f"Unknown case category {code!r}", code="unknown_category")
-    row = prepared.convert_row(row, sql.converters, connection)
-    category = Category.from_db(connection.alias, None, row[:sql.n])
-    default_dept_id, rule_dept_id, rule_dept_code, next_id, nearby, fingerprint = row[sql.n:]
-    nearby = _nearby_rows(nearby) if sql.postgresql else None
-    if rule_dept_id is not None:
-        return IntakeRead(category, rule_dept_id, rule_dept_code, next_id, nearby, fingerprint or "")
-    if not category.department_code or default_dept_id is None:
-        return IntakeRead(category, None, "", next_id, nearby, fingerprint or "")
-    return IntakeRead(category, default_dept_id, category.department_code, next_id, nearby, fingerprint or "")
-
-
 def _next_serial(year: int, district: str) -> int:
-    """Atomic per-(year, district) counter: one upsert statement, safe under concurrency on PostgreSQL
-    (row lock of the conflicting row) and SQLite (one writer)."""
-    table = CaseCounter_table()
-    row = prepared.execute(
-        f"INSERT INTO {table} (year, district, last) VALUES (%s, %s, 1) "  # noqa: S608 - table name is ours
-        f"ON CONFLICT (year, district) DO UPDATE SET last = {table}.last + 1 RETURNING last",
-        [year, district], fetch="one",
-    )
-    return int(row[0])
-
-
-def _code(year: int, district: str) -> Computed:
-    """The case code, year + district + a 6-digit serial (more digits past 999,999), drawn from the
-    per-(year, district) counter by the statement inserting the case."""
-    table = CaseCounter_table()
-    return Computed(
-        attname="code",
-        cte=(
-            f"_serial AS (INSERT INTO {table} (year, district, last) VALUES (%(serial_year)s, %(serial_district)s, 1) "  # noqa: S608 - table name is ours
-            f"ON CONFLICT (year, district) DO UPDATE SET last = {table}.last + 1 RETURNING last)"
-        ),
-        expression="(SELECT %(serial_prefix)s || LPAD(last::text, GREATEST(6, LENGTH(last::text)), '0') FROM _serial)",
-        params={"serial_year": year, "serial_district": district, "serial_prefix": f"{year}{district}"},
-        fallback=lambda: f"{year}{district}{_next_serial(year, district):06d}",
-    )
-
-
-def CaseCounter_table() -> str:  # noqa: N802
-    from cityops.cases.models import CaseCounter
-
-    return connection.ops.quote_name(CaseCounter._meta.db_table)
+    """The next serial of the per-(year, district) counter. Runs inside the intake transaction: the counter row
+    stays locked until it commits, so two reports never draw the same serial (and a report that is rolled back
+    gives its serial back)."""
+    counter, _created = CaseCounter.objects.select_for_update().get_or_create(year=year, district=district)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return counter.last
 
 
 def _locate(*, lon, lat, crs: str, address: str):
@@ -322,43 +175,20 @@ def case_create(
         existing = Case.objects.filter(created_by=actor, idempotency_key=idempotency_key).first()
         if existing is not None:
             return Intake(existing, False)
-    report = {
-        "actor": actor, "category": category, "description": description, "source": source, "lon": lon,
-        "lat": lat, "crs": crs, "address": address, "reporter_phone": reporter_phone, "urgency": urgency,
-        "hotline_kind": hotline_kind, "anonymous": anonymous, "idempotency_key": idempotency_key,
-    }
     try:
-        try:
-            return _case_create(**report, remembered=True)
-        except ConditionFailed:  # the category or its routing changed since intake read them: read again
-            return _case_create(**report, remembered=False)
-        except IntegrityError as exc:
-            if _constraint(exc) != f"{Case._meta.db_table}_pkey":
-                raise
-            # A spare id already taken: the sequence was reset under us (a restored database). Draw again.
-            _SPARE_IDS.pop(connection.alias, None)
-            return _case_create(**report, remembered=False)
+        case = _case_create(
+            actor=actor, category=category, description=description, source=source, lon=lon, lat=lat, crs=crs,
+            address=address, reporter_phone=reporter_phone, urgency=urgency, hotline_kind=hotline_kind,
+            anonymous=anonymous, idempotency_key=idempotency_key,
+        )
     except IntegrityError:
+        # The same key sent twice at once: the other request's case won the unique constraint.
         if idempotency_key and actor is not None:
             existing = Case.objects.filter(created_by=actor, idempotency_key=idempotency_key).first()
             if existing is not None:
                 return Intake(existing, False)
         raise
-
-
-def _constraint(exc: IntegrityError) -> str:
-    diag = getattr(exc.__cause__, "diag", None)
-    return getattr(diag, "constraint_name", "") or ""
-
-
-# Intake on PostgreSQL remembers, per process, what it read for a category in a district (category, routing,
-# their fingerprint) and keeps a spare case id, drawn by the statement before; the next report of that category
-# there is then written without a read before it. The statement inserting it writes only if the category and the
-# routing still have the fingerprint (else nothing is written and intake reads again: never stale), and returns
-# the duplicate candidates and the next spare id.
-_REMEMBERED: dict[tuple[str, str, str], IntakeRead] = {}
-_REMEMBERED_MAX = 20_000
-_SPARE_IDS: dict[str, list[int]] = {}
+    return Intake(case, True, case_duplicates(case))
 
 
 # Choices' `.values` builds a list from the lazy labels on every call; intake checks against these.
@@ -368,7 +198,7 @@ _HOTLINE_KINDS = frozenset(Case.HotlineKind.values)
 
 
 def _case_create(*, actor, category, description, source, lon, lat, crs, address, reporter_phone, urgency,
-                 hotline_kind, anonymous, idempotency_key, remembered: bool) -> Intake:
+                 hotline_kind, anonymous, idempotency_key) -> Case:
     actor_roles = actor.role_codes if actor is not None else frozenset({"system"})
     if actor is not None and not actor_roles & (INTAKE_ROLES | REPORTER_ROLES):
         raise Forbidden("您的角色不能上报案件", "Your role may not report cases", code="role_not_allowed")
@@ -392,33 +222,8 @@ def _case_create(*, actor, category, description, source, lon, lat, crs, address
     phone = "".join(ch for ch in (reporter_phone or "") if ch.isdigit() or ch == "+")
     if reporter_phone and not 5 <= len(phone) <= 20:
         raise InvalidInput("联系电话格式不正确", "The phone number is not valid", code="invalid_phone")
-    # The point is located first (in memory) so that one statement reads the category and its routing at
-    # that place; an unknown category is still the first error reported.
-    try:
-        location, where_error = _locate(lon=lon, lat=lat, crs=crs, address=address), None
-    except CityopsError as exc:
-        location, where_error = None, exc
-    region_code = location.deepest.code if location is not None and location.district is not None else ""
-    now = timezone.now()
-    sql = _intake_query(connection)
-    # By district: routing rules name a district or a wider area as a rule (a finer one makes the test below
-    # fail now and then, and intake read again — slower there, never wrong).
-    key = (connection.alias, (category or "").strip().upper(), region_code[:6])
-    read = _REMEMBERED.get(key) if remembered and region_code and sql.postgresql else None
-    spare = _SPARE_IDS.get(connection.alias)
-    try:
-        reserved = spare.pop() if read is not None and spare else None  # threads may share the list
-    except IndexError:
-        reserved = None
-    if reserved is not None:
-        read = read._replace(next_id=reserved)
-    else:
-        read = _category_routed(
-            category, region_code, lon=location.lon if location else 0.0, lat=location.lat if location else 0.0, at=now
-        )
-    cat, dept_id, dept_code, next_id, nearby, fingerprint = read
-    if where_error is not None:
-        raise where_error
+    cat = category_get(category)  # an unknown category is the first error reported, before a bad place
+    location = _locate(lon=lon, lat=lat, crs=crs, address=address)
     if location.district is None:
         raise Unprocessable("该位置不在本市任何区内", "The point lies in no district of the city", code="outside_city")
     deepest = location.deepest
@@ -430,17 +235,18 @@ def _case_create(*, actor, category, description, source, lon, lat, crs, address
     if reporter is not None and not phone and not anonymous:
         # An anonymous report has a callback phone only if one was given with it (never the account's).
         phone = getattr(reporter, "phone", "") or ""
-    district = location.district.code
-    year = timezone.localtime(now).year
+    dept_id, dept_code = _route(cat, deepest.code)
     # Only id and code are known here, which is all intake and its answer use (no extra query).
     department = OrgUnit(id=dept_id, code=dept_code) if dept_id else None
+    now = timezone.now()
+    district = location.district.code
+    year = timezone.localtime(now).year
 
     def ref(level):
         value = getattr(location, level)
         return (value.code, value.name) if value is not None else ("", "")
 
     case = Case(
-        id=next_id,
         source=source,
         hotline_kind=hotline_kind or "",
         category=cat,
@@ -463,23 +269,13 @@ def _case_create(*, actor, category, description, source, lon, lat, crs, address
         proposed_department=department,
         created_at=now,
     )
-    alongside = None
-    if sql.postgresql:
-        spare_id = () if spare else (sql.next_id,)  # one spare at a time: the next report's id
-        alongside = Alongside(select=spare_id)
-        if nearby is None:  # remembered: test that it is still so, read the duplicate candidates
-            alongside = Alongside(
-                only_if=sql.still_same, select=(sql.nearby, *spare_id),
-                params={"fingerprint": fingerprint, "region_code": region_code, "category_code": key[1],
-                        "nb_category": cat.pk, **_nearby_params(case.lon, case.lat, now)},
-            )
-    try:
+    with transaction.atomic():
+        case.code = f"{year}{district}{_next_serial(year, district):06d}"
         create_with_timeline(
             case,
             actor=actor,
-            computed=_code(year, district),
-            alongside=alongside,
             action="report",
+            savepoint=False,  # this transaction holds the serial, the case and its first entry: all or nothing
             params={
                 "source": source,
                 "category": cat.code,
@@ -489,20 +285,9 @@ def _case_create(*, actor, category, description, source, lon, lat, crs, address
                 "proposed_dept": department.code if department else "",
             },
         )
-    except ConditionFailed:
-        _REMEMBERED.pop(key, None)
-        raise
-    if alongside is not None:
-        if nearby is None:
-            nearby = _nearby_rows(alongside.values[0])
-        if spare_id:
-            _SPARE_IDS.setdefault(connection.alias, []).append(alongside.values[-1])
-        if len(_REMEMBERED) >= _REMEMBERED_MAX:
-            _REMEMBERED.clear()
-        _REMEMBERED[key] = IntakeRead(cat, dept_id, dept_code, None, None, fingerprint)
     if reporter is not None:
         _notify_later(lambda: [reporter], "case_received", f"您的反映已受理，编号 {case.code}", case)
-    return Intake(case, True, case_duplicates(case) if nearby is None else _nearest(case, nearby, fields=_NEARBY_FIELDS))
+    return case
 
 
 def _metres(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
@@ -515,53 +300,6 @@ def _metres(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
 
 DUPLICATE_SCAN_CAP = 500
 DUPLICATE_MAX = 50
-_DUPLICATE_FIELDS = ("id", "code", "lon", "lat", "state", "created_at", "description", "merged_reports")
-
-
-def _box_only(conn) -> str:
-    """The fence the duplicate search reads the bounding box behind: a subquery PostgreSQL may not flatten
-    (OFFSET 0), so the only index it can use is (category, lat, lon) and the window and states are tested on
-    what the box holds. Without it a prepared statement's generic plan — which PostgreSQL switches to after
-    five runs, knowing no parameter — used an index on the time window and walked the whole window of the
-    category (or of the city); a custom plan chose the box. SQLite neither prepares nor needs it."""
-    return "OFFSET 0" if conn.vendor == "postgresql" else ""
-
-
-_NEARBY_FIELDS = ("id", "code", "state", "lon", "lat", "description", "merged_reports", "created_at")  # intake's JSON array; time last
-_DUPLICATE_SQL: dict[tuple[str, bool], tuple] = {}
-
-
-def _duplicates_query(conn, exclude: bool) -> tuple:
-    """(sql, attnames, converters) of the duplicate search, built once per process and database: same
-    category, inside the time window and the bounding box, open — what the queryset
-    `Case.objects.filter(...).exclude(pk=...).only(...)` says, without compiling it each time. The box is read
-    first, behind a fence (`_box_only`), then the window and the states are tested: given the window as an
-    index condition, PostgreSQL walks the (category, created_at) index and filters every case of the category
-    in the window (5 ms at 1,700 per category, growing with the city) instead of reading the few in the box
-    from (category, lat, lon). No ORDER BY for the same reason (the caller sorts by distance). The cap only
-    bounds a pathological pile-up."""
-    key = (conn.alias, exclude)
-    cached = _DUPLICATE_SQL.get(key)
-    if cached is not None:
-        return cached
-    qn = conn.ops.quote_name
-    # Model field order: from_db fills the loaded fields in that order.
-    fields = [f for f in Case._meta.concrete_fields if f.attname in _DUPLICATE_FIELDS]
-    col = {name: qn(Case._meta.get_field(name).column) for name in ("category", "created_at", "lat", "lon", "state", "id")}
-    table = qn(Case._meta.db_table)
-    columns, converters = prepared.select_columns(fields, table, conn)
-    sql = (
-        f"SELECT {', '.join(columns)} FROM (SELECT * FROM {table} "  # noqa: S608 - identifiers from model metadata
-        f"WHERE {col['category']} = %s AND {col['lat']} BETWEEN %s AND %s AND {col['lon']} BETWEEN %s AND %s "
-        f"{_box_only(conn)}) {table} "
-        f"WHERE {col['created_at']} >= %s AND {col['created_at']} <= %s "
-        f"AND {col['state']} IN ({', '.join(['%s'] * len(OPEN_STATES))})"
-        + (f" AND {col['id']} <> %s" if exclude else "")
-        + f" LIMIT {DUPLICATE_SCAN_CAP}"
-    )
-    cached = (sql, [f.attname for f in fields], converters)
-    _DUPLICATE_SQL[key] = cached
-    return cached
 
 
 @dataclass
@@ -583,45 +321,50 @@ class Nearby:
         return self.id
 
 
-def case_duplicates(case: Case, *, radius_m: float | None = None, window_h: float | None = None) -> list[Nearby]:
-    """Open cases of the same category within the radius (per category, default 100 m) and time window
-    (default 72 h) of this one, nearest first (RULES.md §1 Duplicates). One indexed statement (bounding box
-    on (category, lat, lon)), then the exact distance here."""
-    radius = radius_m or case.category.duplicate_radius_m or float(conf.get("DUPLICATE_RADIUS_M"))
-    window = timedelta(hours=window_h or float(conf.get("DUPLICATE_WINDOW_H")))
+_NEARBY_FIELDS = ("id", "code", "state", "lon", "lat", "description", "created_at", "merged_reports")
+
+
+def _duplicate_candidates(case: Case, radius: float, window: timedelta):
+    """Open cases of the case's category in the bounding box of the radius and inside the time window: an
+    index range of (category, lat, lon). No ORDER BY (the caller sorts by distance): ordered by time,
+    PostgreSQL may walk the category's whole window instead of the few cases in the box. The cap only bounds
+    a pathological pile-up."""
     dlat = radius / 111_320
     dlon = radius / (111_320 * max(0.01, math.cos(math.radians(case.lat))))
-    sql, attnames, converters = _duplicates_query(connection, case.pk is not None)
-    adapt = connection.ops.adapt_datetimefield_value
-    params = [
-        case.category_id, case.lat - dlat, case.lat + dlat, case.lon - dlon, case.lon + dlon,
-        adapt(case.created_at - window), adapt(case.created_at + window), *OPEN_STATES,
-    ]
+    candidates = Case.objects.filter(
+        category_id=case.category_id,
+        lat__range=(case.lat - dlat, case.lat + dlat),
+        lon__range=(case.lon - dlon, case.lon + dlon),
+        created_at__range=(case.created_at - window, case.created_at + window),
+        state__in=OPEN_STATES,
+    )
     if case.pk is not None:
-        params.append(case.pk)
-    rows = [prepared.convert_row(row, converters, connection) for row in prepared.execute(sql, params)]
-    return _nearest(case, rows, radius=radius, fields=attnames)
+        candidates = candidates.exclude(pk=case.pk)
+    return candidates.order_by().values_list(*_NEARBY_FIELDS)[:DUPLICATE_SCAN_CAP]
+
+
+def case_duplicates(case: Case, *, radius_m: float | None = None, window_h: float | None = None) -> list[Nearby]:
+    """Open cases of the same category within the radius (per category, default 100 m) and time window
+    (default 72 h) of this one, nearest (then newest) first (RULES.md §1 Duplicates): one query on the
+    bounding box, then the exact distance here."""
+    radius = radius_m or case.category.duplicate_radius_m or float(conf.get("DUPLICATE_RADIUS_M"))
+    window = timedelta(hours=window_h or float(conf.get("DUPLICATE_WINDOW_H")))
+    near = []
+    for row in _duplicate_candidates(case, radius, window):
+        c = Nearby(*row)
+        c.distance_m = _metres(case.lon, case.lat, c.lon, c.lat)
+        if c.distance_m <= radius:
+            near.append(c)
+    near.sort(key=lambda c: (c.distance_m, -c.created_at.timestamp()))
+    for c in near:
+        c.distance_m = round(c.distance_m, 1)
+    return near[:DUPLICATE_MAX]
 
 
 def duplicates_near(*, category: Category, lon: float, lat: float) -> list[Nearby]:
     """Open cases of the category near a point now (the hotline's and the portal's "is it one of these?"): the
     duplicate rule of `case_duplicates`, for a report not yet made."""
     return case_duplicates(Case(category=category, lon=lon, lat=lat, created_at=timezone.now()))
-
-
-def _nearest(case: Case, rows, *, radius: float | None = None, fields=_DUPLICATE_FIELDS) -> list[Nearby]:
-    """The candidate rows (bounding box) within the radius of the case, nearest (then newest) first."""
-    radius = radius or case.category.duplicate_radius_m or float(conf.get("DUPLICATE_RADIUS_M"))
-    near = []
-    for row in rows:
-        c = Nearby(**dict(zip(fields, row, strict=True)))
-        c.distance_m = _metres(case.lon, case.lat, c.lon, c.lat)
-        if c.distance_m <= radius and c.id != case.pk:
-            near.append(c)
-    near.sort(key=lambda c: (c.distance_m, -c.created_at.timestamp()))
-    for c in near:
-        c.distance_m = round(c.distance_m, 1)
-    return near[:DUPLICATE_MAX]
 
 
 # --- the common path of every action -------------------------------------------------------------------

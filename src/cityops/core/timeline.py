@@ -10,7 +10,6 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
-from cityops.core import prepared
 from cityops.core.models import TimelineEntry, WorkflowModel
 
 SYSTEM = "system"
@@ -76,8 +75,6 @@ _INSERT_ENTRY = (
     "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 )
 _INSERT_HEAD = "INSERT INTO core_timelinehead (subject_type, subject_id, seq, hash) VALUES (%s, %s, %s, %s)"
-_INSERT_ENTRY_INTO = _INSERT_ENTRY.split(" VALUES ")[0]
-_INSERT_HEAD_INTO = _INSERT_HEAD.split(" VALUES ")[0]
 _UPDATE_HEAD = "UPDATE core_timelinehead SET seq = %s, hash = %s WHERE id = %s"
 _SELECT_HEAD = "SELECT id, seq, hash FROM core_timelinehead WHERE subject_type = %s AND subject_id = %s"
 
@@ -120,22 +117,6 @@ def entry_fields(*, subject_type: str, subject_id: str, seq: int, at: datetime |
     }
     fields["hash"] = entry_hash(**fields)
     return fields
-
-
-def chain_start_ctes(fields: dict, param, *, gate: str = "") -> str:
-    """The entry and the head that start a new subject's chain, as two members of a WITH clause, so that the
-    statement inserting the subject writes its timeline too (PostgreSQL; see workflow.create_with_timeline).
-    `param(value)` returns the placeholder a value is passed by (or its literal); `gate`, the FROM/WHERE that
-    makes both write only when the statement's condition holds (prepared.gate_insert)."""
-    values = dict(fields)
-    values["at"] = connection.ops.adapt_datetimefield_value(fields["at"])
-    values["params"] = connection.ops.adapt_json_value(fields["params"], DjangoJSONEncoder)
-    entry = ", ".join(param(values[c]) for c in ENTRY_COLUMNS)
-    head = ", ".join(param(values[c]) for c in ("subject_type", "subject_id", "seq", "hash"))
-    return (
-        f"_tl_entry AS ({prepared.gate_insert(f'{_INSERT_ENTRY_INTO} VALUES ({entry})', gate)}), "
-        f"_tl_head AS ({prepared.gate_insert(f'{_INSERT_HEAD_INTO} VALUES ({head})', gate)})"
-    )
 
 
 def timeline_append(

@@ -17,14 +17,12 @@ from datetime import datetime
 from typing import Any
 
 from django.apps import apps
-from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
-from django.db.models import signals
-from django.db.models.expressions import DatabaseDefault
+from django.db import transaction
 from django.utils import timezone
 
-from cityops.core import calendar, prepared
+from cityops.core import calendar
 from cityops.core.errors import CityopsError, Forbidden, IllegalTransition
-from cityops.core.timeline import chain_start_ctes, entry_fields, timeline_append
+from cityops.core.timeline import timeline_append
 
 SYSTEM_ROLE = "system"  # the role of cityops itself (sweeps, IoT rules); actor=None
 
@@ -387,51 +385,12 @@ def transition(
     return locked
 
 
-@dataclass(frozen=True)
-class Computed:
-    """A column of a new row that the database computes in the statement inserting it (the one-statement
-    create of `create_with_timeline`): `cte` ("name AS (…)") runs first and `expression` (a scalar subquery
-    over it) gives the value; both take %(name)s parameters from `params` (names other than p0, p1, …).
-    Where the insert is not one statement, `fallback()` gives the value beforehand, in the same transaction."""
-
-    attname: str
-    cte: str
-    expression: str
-    params: dict
-    fallback: Callable[[], Any]
-
-
-@dataclass
-class Alongside:
-    """What the statement creating a row also does (`create_with_timeline`): `only_if`, an SQL test made as the
-    statement runs, before anything is written — when it does not hold nothing is written and
-    `ConditionFailed` is raised (a caller that decided from data read earlier can make sure it has not changed,
-    without a round trip); `select`, SQL expressions whose values the same statement returns, read at that
-    instant (in `values` after the call, a tuple). Both take %(name)s parameters from `params` (names other
-    than p0, p1, …). They see the database as it was before the statement's own writes."""
-
-    only_if: str = ""
-    select: tuple[str, ...] = ()
-    params: dict = field(default_factory=dict)
-    values: tuple = ()
-
-
-class ConditionFailed(Exception):
-    """`Alongside.only_if` did not hold: nothing was written."""
-
-
-def create_with_timeline(obj, *, actor, action: str = "create", note: str = "", params: dict | None = None, timer_params=None,
-                         savepoint: bool = True, computed: Computed | None = None, alongside: Alongside | None = None):
+def create_with_timeline(obj, *, actor, action: str = "create", note: str = "", params: dict | None = None,
+                         timer_params=None, savepoint: bool = True):
     """Save a new workflow object in its initial state, start its clock and record its birth — together or
-    not at all.
-
-    On PostgreSQL the row, its first timeline entry and the chain's head are written by one statement (a WITH
-    of inserts, prepared): atomic on its own, so no BEGIN/COMMIT of ours around it outside a transaction.
-    The id comes from the table's sequence unless the caller allocated it (`obj.pk`). Elsewhere, or when a
-    pre/post-save signal is connected to the model, it is `obj.save()` and `timeline_append()` in a
-    transaction. `savepoint=False` for a caller whose own transaction wraps the call and which lets any error
-    propagate (no SAVEPOINT/RELEASE round trips; an error rolls back the caller's whole transaction).
-    `alongside`: a condition for writing and values to read in the same statement (see `Alongside`)."""
+    not at all: `obj.save()` and the first entry of its timeline chain in one transaction.
+    `savepoint=False` for a caller whose own transaction wraps the call and which lets any error propagate
+    (no SAVEPOINT/RELEASE round trips; an error rolls back the caller's whole transaction)."""
     workflow = type(obj).workflow
     now = timezone.now()
     obj.state = workflow.initial
@@ -442,154 +401,11 @@ def create_with_timeline(obj, *, actor, action: str = "create", note: str = "", 
     entry_params = dict(params or {})
     if obj.deadline_at:
         entry_params["deadline_at"] = obj.deadline_at.isoformat()
-    entry = {"action": action, "actor": actor, "note": note, "params": entry_params, "at": now}
-    if _one_statement_possible(type(obj)):
-        if savepoint and connection.in_atomic_block:
-            with transaction.atomic(savepoint=True):
-                _insert_one_statement(obj, entry, computed, alongside)
-        else:
-            _insert_one_statement(obj, entry, computed, alongside)
-        return obj
     with transaction.atomic(savepoint=savepoint):
-        if alongside is not None:
-            alongside.values = _select_alongside(alongside)
-        if computed is not None:
-            setattr(obj, computed.attname, computed.fallback())
         obj.save(force_insert=True)
-        timeline_append(subject=obj, to_state=obj.state, new_subject=True, **entry)
+        timeline_append(subject=obj, action=action, actor=actor, to_state=obj.state, note=note,
+                        params=entry_params, at=now, new_subject=True)
     return obj
-
-
-def _select_alongside(alongside: Alongside) -> tuple:
-    """`Alongside` where the create is not one statement: its test and values read first, in the transaction."""
-    exprs = [f"({alongside.only_if})" if alongside.only_if else "1", *alongside.select]
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(exprs)}", alongside.params)
-        row = cursor.fetchone()
-    if not row[0]:
-        raise ConditionFailed
-    return tuple(row[1:])
-
-
-def _one_statement_possible(model) -> bool:
-    return (
-        connection.vendor == "postgresql"
-        and not signals.pre_save.has_listeners(model)
-        and not signals.post_save.has_listeners(model)
-    )
-
-
-# Field types whose get_db_prep_save() returns a value of the expected Python type unchanged (exact types: a
-# subclass may convert); _insert_one_statement passes such values as they are, the others through Django.
-_PASS_THROUGH = {
-    models.CharField: str, models.TextField: str, models.BooleanField: bool, models.FloatField: float,
-    models.IntegerField: int, models.SmallIntegerField: int, models.BigIntegerField: int,
-    models.PositiveIntegerField: int, models.PositiveSmallIntegerField: int, models.PositiveBigIntegerField: int,
-    models.AutoField: int, models.BigAutoField: int, models.SmallAutoField: int,
-}
-_INSERT_PLANS: dict[tuple[type, str], tuple] = {}
-
-
-def _insert_plan(model, conn) -> tuple:
-    """(quoted table, [(field, quoted column, pass-through type or None)]) of a model, built once per database."""
-    key = (model, conn.alias)
-    plan = _INSERT_PLANS.get(key)
-    if plan is None:
-        qn = conn.ops.quote_name
-        fields = []
-        for f in model._meta.local_concrete_fields:
-            if f.generated:
-                continue
-            through = _PASS_THROUGH.get(type(f))
-            if isinstance(f, models.ForeignKey):
-                through = _PASS_THROUGH.get(type(f.target_field))
-            elif type(f) is models.DateTimeField and not (f.auto_now or f.auto_now_add) and conn.vendor == "postgresql":
-                through = datetime  # an aware datetime goes to psycopg as it is (Django's adapt returns it)
-            fields.append((f, qn(f.column), through))
-        plan = _INSERT_PLANS[key] = (qn(model._meta.db_table), fields)
-    return plan
-
-
-def _insert_one_statement(obj, entry: dict, computed: Computed | None, alongside: Alongside | None = None) -> None:
-    """INSERT the row and start its timeline chain in one statement: the same columns and values
-    `Model.save()` writes (every concrete field through pre_save/get_db_prep_save). NULL, TRUE, FALSE, 0 and
-    '' are written as literals and equal values share one parameter, so the statement stays under psycopg's
-    50-parameter limit for caching its conversion, and a few shapes of it are prepared once per connection."""
-    conn = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: each attribute of the `connection` proxy costs a lookup
-    meta = type(obj)._meta
-    if obj.pk is None:
-        obj.pk = prepared.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s))", [meta.db_table, meta.pk.column], fetch="one"
-        )[0]
-    params: dict[str, Any] = dict(computed.params) if computed is not None else {}
-    if alongside is not None:
-        params.update(alongside.params)
-    shared: dict[tuple, str] = {}
-
-    def param(value) -> str:
-        if value is None:
-            return "NULL"
-        kind = type(value)
-        if kind is bool:
-            return "TRUE" if value else "FALSE"
-        if kind is str and value == "":
-            return "''"
-        if (kind is int or kind is float) and value == 0:
-            return "0"
-        hashable = kind in (str, int, float, datetime)
-        if hashable and (kind, value) in shared:
-            return shared[(kind, value)]
-        key = f"p{len(params)}"
-        params[key] = value
-        placeholder = f"%({key})s"
-        if hashable:
-            shared[(kind, value)] = placeholder
-        return placeholder
-
-    table, plan = _insert_plan(type(obj), conn)
-    columns, values = [], []
-    returning = None
-    for f, column, through in plan:
-        columns.append(column)
-        if computed is not None and f.attname == computed.attname:
-            values.append(computed.expression)
-            returning = column
-            continue
-        value = getattr(obj, f.attname) if through is not None else f.pre_save(obj, True)
-        if through is not None and value is not None and (
-            type(value) is not through or (through is datetime and value.tzinfo is None)
-        ):
-            value = f.pre_save(obj, True)
-            through = None
-        if isinstance(value, DatabaseDefault):
-            values.append("DEFAULT")
-        else:
-            values.append(param(value if through is not None else f.get_db_prep_save(value, connection=conn)))
-    fields = entry_fields(
-        subject_type=meta.label_lower, subject_id=str(obj.pk), seq=1, from_state="", to_state=obj.state,
-        actor_name=None, prev_hash="", version=obj.version, **entry,
-    )
-    # With a condition every insert reads it from _if (computed once): all of them write, or none.
-    gate = " FROM _if WHERE ok" if alongside is not None and alongside.only_if else ""
-    ctes = [f"_if AS (SELECT ({alongside.only_if}) AS ok)"] if gate else []
-    if computed is not None:
-        ctes.append(prepared.gate_insert(computed.cte, gate))
-    # Identifiers come from model metadata; values are parameters or the literals of param().
-    insert = prepared.gate_insert(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(values)})", gate)  # noqa: S608
-    ctes.append(f"_obj AS ({insert} RETURNING {returning or '1'})")
-    ctes.append(chain_start_ctes(fields, param, gate=gate))
-    selected = [returning or "1", *(alongside.select if alongside is not None else ())]
-    sql = "WITH " + ", ".join(ctes) + f" SELECT {', '.join(selected)} FROM _obj"  # noqa: S608
-    row = prepared.execute(sql, params, fetch="one")
-    if row is None:  # the condition did not hold: nothing was written
-        obj.pk = None
-        raise ConditionFailed
-    if computed is not None:
-        setattr(obj, computed.attname, row[0])
-    if alongside is not None:
-        alongside.values = tuple(row[1:])
-    obj._state.adding = False
-    obj._state.db = conn.alias
 
 
 def workflow_models() -> list[type]:

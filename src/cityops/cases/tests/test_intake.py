@@ -49,12 +49,13 @@ def test_district_bureau_overrides_city_default(reference, new_case):
     assert route_department(category=Category.objects.get(code="E0102"), region_code="42010600100101").code == "HW"
 
 
-def test_intake_routing_statement_agrees_with_route(reference):
-    """Intake reads category and routing in one statement; it must pick what `_route` picks: active rules
-    only, category-specific before catch-all, then the longest matching prefix, else the default department."""
+def test_routing_rule_choice(reference):
+    """The proposed department: active rules only, category-specific before catch-all, then the longest
+    matching prefix, else the category's default department (none when the category names none or an unknown
+    one)."""
     from cityops.accounts.models import OrgUnit
     from cityops.cases.models import Category
-    from cityops.cases.services import _category_routed, _route
+    from cityops.cases.services import _route, category_get
 
     units = {code: OrgUnit.objects.create(code=code, name=code, kind="department") for code in ("A", "B", "C", "D")}
     e0101, e0102 = Category.objects.get(code="E0101"), Category.objects.get(code="E0102")
@@ -62,24 +63,23 @@ def test_intake_routing_statement_agrees_with_route(reference):
     RoutingRule.objects.create(category=e0101, region_prefix="420106", department=units["B"])
     RoutingRule.objects.create(category=e0101, region_prefix="42010600100101", department=units["C"], active=False)
     RoutingRule.objects.create(category=e0102, region_prefix="", department=units["D"])
-    Category.objects.create(code="E0999", kind="event", major_zh="x", name_zh="无部门", department_code="", urgent=True,
-                            duplicate_radius_m=50.5)
+    Category.objects.create(code="E0999", kind="event", major_zh="x", name_zh="无部门", department_code="")
     Category.objects.create(code="E0998", kind="event", major_zh="x", name_zh="未知部门", department_code="NOPE")
     Category.objects.create(code="E0997", kind="event", major_zh="x", name_zh="停用", active=False)
-    regions = ["42010600100101", "420106001002", "42010200100101", ""]
-    for code in ("E0101", "E0102", "E0999", "E0998"):
-        for region in regions:
-            category, dept_id, dept_code = _category_routed(code.lower(), region)[:3]
-            stored = Category.objects.get(code=code)
-            fields = [f.attname for f in Category._meta.concrete_fields]
-            assert [getattr(category, f) for f in fields] == [getattr(stored, f) for f in fields]
-            assert (dept_id, dept_code) == _route(category, region), (code, region)
-    assert _category_routed("E0101", "42010600100101")[1:3] == (units["B"].pk, "B")
-    assert _category_routed("E0999", "42010600100101")[1:3] == (units["A"].pk, "A")
-    assert _category_routed("E0102", "42010200100101")[1:3] == (units["D"].pk, "D")
+    hw = OrgUnit.objects.get(code="HW")
+    want = {
+        ("E0101", "42010600100101"): "B", ("E0101", "420106001002"): "B", ("E0101", "42010200100101"): "HW",
+        ("E0101", ""): "HW", ("E0102", "42010600100101"): "D", ("E0102", ""): "D",
+        ("E0999", "42010600100101"): "A", ("E0999", "42010200100101"): None,
+        ("E0998", "420106001002"): "A", ("E0998", "42010200100101"): None,
+    }
+    for (code, region), dept in want.items():
+        got = _route(category_get(code.lower()), region)
+        expected = (None, "") if dept is None else (hw.pk if dept == "HW" else units[dept].pk, dept)
+        assert got == expected, (code, region)
     for missing in ("E0997", "X9999", ""):
         with pytest.raises(InvalidInput) as e:
-            _category_routed(missing, "420106")
+            category_get(missing)
         assert e.value.code == "unknown_category"
 
 
@@ -143,8 +143,7 @@ def test_duplicates_same_category_within_radius_and_window(new_case, clock):
 
 
 def test_intake_suggests_what_case_duplicates_finds(new_case, walk, operator, clock):
-    """Intake reads its duplicate candidates with the category (PostgreSQL) or on their own (elsewhere); either
-    way the suggestions are case_duplicates' answer for the new case: radius of the category, window, open
+    """Intake's suggestions are case_duplicates' answer for the new case: radius of the category, window, open
     states, nearest first, never the new case itself."""
     from datetime import datetime, timedelta
 
@@ -168,9 +167,9 @@ def test_intake_suggests_what_case_duplicates_finds(new_case, walk, operator, cl
     assert intake.case.pk not in {d.pk for d in intake.duplicates}
 
 
-def test_duplicate_statement_agrees_with_the_queryset(new_case, walk, clock):
-    """case_duplicates runs one prepared statement; it must find what the equivalent queryset finds (open
-    states only, same category, window, box, never the case itself, a not-saved probe too)."""
+def test_duplicates_agree_with_the_rule(new_case, walk, clock):
+    """case_duplicates finds what the rule says, checked against a plain queryset and the exact distance (open
+    states only, same category, window, radius, never the case itself, a not-saved probe too)."""
     import math
     from datetime import datetime, timedelta
 
@@ -208,15 +207,32 @@ def test_duplicate_statement_agrees_with_the_queryset(new_case, walk, clock):
     assert cases[5].code in [c.code for c in case_duplicates(probe)]  # dispatched is still open
 
 
-def test_serial_counter_is_one_statement_per_case(new_case):
+def test_serial_counter_counts_per_year_and_district(new_case):
     new_case()
     new_case()
+    new_case(point=POINT_JIANGAN)
     assert CaseCounter.objects.get(district="420106").last == 2
+    assert CaseCounter.objects.get(district="420102").last == 1
 
 
-def test_fast_insert_stores_what_the_instance_says(reference, operator):
-    """Intake inserts the case with one prepared statement on PostgreSQL: every field read back equals
-    the instance case_create returned (as Model.save() would have written it)."""
+def test_a_failed_report_keeps_no_serial(reference, operator, new_case):
+    """The serial, the case and its first timeline entry are one transaction: when the case cannot be written,
+    none is (here its code collides with a case's after the counter was set back)."""
+    from django.db import IntegrityError
+
+    from cityops.core.models import TimelineEntry
+
+    new_case()
+    CaseCounter.objects.filter(district="420106").update(last=0)
+    cases, entries = Case.objects.count(), TimelineEntry.objects.count()
+    with pytest.raises(IntegrityError):
+        case_create(actor=operator, category="E0101", description="x", lon=POINT_WUCHANG_A[0], lat=POINT_WUCHANG_A[1])
+    assert (Case.objects.count(), TimelineEntry.objects.count()) == (cases, entries)
+    assert CaseCounter.objects.get(district="420106").last == 0
+
+
+def test_intake_stores_what_the_instance_says(reference, operator):
+    """Every field read back equals the instance case_create returned (the answer is rendered from it)."""
     intake = case_create(actor=operator, category="E0101", lon=POINT_WUCHANG_A[0], lat=POINT_WUCHANG_A[1],
                          description="井盖缺失", reporter_phone="13812345678", address=" 中北路 1 号 ")
     stored = Case.objects.get(pk=intake.case.pk)
@@ -225,93 +241,54 @@ def test_fast_insert_stores_what_the_instance_says(reference, operator):
     assert not intake.case._state.adding
 
 
-def test_prepared_statements_answer_and_fail_like_django_cursors(reference):
-    from django.db import IntegrityError, transaction
-
-    from cityops.core import prepared
-
-    assert prepared.execute("SELECT code, active FROM cases_category WHERE code = %s", ["E0101"]) == [("E0101", True)]
-    assert prepared.execute("SELECT code FROM cases_category WHERE code = %s", ["nope"], fetch="one") is None
-    with pytest.raises(IntegrityError), transaction.atomic():
-        for _ in range(2):
-            prepared.execute("INSERT INTO cases_casecounter (year, district, last) VALUES (%s, %s, 1)", [1999, "x"], fetch=None)
-    assert not CaseCounter.objects.filter(year=1999).exists()
-
-
 @pytest.mark.postgres
-def test_duplicate_search_reads_the_box_in_a_generic_plan(new_case):
-    """Both duplicate statements run prepared; after five runs PostgreSQL may plan them generically, knowing no
-    parameter. That plan must still read the (category, lat, lon) box, not walk the category's whole time
-    window through (category, created_at) — which it did, 4.7 ms at 1,700 cases per category, before the box
-    was read behind a fence."""
-    import re
+def test_duplicate_search_reads_the_box(reference):
+    """The duplicate query is an index range of (category, lat, lon): with cases spread over a year and the
+    city, PostgreSQL reads the few in the box, not the window's thousands through created_at."""
+    import random
     from datetime import timedelta
 
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from cityops.cases.services import _duplicates_query, _intake_query
-    from cityops.cases.workflow import OPEN_STATES
+    from cityops.cases.models import Category
+    from cityops.cases.services import _duplicate_candidates
 
-    case = new_case()
+    rng = random.Random(7)
+    categories = list(Category.objects.all()[:20])
     now = timezone.now()
-    window = (now - timedelta(hours=72), now + timedelta(hours=72))
-    box = (case.lat - 0.001, case.lat + 0.001, case.lon - 0.001, case.lon + 0.001)
-    sql = _intake_query(connection)
-    nearby = {"nb_lon": case.lon, "nb_lat": case.lat, "nb_radius": 100.0, "nb_from": window[0], "nb_to": window[1]}
-    statements = {
-        "intake": (sql.read, {"region_code": case.region_code, "category_code": case.category.code, **nearby}),
-        "insert": (f"SELECT {sql.nearby}", {"nb_category": case.category_id, **nearby}),
-        "duplicates": (_duplicates_query(connection, True)[0], [case.category_id, *box, *window, *OPEN_STATES, case.pk]),
-    }
-    for name, (text, params) in statements.items():
-        if isinstance(params, dict):  # named: number the names in order of first use
-            names = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", text)))
-            text = re.sub(r"%\((\w+)\)s", lambda m, names=names: f"${names.index(m.group(1)) + 1}", text)
-            params = [params[n] for n in names]
-        else:
-            numbered = iter(range(1, 1000))
-            text = re.sub("%s", lambda _m, numbered=numbered: f"${next(numbered)}", text)
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-            cursor.execute("SET LOCAL enable_seqscan = off")  # the test tables are tiny; the choice is between indexes
-            cursor.execute(f"PREPARE dup_{name} AS {text}")
-            cursor.execute(f"EXPLAIN EXECUTE dup_{name} ({', '.join(['%s'] * len(params))})", params)
-            plan = "\n".join(row[0] for row in cursor.fetchall())
-            cursor.execute(f"DEALLOCATE dup_{name}")
-        assert "case_category_lat_lon" in plan, (name, plan)
-        assert "case_category_created" not in plan, (name, plan)
+    Case.objects.bulk_create(
+        Case(code=f"T{i:07d}", source="hotline", category=categories[i % len(categories)], state="registered",
+             lon=114.2 + rng.random() * 0.3, lat=30.45 + rng.random() * 0.2, region_code="420106", description="x",
+             created_at=now - timedelta(hours=rng.random() * 24 * 365))
+        for i in range(20_000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE cases_case")
+    probe = Case(category=categories[0], lon=114.3, lat=30.55, created_at=now)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # the choice asked about is between indexes
+        plan = _duplicate_candidates(probe, 100.0, timedelta(hours=72)).explain()
+    assert "case_category_lat_lon" in plan, plan
 
 
-def test_intake_reuses_what_it_read_only_while_it_holds(reference, new_case):
-    """A report of a category at a place where intake read that category before is written without a read
-    first (PostgreSQL), but never from stale data: a change of the category or its routing in between is
-    seen by the report after it, and a refused report writes nothing (no case, no serial drawn)."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
+def test_intake_reads_the_category_and_routing_of_now(reference, new_case):
+    """Every report reads its category and routing: a change in between is seen by the next report, and a
+    refused report writes nothing (no case, no entry, no serial drawn)."""
     from cityops.accounts.models import OrgUnit
     from cityops.cases.models import Category
     from cityops.core.models import TimelineEntry
 
     first = new_case()
-    with CaptureQueriesContext(connection) as queries:
-        second = new_case()
+    second = new_case()
     assert second.code != first.code and second.proposed_department.code == "HW"
-    if connection.vendor == "postgresql":  # one statement: the insert, with the test and the candidates
-        statements = [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]]  # the test's transaction
-        assert len(statements) == 1 and statements[0].startswith("WITH _if AS"), statements
-
-    # The routing changes: the next report there goes to the district bureau.
     bureau = OrgUnit.objects.create(code="WC-HW", name="武昌区环卫所", kind="department", region_code="420106")
     rule = RoutingRule.objects.create(category=Category.objects.get(code="E0101"), region_prefix="420106", department=bureau)
     assert new_case().proposed_department == bureau
-    # The category changes (an update that sends no signal): the next report carries the new limits.
     Category.objects.filter(code="E0101").update(duplicate_radius_m=5)
     assert new_case().category.duplicate_radius_m == 5
     RoutingRule.objects.filter(pk=rule.pk).update(active=False)
     assert new_case().proposed_department.code == "HW"
-    # The category is withdrawn: refused, and nothing is written.
     Category.objects.filter(code="E0101").update(active=False)
     cases, entries, serial = Case.objects.count(), TimelineEntry.objects.count(), CaseCounter.objects.get(district="420106").last
     with pytest.raises(InvalidInput) as e:
@@ -319,58 +296,3 @@ def test_intake_reuses_what_it_read_only_while_it_holds(reference, new_case):
     assert e.value.code == "unknown_category"
     assert (Case.objects.count(), TimelineEntry.objects.count()) == (cases, entries)
     assert CaseCounter.objects.get(district="420106").last == serial
-
-
-def test_intake_suggestions_are_the_same_when_intake_reuses_its_read(new_case, operator):
-    """The duplicate candidates the insert itself returns (intake reusing its read) are case_duplicates'."""
-    x, y = POINT_WUCHANG_A
-    new_case(point=(x + 0.0003, y))
-    new_case(point=(x + 0.0006, y))
-    intake = case_create(actor=operator, category="E0101", lon=x, lat=y, description="第三起")
-    assert [(d.code, d.distance_m) for d in intake.duplicates] == [(d.code, d.distance_m) for d in case_duplicates(intake.case)]
-    assert len(intake.duplicates) == 2
-
-
-def test_intake_draws_a_new_id_when_its_spare_one_is_taken(new_case):
-    """Intake keeps a spare id drawn by the statement before; if that id is taken meanwhile (a database restored
-    under a running server), the report is still written, with a fresh id."""
-    from django.db import connection
-
-    from cityops.cases import services
-
-    first = new_case()
-    new_case()
-    services._SPARE_IDS[connection.alias] = [first.pk]
-    third = new_case()
-    assert third.pk != first.pk and Case.objects.filter(pk=third.pk, code=third.code).exists()
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_prepared_read_reconnects_when_the_connection_died_idle():
-    """Django checks a kept connection before a request's first statement (CONN_HEALTH_CHECKS); prepared
-    statements skip that SELECT 1 and make their first read the check instead: a connection the server
-    dropped while it was idle is replaced and the read answers; a write is never sent twice."""
-    import psycopg
-    from django.db import OperationalError, connection
-
-    from cityops.core import prepared
-
-    def drop_and_start_request():
-        connection.ensure_connection()
-        pid = connection.connection.info.backend_pid
-        with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:
-            other.execute("SELECT pg_terminate_backend(%s)", [pid])
-        connection.health_check_enabled, connection.health_check_done = True, False  # what request_started does
-
-    enabled = connection.health_check_enabled
-    try:
-        drop_and_start_request()
-        assert prepared.execute("SELECT 40 + %s", [2], fetch="one") == (42,)
-        assert connection.health_check_done
-        drop_and_start_request()
-        with pytest.raises(OperationalError):
-            prepared.execute("INSERT INTO cases_casecounter (year, district, last) VALUES (%s, %s, 1)", [1998, "x"], fetch=None)
-    finally:
-        connection.close()
-        connection.health_check_enabled = enabled
