@@ -104,7 +104,7 @@ def run_action(obj, action: str, user, data: dict):
 
 # --- the page's forms ---------------------------------------------------------------------------------------
 FIELD_LABELS = {"note": _("备注"), "reason": _("原因"), "result": _("处置结果")}
-LONG_TEXT = {"note", "reason", "result", "description", "minutes"}
+LONG_TEXT = {"reason", "result", "description", "minutes"}  # a note is one line
 
 
 def _bounds(info) -> dict:
