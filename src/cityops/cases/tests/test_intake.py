@@ -55,7 +55,8 @@ def test_routing_rule_choice(reference):
     one)."""
     from cityops.accounts.models import OrgUnit
     from cityops.cases.models import Category
-    from cityops.cases.services import _route, category_get
+    from cityops.cases.services import category_get
+    from cityops.cases.services.intake import _route
 
     units = {code: OrgUnit.objects.create(code=code, name=code, kind="department") for code in ("A", "B", "C", "D")}
     e0101, e0102 = Category.objects.get(code="E0101"), Category.objects.get(code="E0102")
@@ -187,7 +188,7 @@ def test_duplicates_agree_with_the_rule(new_case, walk, clock):
         ).exclude(pk=case.pk)[:50]
         return sorted(c.code for c in qs if _metres(case.lon, case.lat, c.lon, c.lat) <= radius)
 
-    from cityops.cases.services import _metres
+    from cityops.cases.services.duplicates import _metres
 
     t0 = clock(datetime(2026, 11, 25, 9, 0))
     x, y = POINT_WUCHANG_A
@@ -252,7 +253,7 @@ def test_duplicate_search_reads_the_box(reference):
     from django.utils import timezone
 
     from cityops.cases.models import Category
-    from cityops.cases.services import _duplicate_candidates
+    from cityops.cases.services.duplicates import _duplicate_candidates
 
     rng = random.Random(7)
     categories = list(Category.objects.all()[:20])

@@ -1,0 +1,48 @@
+"""Who is told what about a case: the people of a role, of units or of a place, notified after commit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from cityops.cases.models import Case
+from cityops.core import roles
+from cityops.core.notify import notify
+
+
+def _role_users(*codes: str):
+    return get_user_model().objects.filter(groups__name__in=codes, is_active=True).distinct()
+
+
+def _unit_users(unit_ids: Iterable[int]):
+    return get_user_model().objects.filter(org_units__in=list(unit_ids), is_active=True).distinct()
+
+
+def _region_users(region_code: str, role: str):
+    """Grid workers / region staff whose regions contain the code. Region lists are JSON, so the prefix
+    test runs here over the (few) users of that role."""
+    return [
+        u for u in _role_users(role)
+        if any(region_code.startswith(c) for c in (u.region_codes or []) if c)
+    ]
+
+
+def _notify_later(recipients_fn: Callable[[], Iterable], kind: str, title: str, case: Case, body: str = "") -> None:
+    def send():
+        notify(recipients=list(recipients_fn()), kind=kind, title=title, body=body, subject=case,
+               url=f"/cases/{case.code}/")
+
+    transaction.on_commit(send)
+
+
+def notify_overdue(*, case, escalation) -> None:
+    """Called by the overdue sweep (already after commit): 超期/催办/通报 to whoever owns the case."""
+    if not isinstance(case, Case):
+        return
+    people = list(_unit_users([case.lead_department_id])) if case.lead_department_id else []
+    if escalation.level >= 3 or not people:
+        people += list(_role_users(roles.SHIFT_LEAD, roles.SUPERVISOR))
+    notify(recipients=people, kind=f"case_{escalation.action}", title=f"【{escalation.label}】案件 {case.code}",
+           subject=case, url=f"/cases/{case.code}/")
