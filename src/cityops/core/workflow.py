@@ -345,7 +345,7 @@ def transition(
         now = timezone.now()
         from_state = locked.state
         # What evaluation counts, as it stood when the step was due: who held it, where, on time or not.
-        stamp = locked.evaluation_stamp(now)
+        stamp = locked.evaluation_stamped = locked.evaluation_stamp(now)
         changed = set(apply(locked) or ()) if apply else set()
 
         target_state = workflow.states[t.target]

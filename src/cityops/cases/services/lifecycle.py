@@ -1,15 +1,14 @@
 """Every step of a case from registration to archive (RULES.md §1).
 
-Each action goes through `_step`, which locks the case, stamps the timeline params evaluation counts from
-(department, on-time flag, region, level) and calls core.workflow.transition — the only code that writes a
-state."""
+Each action goes through `_step` and core.workflow.transition — the only code that writes a state — which locks
+the case and stamps what evaluation counts (Case.evaluation_fields: department, region, level, source; and
+on_time) on the step's timeline entry."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
 
-from django.db import transaction
 from django.utils import timezone
 
 from cityops.accounts.models import OrgUnit
@@ -24,12 +23,6 @@ UNIT_KINDS = (OrgUnit.Kind.DEPARTMENT, OrgUnit.Kind.STREET, OrgUnit.Kind.COMMUNI
 
 
 # --- the common path of every action -------------------------------------------------------------------
-def _on_time(case: Case, now) -> bool:
-    if case.clock_limit_s is None:
-        return True
-    return case.clock_used_now(now) <= case.clock_limit_s + 1e-6
-
-
 def _step(
     case: Case,
     action: str,
@@ -40,21 +33,12 @@ def _step(
     apply: Callable[[Case, dict], Iterable[str] | None] | None = None,
     expected_version: int | None = None,
 ) -> Case:
-    with transaction.atomic():
-        locked = Case.objects.select_for_update(of=("self",)).select_related("lead_department").get(pk=case.pk)
-        stamp = {
-            "dept": locked.lead_department.code if locked.lead_department_id else "",
-            "on_time": _on_time(locked, timezone.now()),
-            "region": locked.region_code,
-            "level": locked.level,
-            "source": locked.source,
-        }
-        stamp.update(params or {})
-        result = transition(
-            locked, action, actor, note=(note or "").strip(), params=stamp,
-            apply=(lambda c: apply(c, stamp)) if apply else None, expected_version=expected_version,
-        )
-    return result
+    """One step through the engine. `apply(locked_case, stamp)` makes the step's domain writes; `stamp` is what
+    the engine stamped for evaluation (e.g. whether the step was on time)."""
+    return transition(
+        case, action, actor, note=(note or "").strip(), params=params,
+        apply=(lambda c: apply(c, c.evaluation_stamped)) if apply else None, expected_version=expected_version,
+    )
 
 
 # --- 立案 / 核实 / 作废 ---------------------------------------------------------------------------------
