@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Router
+from ninja.responses import Status
 
 from cityops.core import actions, pages
 from cityops.core.evaluation import indicators
@@ -46,7 +47,7 @@ def get_permit(request, permit_id: Id):
 
 
 actions.add_action_routes(router, Permit, path="/{permit_id}", keys={"permit_id": Id}, load=_load,
-                          answer=lambda request, permit, status: (status, permit), response={200: PermitOut})
+                          answer=lambda request, permit, status: Status(status, permit), response={200: PermitOut})
 
 
 @router.get("/evaluation/units")
