@@ -35,6 +35,7 @@ def city(wuhan, django_db_blocker):
     from cityops.accounts.models import User
     from cityops.cases import services as cases
     from cityops.cases.demo import load_categories
+    from cityops.cases.models import Case
     from cityops.iot.demo import load_demo as load_iot
     from cityops.iot.models import Device, Rule
     from cityops.iot.services import alarm_raise
@@ -50,7 +51,7 @@ def city(wuhan, django_db_blocker):
         case = cases.case_create(actor=users["resident"], category="E0101", lon=lon, lat=lat,
                                  description=f"测试 {i}", reporter_phone="13800000000").case
         codes.append(case.code)
-    cases.case_register(case=cases.Case.objects.get(code=codes[1]), actor=users["operator"])
+    cases.case_register(case=Case.objects.get(code=codes[1]), actor=users["operator"])
     device = Device.objects.first()
     rule = Rule.objects.filter(metric__in=list(device.metrics or {})).first() or Rule.objects.first()
     alarm = alarm_raise(device_id=device.pk, rule=rule, value=999.0, ts=timezone.now())
