@@ -57,7 +57,7 @@ class User(AbstractUser):
 
     @staticmethod
     def roles_of(group_names, *, is_superuser: bool) -> frozenset[str]:
-        """The role codes a user with these groups has (bearer auth computes them from the row it read)."""
+        """The role codes a user with these groups has."""
         codes = set(group_names) & _ROLE_SET
         if is_superuser:
             codes.add(roles.ADMIN)
