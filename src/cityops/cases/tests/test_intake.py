@@ -297,3 +297,36 @@ def test_intake_reads_the_category_and_routing_of_now(reference, new_case):
     assert e.value.code == "unknown_category"
     assert (Case.objects.count(), TimelineEntry.objects.count()) == (cases, entries)
     assert CaseCounter.objects.get(district="420106").last == serial
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_reports_draw_distinct_serials(reference, operator):
+    """Reports of one district from several connections at once, the first of them creating the counter row:
+    every serial is drawn once, none is skipped."""
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(6)
+    codes, errors = [], []
+
+    def report():
+        try:
+            barrier.wait()
+            for _ in range(5):
+                codes.append(case_create(actor=operator, category="E0101", lon=POINT_WUCHANG_A[0],
+                                         lat=POINT_WUCHANG_A[1], description="同时上报").case.code)
+        except Exception as exc:  # surfaced by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=report) for _ in range(6)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == []
+    assert sorted(int(code[-6:]) for code in codes) == list(range(1, 31))
+    assert CaseCounter.objects.get(district="420106").last == 30
