@@ -127,7 +127,6 @@ def case_action(request, code: str, action: str):
     if action not in {t.action for t in actions.person_actions(Case.workflow)}:
         raise Http404(action)
     case = _case_or_404(request.user, code)
-    units = None
     ok, text = _run_action(request, case, action)
     fragment = FRAGMENTS.get(request.POST.get("fragment", ""))
     if request.htmx and fragment:
@@ -139,7 +138,7 @@ def case_action(request, code: str, action: str):
         return render(request, fragment, {
             "case": fresh, "gone_code": code, "notice": text, "notice_ok": ok,
             "acts": actions_for(fresh, request.user) if fresh else [],
-            "units": units if units is not None else forms.unit_choices(),
+            "units": forms.unit_choices(),
             "next": request.POST.get("next", ""), "tasks": selectors.tasks_by_case(cases=[fresh]).get(fresh.pk, []) if fresh else [],
         })
     (messages.success if ok else messages.error)(request, text)

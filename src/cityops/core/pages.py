@@ -11,7 +11,7 @@ from django.urls import path
 from django.views.decorators.http import require_POST
 
 from cityops.core import actions
-from cityops.core.errors import CityopsError, InvalidInput, NotFound
+from cityops.core.errors import CityopsError, InvalidInput
 from cityops.core.timeline import timeline_for
 
 
@@ -22,7 +22,7 @@ def domain_urls(model, *, scoped, columns: list[tuple[str, str]], title: str, na
     def load(user, pk):
         obj = scoped(user).filter(pk=pk).first()
         if obj is None:
-            raise Http404(str(NotFound("未找到", "Not found")))
+            raise Http404(model._meta.verbose_name)
         return obj
 
     @login_required
@@ -46,11 +46,12 @@ def domain_urls(model, *, scoped, columns: list[tuple[str, str]], title: str, na
     def object_action(request, pk, action):
         obj = load(request.user, pk)
         try:
-            form = actions.action_form(obj, actions.find_action(model, action), request.POST)
+            t = actions.find_action(model, action)
+            form = actions.action_form(obj, t, request.POST)
             if not form.is_valid():
                 raise InvalidInput(actions.form_problems(form), actions.form_problems(form))
             actions.run_action(obj, action, request.user, form.cleaned_data)
-            messages.success(request, actions.find_action(model, action).label or action)
+            messages.success(request, t.label or action)
         except CityopsError as exc:
             messages.error(request, exc.message)
         return redirect("../../")
