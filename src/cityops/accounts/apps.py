@@ -14,12 +14,14 @@ class AccountsConfig(AppConfig):
         return f"departments: {load_departments()}"
 
     def load_demo_users(self, stdout) -> str:
-        from cityops.accounts.demo import load_demo_users
+        from cityops.accounts.demo import load_demo_users, load_district_units
 
+        # Once the regions exist: every district's command centre and bureaus, which the demo users join.
+        load_district_units()
         users = load_demo_users()
         stdout.write("演示账号 / demo logins (password: CITYOPS_DEMO_PASSWORD or 'cityops-demo'):")
         for username, label in users:
-            stdout.write(f"  {username:<12} {label}")
+            stdout.write(f"  {username:<13} {label}")
         return f"{len(users)} demo users ready"
 
     def demo_usernames(self) -> list[str]:

@@ -11,11 +11,16 @@ from cityops.core import roles
 
 
 class OrgUnit(models.Model):
-    """An organisation that acts: a department (专业部门), a street office or community committee (tiered
-    handling), later mediation committees and companies. Streets and communities link to their region."""
+    """An organisation that acts: a department (专业部门), a command centre (指挥中心), a street office or community
+    committee (tiered handling), later mediation committees and companies.
+
+    Its level (市/区/街道/社区, see `level`) follows its region: a unit of the whole city has no region code; a
+    district's command centre and its bureaus (区级部门) carry the district's code; streets and communities link
+    to their own region."""
 
     class Kind(models.TextChoices):
         DEPARTMENT = "department", _("专业部门")
+        COMMAND = "command", _("指挥中心")
         STREET = "street", _("街道")
         COMMUNITY = "community", _("社区")
         COMMITTEE = "committee", _("调解委员会")
@@ -36,6 +41,17 @@ class OrgUnit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    @property
+    def level(self) -> str:
+        """city, district, street or community: the level of the region the unit works for (市级统、区级联、
+        街乡合、社区聚). Region codes are hierarchical, so the code's length says the level; a unit without a
+        region code works for the whole city."""
+        return UNIT_LEVELS.get(len(self.region_code or ""), "city")
+
+
+# Region code length → level (geo.models.CODE_LENGTH: district 6, street 9, community 12 digits).
+UNIT_LEVELS = {6: "district", 9: "street", 12: "community"}
 
 
 class User(AbstractUser):

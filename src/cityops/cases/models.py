@@ -145,7 +145,14 @@ class Case(WorkflowModel):
     )
     idempotency_key = models.CharField(max_length=80, blank=True)
 
+    # Tiered handling (市级统、区级联、街乡合、社区聚; cases.levels): `level` is the level of the unit holding the
+    # case now, or of the queue it waits in (a new report waits at its community; an escalation one level up; a
+    # return with the command centre that dispatched it). `dispatched_level` is the level of the command centre
+    # that dispatched it (city or district), which decides its returns, extensions and suspensions.
+    # `resolved_level` is the level of the unit that handled it ("" until handled, again after a rework).
     level = models.CharField(_("处置层级"), max_length=10, choices=Level.choices, default=Level.COMMUNITY)
+    dispatched_level = models.CharField(_("派遣层级"), max_length=10, choices=Level.choices, blank=True)
+    resolved_level = models.CharField(_("解决层级"), max_length=10, choices=Level.choices, blank=True)
     proposed_department = models.ForeignKey(
         "accounts.OrgUnit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )

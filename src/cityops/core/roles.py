@@ -6,7 +6,8 @@ ADMIN = "admin"
 LEADER = "leader"  # 领导: reads everything, approves nothing
 OPERATOR = "operator"  # 受理员
 SHIFT_LEAD = "shift_lead"  # 值班长
-DISPATCHER = "dispatcher"  # 派遣员
+DISPATCHER = "dispatcher"  # 派遣员 (市级指挥中心)
+DISTRICT_DISPATCHER = "district_dispatcher"  # 区级指挥中心派遣员: dispatches inside their own district
 SUPERVISOR = "supervisor"  # 督办
 GRID_WORKER = "grid_worker"  # 网格员 / 监督员
 DEPT_HANDLER = "dept_handler"  # 专业部门处置人员
@@ -21,6 +22,7 @@ ROLE_LABELS = {
     OPERATOR: _("受理员"),
     SHIFT_LEAD: _("值班长"),
     DISPATCHER: _("派遣员"),
+    DISTRICT_DISPATCHER: _("区级派遣员"),
     SUPERVISOR: _("督办员"),
     GRID_WORKER: _("网格员"),
     DEPT_HANDLER: _("部门处置人员"),
@@ -35,5 +37,6 @@ ALL_ROLES = tuple(ROLE_LABELS)
 CITY_WIDE_ROLES = frozenset({ADMIN, LEADER, OPERATOR, SHIFT_LEAD, DISPATCHER, SUPERVISOR})
 # Roles bound to org units (departments, committees): they see what is assigned to their units.
 ORG_BOUND_ROLES = frozenset({DEPT_HANDLER, DEPT_LEAD, MEDIATOR})
-# Roles bound to regions (grids, communities, streets): they see what lies in their regions.
-REGION_BOUND_ROLES = frozenset({GRID_WORKER, REGION_STAFF})
+# Roles bound to regions (grids, communities, streets, a district's command centre): they see what lies in their
+# regions.
+REGION_BOUND_ROLES = frozenset({GRID_WORKER, REGION_STAFF, DISTRICT_DISPATCHER})
