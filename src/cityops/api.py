@@ -181,6 +181,7 @@ ROUTERS = [
     ("geo", "cityops.geo.api"),
     ("core", "cityops.core.api"),
     ("", "cityops.cases.api"),
+    ("supervision", "cityops.cases.supervision.api"),
     ("dispatch", "cityops.hotline.api"),
     ("iot", "cityops.iot.api"),
 ]

@@ -20,6 +20,7 @@ DEFAULTS = {
     "DUPLICATE_RADIUS_M": 100.0,
     "DUPLICATE_WINDOW_H": 72.0,
     "MAX_PHOTOS": 9,
+    "SUPERVISION_MAX_RESPONSE_WH": 120.0,  # the longest response deadline of a supervision order (督办单): 15 working days
 }
 
 

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cityops.cases import supervision
 from cityops.cases.workflow import CASE_WORKFLOW, TASK_WORKFLOW
 from cityops.core.models import WorkflowModel
 
@@ -310,3 +311,54 @@ class CasePhoto(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind} {self.sha256[:8]}"
+
+
+class SupervisionOrder(WorkflowModel):
+    """督办单: a supervisor's order on an open case or sub-task, addressed to the unit holding it when issued,
+    which must answer within `response_hours` working hours (cases/supervision: workflow and rules)."""
+
+    workflow = supervision.SUPERVISION_WORKFLOW
+    object_roles = {supervision.RESPONSIBLE: supervision.is_unit_staff}
+    # Evaluation: each step is charged to the unit the order is addressed to, at the level it stood at.
+    evaluation_fields = {"dept": "unit.code", "level": "level"}
+    evaluation_unit = "dept"
+
+    class Level(models.TextChoices):
+        REMIND = supervision.REMIND, _("催办")
+        ESCALATE = supervision.ESCALATE, _("督办")
+        LISTED = supervision.LISTED, _("挂牌督办")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="supervision_orders", verbose_name=_("案件"))
+    # Set when the order is on a sub-task (协办任务) of the case rather than on the case itself.
+    task = models.ForeignKey(CaseTask, null=True, blank=True, on_delete=models.CASCADE, related_name="supervision_orders",
+                             verbose_name=_("协办任务"))
+    # Null only on a draft, which lives inside the issuing transaction (the constraint below).
+    unit = models.ForeignKey("accounts.OrgUnit", null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="supervision_orders", verbose_name=_("责任单位"))
+    level = models.CharField(_("督办级别"), max_length=10, choices=Level.choices, blank=True)
+    reason = models.TextField(_("督办事由"), blank=True)
+    response_hours = models.FloatField(_("回复时限（工作小时）"), default=0)
+    answer = models.TextField(_("回复内容"), blank=True)
+    escalations = models.PositiveSmallIntegerField(_("升级次数"), default=0)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    issued_at = models.DateTimeField(_("下达时间"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("回复时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("督办单")
+        verbose_name_plural = _("督办单")
+        indexes = [models.Index(fields=["unit", "state"], name="supervision_unit_state")]
+        constraints = [
+            models.CheckConstraint(condition=Q(state="draft") | Q(unit__isnull=False, level__in=supervision.LEVELS),
+                                   name="supervision_issued_has_unit_and_level"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}/{self.pk} {self.level}"
+
+    @property
+    def level_rank(self) -> int:
+        return supervision.LEVEL_RANK.get(self.level, 0)

@@ -103,8 +103,8 @@ def run_action(obj, action: str, user, data: dict):
 
 
 # --- the page's forms ---------------------------------------------------------------------------------------
-FIELD_LABELS = {"note": _("备注"), "reason": _("原因"), "result": _("处置结果")}
-LONG_TEXT = {"reason", "result", "description", "minutes"}  # a note is one line
+FIELD_LABELS = {"note": _("备注"), "reason": _("原因"), "result": _("处置结果"), "answer": _("回复内容")}
+LONG_TEXT = {"reason", "result", "description", "minutes", "answer"}  # a note is one line
 
 
 def _bounds(info) -> dict:
@@ -211,11 +211,15 @@ def act_over_api(request, obj, action: str, data: dict, answer: Callable[..., An
 
 
 def add_action_routes(router, model, *, path: str, keys: dict[str, Any], load: Callable, answer: Callable,
-                      response: Any, segment: Callable[[str], str] = lambda action: action, name: str = ""):
+                      response: Any, segment: Callable[[str], str] = lambda action: action, name: str = "",
+                      skip: frozenset[str] = frozenset()):
     """`POST {path}/{action}` for every action a person can take on `model`: the body is the transition's input
     schema (documented); `load(request, **keys)` finds the object in the user's scope (404 otherwise) and
-    `answer(request, obj, status)` renders it. `keys` are the path's parameters and their types."""
+    `answer(request, obj, status)` renders it. `keys` are the path's parameters and their types. `skip`: actions
+    with a route of their own (one that creates the object, e.g. issuing a supervision order)."""
     for t in person_actions(model.workflow):
+        if t.action in skip:
+            continue
         body_schema = action_input(t)
 
         def view(request, _action=t.action, **kwargs):

@@ -126,12 +126,18 @@ class Transition:
 
 @dataclass(frozen=True)
 class Escalation:
-    """A step on an overdue item: `due(deadline)` says when it is due; the sweep records it once."""
+    """A step on an overdue item: `due(deadline)` says when it is due; the sweep records it once.
+
+    `take=True`: the step is the workflow's own transition named `action`, taken by the system in the sweep's
+    transaction (through its hook when it has one, which makes the domain's writes) — e.g. a supervision order
+    raised to the next level with a fresh deadline. When no such transition leaves the object's state or a guard
+    refuses it, the sweep marks the item `overdue` instead."""
 
     level: int
     action: str
     label: Any
     due: Callable[[datetime], datetime]
+    take: bool = False
 
 
 def _at_deadline(deadline: datetime) -> datetime:
@@ -438,12 +444,18 @@ def sweep_overdue(*, now: datetime | None = None, limit: int = 5000) -> dict[str
                 if obj is None or obj.deadline_at is None or obj.clock_paused_at is not None:
                     continue
                 due = [e for e in workflow.escalations if e.level > obj.escalation_level and e.due(obj.deadline_at) <= now]
+                taken = False
                 for esc in sorted(due, key=lambda e: e.level):
+                    if esc.take and _take_escalation(obj, esc):
+                        counts[esc.action] = counts.get(esc.action, 0) + 1
+                        taken = True  # the transition wrote the object and its clock; the next sweep reads them
+                        break
+                    mark = "overdue" if esc.take else esc.action
                     obj.escalation_level = esc.level
                     obj.overdue = True
                     timeline_append(
                         subject=obj,
-                        action=esc.action,
+                        action=mark,
                         actor=None,
                         actor_name="system:sweep",
                         from_state=obj.state,
@@ -451,12 +463,30 @@ def sweep_overdue(*, now: datetime | None = None, limit: int = 5000) -> dict[str
                         params={"level": esc.level, "deadline_at": obj.deadline_at.isoformat()},
                         at=now,
                     )
-                    counts[esc.action] = counts.get(esc.action, 0) + 1
+                    counts[mark] = counts.get(mark, 0) + 1
                     if workflow.on_escalate is not None:
                         transaction.on_commit(lambda o=obj, e=esc, w=workflow: w.on_escalate(o, e))
-                if due:
+                if due and not taken:
                     model.objects.filter(pk=pk).update(overdue=True, escalation_level=obj.escalation_level)
     return counts
+
+
+def _take_escalation(obj, esc: Escalation) -> bool:
+    """The system takes the transition `esc.action` on the locked `obj` (its hook with no input, or the bare
+    transition); False, with nothing written, when the workflow has no such step from the object's state or a
+    guard refuses it."""
+    t = type(obj).workflow.find(esc.action, obj.state)
+    if t is None:
+        return False
+    try:
+        with transaction.atomic():
+            if t.hook is not None:
+                t.hook(obj, None, {})
+            else:
+                transition(obj, esc.action, None, params={"level": esc.level})
+    except CityopsError:
+        return False
+    return True
 
 
 def refuse(message: str, message_en: str, *, code: str, status: int = 409) -> CityopsError:
