@@ -24,7 +24,7 @@ def _on_case_timeline(order: SupervisionOrder, action: str, actor, *, note: str 
 
 
 def _locked(order: SupervisionOrder) -> SupervisionOrder:
-    return SupervisionOrder.objects.select_for_update().select_related("unit").get(pk=order.pk)
+    return SupervisionOrder.objects.select_for_update(of=("self",)).select_related("unit").get(pk=order.pk)
 
 
 def supervision_issue(*, actor, case: Case, task: CaseTask | None = None, level: str, reason: str,
