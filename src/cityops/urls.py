@@ -18,6 +18,7 @@ urlpatterns = [
 # Each domain app with web pages has urls.py; mounted at its own prefix.
 WEB_APPS = [
     ("geo/", "cityops.geo.urls"),
+    ("cases/supervision/", "cityops.cases.supervision.urls"),  # before cases/<code>/
     ("cases/", "cityops.cases.urls"),
     ("hotline/", "cityops.hotline.urls"),
     ("open311/", "cityops.open311.urls"),

@@ -250,3 +250,63 @@ def test_api_closed_or_unheld_targets_are_refused(api_client_for, new_case, walk
                                                            "hours": 8}, content_type="application/json")
         assert (answer.status_code, answer.json()["code"]) == (409, code)
     assert _counts() == before
+
+
+# --- the pages ---------------------------------------------------------------------------------------------
+def client_for(user, language: str = "zh-hans"):
+    from django.test import Client
+
+    client = Client(HTTP_ACCEPT_LANGUAGE=language)
+    client.force_login(user)
+    return client
+
+
+def test_the_case_page_offers_the_issue_form_to_a_supervisor_only(accepted_case, supervisor, dispatcher, handler_hw):
+    page = client_for(supervisor).get(f"/cases/{accepted_case.code}/").content.decode()
+    assert 'id="form-supervision-issue"' in page and 'hx-post="/cases/supervision/issue/' in page
+    for user in (dispatcher, handler_hw):
+        page = client_for(user).get(f"/cases/{accepted_case.code}/").content.decode()
+        assert 'id="form-supervision-issue"' not in page
+
+
+def test_issue_from_the_case_page_with_htmx_then_answer_it_there(accepted_case, supervisor, dispatcher, handler_hw):
+    url = f"/cases/supervision/issue/{accepted_case.code}/"
+    form = {"target": "case", "level": "escalate", "hours": "8", "reason": "请说明进展"}
+    refused = client_for(dispatcher).post(url, form, HTTP_HX_REQUEST="true")
+    assert refused.status_code == 200 and not SupervisionOrder.objects.exists()
+    assert "您的角色不能执行" in refused.content.decode()  # the service's coded refusal (role_not_allowed)
+
+    panel = client_for(supervisor).post(url, form, HTTP_HX_REQUEST="true")
+    order = SupervisionOrder.objects.get()
+    fragment = panel.content.decode()
+    assert fragment.startswith('<section class="card" id="supervision">')
+    assert f'id="order-{order.pk}"' in fragment and "环境卫生" in fragment and "请说明进展" in fragment
+
+    page = client_for(handler_hw).get(f"/cases/{accepted_case.code}/").content.decode()
+    assert f'id="o{order.pk}-answer"' in page and 'id="form-supervision-issue"' not in page
+    answered = client_for(handler_hw).post(f"/cases/supervision/{order.pk}/act/answer/",
+                                           {"answer": "已加派人员", "fragment": "panel"}, HTTP_HX_REQUEST="true")
+    assert "已加派人员" in answered.content.decode()
+    assert SupervisionOrder.objects.get().state == "answered"
+
+
+def test_the_queue_page_and_the_inbox(clock, new_case, walk, supervisor, handler_hw, handler_cg):
+    clock(FRIDAY_AFTERNOON)
+    first, second = walk(new_case(), "accepted"), walk(new_case(), "accepted")
+    remind = issue(supervisor, first, level="remind")
+    listed = issue(supervisor, second, level="listed")
+    home = client_for(supervisor).get("/").content.decode()
+    assert 'href="/cases/supervision/"' in home
+    page = client_for(supervisor).get("/cases/supervision/").content.decode()
+    assert page.index(f'id="order-{listed.pk}"') < page.index(f'id="order-{remind.pk}"')
+    assert client_for(handler_hw).get("/cases/supervision/").status_code == 403
+
+    inbox = client_for(handler_hw).get("/cases/supervision/inbox/").content.decode()
+    assert f'id="o{remind.pk}-answer"' in inbox and f'id="o{listed.pk}-answer"' in inbox
+    assert 'id="order-' not in client_for(handler_cg).get("/cases/supervision/inbox/").content.decode()
+    done = client_for(handler_hw).post(f"/cases/supervision/{remind.pk}/act/answer/",
+                                       {"answer": "已清理", "next": "/cases/supervision/inbox/"})
+    assert done.status_code == 302 and done["Location"] == "/cases/supervision/inbox/"
+    assert SupervisionOrder.objects.get(pk=remind.pk).state == "answered"
+    order_page = client_for(supervisor).get(f"/cases/supervision/orders/{remind.pk}/").content.decode()
+    assert 'id="form-close"' in order_page
