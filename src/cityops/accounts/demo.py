@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from cityops.accounts.models import OrgUnit, User
+from cityops.accounts.models import OrgUnit, User, command_centre_code, district_bureau_code
 from cityops.core import roles
 
 DATA = Path(__file__).parent / "data"
@@ -21,6 +21,7 @@ DEMO_USERS = {
     "operator": ((roles.OPERATOR,), "受理员 王敏", (), None),
     "shiftlead": ((roles.SHIFT_LEAD,), "值班长 李强", (), None),
     "dispatcher": ((roles.DISPATCHER,), "派遣员 张伟", (), None),
+    "supervisor": ((roles.SUPERVISOR,), "督办员 黄敏", (), None),
     "district_wc": ((roles.DISTRICT_DISPATCHER,), "武昌区指挥中心派遣员 周婷", (), ("武昌区",)),
     "street_sgh": ((roles.REGION_STAFF,), "水果湖街道 吴刚", (), ("武昌区", "水果湖")),
     "community_dt": ((roles.REGION_STAFF,), "东亭社区 孙丽", (), ("武昌区", "水果湖", "东亭社区")),
@@ -33,14 +34,6 @@ UNIT_MEMBER_ROLES = frozenset({roles.REGION_STAFF, roles.DISTRICT_DISPATCHER})
 # The city departments that have a counterpart in every district (区级部门), dispatched to by the district's command
 # centre (区级联).
 DISTRICT_BUREAUS = ("CG", "HW", "YL", "SW", "ZJ", "SJ", "FG")
-
-
-def command_centre_code(district_code: str) -> str:
-    return f"ZH-{district_code}"
-
-
-def district_bureau_code(department_code: str, district_code: str) -> str:
-    return f"{department_code}-{district_code}"
 
 
 def load_roles() -> None:

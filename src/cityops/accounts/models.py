@@ -54,6 +54,16 @@ class OrgUnit(models.Model):
 UNIT_LEVELS = {6: "district", 9: "street", 12: "community"}
 
 
+# The codes of a district's units (区级联): its command centre, and the bureau that is a city department's
+# counterpart in the district. accounts.demo makes them for every district region.
+def command_centre_code(district_code: str) -> str:
+    return f"ZH-{district_code}"
+
+
+def district_bureau_code(department_code: str, district_code: str) -> str:
+    return f"{department_code}-{district_code}"
+
+
 class User(AbstractUser):
     """A person who uses cityops. Roles are groups named by role code; scope comes from org units (what is
     assigned to them) and regions (what lies inside them: grid codes or any ancestor region code)."""

@@ -18,11 +18,30 @@ from cityops.cases.workflow import CASE_WORKFLOW
 from cityops.core.schemas import EARLIEST, LATEST
 
 
+def _labelled(units) -> list[tuple[str, str]]:
+    return [(code, f"{name}（{code}）" if name != code else code) for code, name in units]
+
+
 def unit_choices() -> list[tuple[str, str]]:
     """Departments a case can be dispatched to or consulted with (streets and communities take cases by
-    claiming them at their level, not by dispatch)."""
+    claiming them at their level, or from their district's command centre)."""
     units = OrgUnit.objects.filter(kind=OrgUnit.Kind.DEPARTMENT, active=True).order_by("code").values_list("code", "name")
-    return [(code, f"{name}（{code}）" if name != code else code) for code, name in units]
+    return _labelled(units)
+
+
+def district_unit_choices(district_code: str) -> list[tuple[str, str]]:
+    """What a district's command centre dispatches to (区级联): the district's bureaus, then its streets."""
+    units = OrgUnit.objects.filter(kind__in=(OrgUnit.Kind.DEPARTMENT, OrgUnit.Kind.STREET), active=True,
+                                   region_code__startswith=district_code).order_by("kind", "code")
+    return _labelled((u.code, u.name) for u in units if u.level in ("district", "street"))
+
+
+def dispatch_choices(case) -> list[tuple[str, str]]:
+    """The units a case can be dispatched to where it waits: a case at the district level goes to the district's
+    own units; any other to the departments."""
+    if case.level == "district" and case.district_code:
+        return district_unit_choices(case.district_code)
+    return unit_choices()
 
 
 class MultiFileInput(forms.ClearableFileInput):
@@ -112,6 +131,7 @@ class CaseFilterForm(forms.Form):
     category = forms.ChoiceField(label=_("类别"), required=False)
     district = forms.ChoiceField(label=_("区"), required=False)
     department = forms.ChoiceField(label=_("主办部门"), required=False)
+    level = forms.ChoiceField(label=_("处置层级"), required=False, choices=[("", _("全部")), *Case.Level.choices])
     overdue = forms.BooleanField(label=_("仅超期"), required=False)
     from_ = forms.DateField(label=_("上报日期从"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     to = forms.DateField(label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
@@ -133,7 +153,7 @@ class CaseFilterForm(forms.Form):
         if not self.is_bound or not self.is_valid():
             return {}
         d = self.cleaned_data
-        out = {k: d[k] for k in ("q", "state", "category", "district", "department") if d.get(k)}
+        out = {k: d[k] for k in ("q", "state", "category", "district", "department", "level") if d.get(k)}
         if d.get("overdue"):
             out["overdue"] = True
         if d.get("from_"):
@@ -169,9 +189,9 @@ class DispatchForm(forms.Form):
 
     @classmethod
     def for_object(cls, case, data=None, **kwargs):
-        """The case's form: the routing's proposed department chosen."""
+        """The case's form: the units of the level where it waits, the routing's proposed department chosen."""
         proposed = case.proposed_department.code if case.proposed_department_id else ""
-        return cls(data, initial={"department": proposed}, **kwargs)
+        return cls(data, initial={"department": proposed}, choices=dispatch_choices(case), **kwargs)
 
 
 class MergeForm(forms.Form):

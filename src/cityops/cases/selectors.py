@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from cityops.cases import evaluation
 from cityops.cases.models import Case, CaseTask, Category
-from cityops.cases.workflow import HANDLING_STATES
+from cityops.cases.workflow import CITY_DISPATCH_LEVELS, HANDLING_STATES, dispatcher_level
 from cityops.core import roles
 from cityops.core.errors import Forbidden, InvalidInput, NotFound
 from cityops.core.scope import is_city_wide, scope_q
@@ -84,6 +84,54 @@ def case_list(*, user, filters: dict | None = None) -> QuerySet[Case]:
     if filters.get("order") == "deadline":
         return qs.order_by("deadline_at", "id")
     return qs.order_by("-created_at", "-id")
+
+
+def dispatch_queue(*, user) -> QuerySet[Case]:
+    """派遣队列: what waits for the user's command centre, by deadline — registered and returned cases at its level
+    (workflow "Four levels"): for the city's dispatcher those waiting at the city or, new, at their community; for a
+    district's dispatcher those waiting at the district level inside the district (its scope). Anyone else who
+    opens it: every waiting case in their scope."""
+    qs = case_list(user=user, filters={"state": "registered,returned", "order": "deadline"})
+    level = dispatcher_level(user)
+    if level == "city":
+        return qs.filter(level__in=CITY_DISPATCH_LEVELS)
+    if level == "district":
+        return qs.filter(level="district")
+    return qs
+
+
+def approval_list(*, user, state: str) -> QuerySet[Case]:
+    """Cases in `state` waiting for a decision (审批), by deadline. A dispatcher gets those of their own command
+    centre: a return waiting at its level, a request about a case it dispatched (workflow.dispatcher_in_charge)."""
+    qs = case_list(user=user, filters={"state": state, "order": "deadline"})
+    level = dispatcher_level(user)
+    if not level or state in ("void_requested", "verified"):
+        return qs
+    if state == "returned":
+        return qs.filter(level__in=CITY_DISPATCH_LEVELS if level == "city" else ["district"])
+    return qs.filter(dispatched_level__in=["city", ""] if level == "city" else ["district"])
+
+
+def level_queue(*, user) -> QuerySet[Case]:
+    """本级待办 of a street office or community committee, by deadline: the registered cases waiting at the unit's
+    level inside its region (to claim, or to escalate with a reason), and the cases the unit holds (dispatched to
+    it or claimed by it, in a handling state). Within the user's scope like every read."""
+    from cityops.accounts.models import OrgUnit
+
+    if not user.is_authenticated or not user.org_unit_ids:
+        return Case.objects.none()
+    units = list(OrgUnit.objects.filter(pk__in=list(user.org_unit_ids), kind__in=("street", "community"))
+                 .exclude(region_code=""))
+    if not units:
+        return Case.objects.none()
+    wanted = Q(lead_department_id__in=[u.pk for u in units], state__in=list(HANDLING_STATES))
+    for unit in units:
+        wanted |= Q(state="registered", level=unit.kind, region_code__startswith=unit.region_code)
+    qs = Case.objects.select_related("category", "lead_department").filter(wanted)
+    q = _scope(user)
+    if q is not None:
+        qs = qs.filter(q)
+    return qs.order_by("deadline_at", "id")
 
 
 def department_queue(*, user, states=HANDLING_STATES, department: str | None = None) -> QuerySet[Case]:
@@ -171,6 +219,18 @@ def evaluation_rows(*, user, kind: str, start: date, end: date, level: str = "di
         shown = _staff_rows_shown(user)
         rows = [row for row in rows if row["user_id"] in shown]
     return rows
+
+
+def level_resolution(*, user, start: date, end: date, region: str = "") -> list[dict]:
+    """属地解决率 per level (cases.levels) for the leader and the supervisor (and the system admin), who see every
+    evaluation; no one else (403)."""
+    from cityops.cases.levels import resolution_by_level
+
+    if not user.is_authenticated or not user.role_codes & SEES_ALL_EVALUATIONS:
+        raise Forbidden("无权查看属地解决率", "You may not read the local resolution rates", code="role_not_allowed")
+    if end < start:
+        raise InvalidInput("结束日期早于开始日期", "'to' is before 'from'", code="invalid_range")
+    return resolution_by_level(start=start, end=end, region=region)
 
 
 def case_get(*, user, code: str) -> Case:

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from cityops.accounts.models import OrgUnit, User
+from cityops.accounts.models import OrgUnit, User, command_centre_code
 from cityops.cases import services as s
 from cityops.cases.models import Case, Category
 from cityops.cases.workflow import handle_limit_hours
@@ -60,7 +60,8 @@ class Cast:
     handlers: dict  # department code → user
     grid_workers: dict  # district code → user
     residents: list
-    region_staff: dict = field(default_factory=dict)  # community code → user
+    region_staff: dict = field(default_factory=dict)  # street or community code → user
+    district_dispatchers: dict = field(default_factory=dict)  # district code → user
 
     @classmethod
     def build(cls, districts: list[str]) -> Cast:
@@ -76,6 +77,7 @@ class Cast:
             return User.objects.get(pk=u.pk)
 
         depts = list(OrgUnit.objects.filter(kind="department", region_code="").values_list("code", flat=True))
+        # (District bureaus' handlers are made when a case first reaches one: Cast.member_of.)
         return cls(
             operators=[user(f"sim_operator{i}", roles.OPERATOR, f"模拟受理员{i}") for i in (1, 2)],
             shift_leads=[user("sim_shiftlead", roles.SHIFT_LEAD, "模拟值班长")],
@@ -85,21 +87,47 @@ class Cast:
             residents=[user(f"sim_resident{i}", roles.RESIDENT, f"模拟市民{i}") for i in range(1, 6)],
         )
 
-    def staff_for(self, community_code: str):
-        if community_code not in self.region_staff:
-            unit = OrgUnit.objects.filter(code=community_code, kind="community").first()
+    @staticmethod
+    def _member(username: str, display: str, role: str, unit: OrgUnit, regions=()):
+        u, created = User.objects.get_or_create(username=username, defaults={"first_name": display})
+        if created:
+            u.set_unusable_password()
+            u.region_codes = list(regions)
+            u.save()
+            u.groups.add(Group.objects.get_or_create(name=role)[0])
+            u.org_units.add(unit)
+        return User.objects.get(pk=u.pk)
+
+    def staff_for(self, code: str):
+        """The simulated worker of a street office or community committee (by its region code)."""
+        if code not in self.region_staff:
+            unit = OrgUnit.objects.filter(code=code, kind__in=("street", "community")).first()
             if unit is None:
                 return None
-            u, created = User.objects.get_or_create(username=f"sim_comm_{community_code}",
-                                                    defaults={"first_name": f"模拟社区{unit.name}"})
-            if created:
-                u.set_unusable_password()
-                u.region_codes = [community_code]
-                u.save()
-                u.groups.add(Group.objects.get_or_create(name=roles.REGION_STAFF)[0])
-                u.org_units.add(unit)
-            self.region_staff[community_code] = User.objects.get(pk=u.pk)
-        return self.region_staff[community_code]
+            prefix = "sim_comm_" if unit.kind == "community" else "sim_street_"
+            self.region_staff[code] = self._member(f"{prefix}{code}", f"模拟{unit.name}", roles.REGION_STAFF, unit,
+                                                   regions=[code])
+        return self.region_staff[code]
+
+    def district_dispatcher(self, district: str):
+        """The simulated dispatcher of a district's command centre, or None without one (no district units)."""
+        if district not in self.district_dispatchers:
+            unit = OrgUnit.objects.filter(code=command_centre_code(district), kind="command").first()
+            self.district_dispatchers[district] = unit and self._member(
+                f"sim_district_{district}", f"模拟{unit.name}派遣员", roles.DISTRICT_DISPATCHER, unit, regions=[district])
+        return self.district_dispatchers[district]
+
+    def member_of(self, unit: OrgUnit | None):
+        """Who acts for the unit holding a case: a city department's handler, a district bureau's (made when
+        first needed), a street's or community's worker."""
+        if unit is None:
+            return None
+        if unit.kind in ("street", "community"):
+            return self.staff_for(unit.code)
+        if unit.code not in self.handlers and unit.level == "district":
+            self.handlers[unit.code] = self._member(f"sim_dept_{unit.code.lower()}", f"模拟{unit.name}处置员",
+                                                    roles.DEPT_HANDLER, unit)
+        return self.handlers.get(unit.code)
 
 
 class Simulation:
@@ -234,7 +262,7 @@ class Simulation:
             self.later(now, 0.7, self.check, pk)
             return
         s.case_register(case=case, actor=op)
-        if self.rng.random() < 0.05 and case.community_code:
+        if self.rng.random() < 0.12 and case.community_code:
             self.later(now, 0.5, self.claim, pk)
         else:
             self.later(now, 0.3, self.dispatch, pk)
@@ -250,29 +278,81 @@ class Simulation:
         s.case_check(case=case, actor=self.cast.grid_workers[case.district_code], found=True, note="现场属实")
         self.later(now, 0.2, self.intake, pk)
 
+    # Tiered handling (workflow "Four levels"): a community or street claims what waits at its level and handles
+    # it or escalates it with a reason; a district's command centre dispatches what waits at the district to its
+    # bureaus and streets, or escalates it to the city.
+    ESCALATION_REASONS = {
+        "community": "社区力量不足，上报街道（模拟）",
+        "street": "涉及多个部门，街道无法协调，上报区级（模拟）",
+        "district": "需市级部门处置，上报市级（模拟）",
+    }
+
     def claim(self, now, pk) -> None:
         case = self._case(pk)
-        staff = self.cast.staff_for(case.community_code)
+        code = case.community_code if case.level == "community" else case.street_code
+        staff = self.cast.staff_for(code) if case.level in ("community", "street") else None
         if staff is None or case.state != "registered":
             self.later(now, 0.1, self.dispatch, pk)
             return
         s.case_claim(case=case, actor=staff)
-        if self.rng.random() < 0.3:
+        self.stats[f"claimed:{case.level}"] += 1
+        if self.rng.random() < 0.35:
             self.later(now, 1, self.escalate, pk, staff)
         else:
             self.later(now, 3, self.handle_local, pk, staff)
 
-    def escalate(self, now, pk, staff) -> None:
-        s.case_escalate(case=self._case(pk), actor=staff, reason="社区力量不足，上报街道（模拟）")
-        self.later(now, 0.3, self.dispatch, pk)
+    def escalate(self, now, pk, actor) -> None:
+        case = self._case(pk)
+        s.case_escalate(case=case, actor=actor, reason=self.ESCALATION_REASONS[case.level])
+        self.stats[f"escalated:{case.level}"] += 1
+        if case.level == "community":
+            self.later(now, 0.5, self.claim, pk)  # the street takes it
+        else:
+            self.later(now, 0.3, self.dispatch, pk)  # the district's or the city's command centre
+
+    def dispatcher_for(self, case: Case):
+        """The command centre in charge: the district's for a case waiting at the district level or dispatched by
+        it, the city's otherwise."""
+        waiting = case.state in ("registered", "returned")
+        if (case.level if waiting else case.dispatched_level) == "district":
+            return self.cast.district_dispatcher(case.district_code)
+        return self.pick(self.cast.dispatchers)
 
     def handle_local(self, now, pk, staff) -> None:
-        s.case_handle(case=self._case(pk), actor=staff, result="社区组织处置完毕")
+        case = self._case(pk)
+        s.case_handle(case=case, actor=staff, result=f"{'社区' if case.level == 'community' else '街道'}组织处置完毕（模拟）")
         self.later(now, 0.6, self.verify, pk)
+
+    def district_dispatch(self, now, case: Case, dispatcher) -> None:
+        """区级联: to the district's bureau for the proposed department (else any of its bureaus) or, now and then,
+        to the case's street; or up to the city."""
+        if case.state == "registered" and self.rng.random() < 0.25:
+            self.escalate(now, case.pk, dispatcher)
+            return
+        units = list(OrgUnit.objects.filter(kind="department", region_code=case.district_code).order_by("code"))
+        proposed = case.proposed_department.code if case.proposed_department_id else ""
+        lead = next((u for u in units if u.code.startswith(f"{proposed}-")), None) if proposed else None
+        if lead is None or self.rng.random() < 0.2:
+            lead = OrgUnit.objects.filter(code=case.street_code, kind="street").first() or lead
+        if lead is None and units:
+            lead = self.pick(units)
+        if lead is None:
+            return
+        s.case_dispatch(case=case, actor=dispatcher, department=lead.code)
+        self.stats["dispatched:district"] += 1
+        self.later(now, 0.5, self.accept, case.pk)
 
     def dispatch(self, now, pk) -> None:
         case = self._case(pk)
         if case.state not in ("registered", "returned"):
+            return
+        if case.level == "street":
+            self.claim(now, pk)
+            return
+        if case.level == "district":
+            dispatcher = self.cast.district_dispatcher(case.district_code)
+            if dispatcher is not None:
+                self.district_dispatch(now, case, dispatcher)
             return
         dept = case.proposed_department.code if case.proposed_department_id else self.pick(list(self.cast.handlers))
         if case.returns == 0 and self.rng.random() < 0.06:
@@ -286,10 +366,12 @@ class Simulation:
 
     def accept(self, now, pk) -> None:
         case = self._case(pk)
-        handler = self.cast.handlers.get(case.lead_department.code) if case.lead_department_id else None
+        handler = self.cast.member_of(case.lead_department)
         if handler is None:
             return
-        wrong = case.proposed_department_id and case.lead_department_id != case.proposed_department_id
+        # A wrong dispatch of the city's (a district dispatches to its own bureau, not to the proposal).
+        wrong = (case.dispatched_level == "city" and case.proposed_department_id
+                 and case.lead_department_id != case.proposed_department_id)
         if wrong and case.returns < 1:
             s.case_return(case=case, actor=handler, reason="不属于本部门职责（模拟）")
             self.stats["returned"] += 1
@@ -301,7 +383,8 @@ class Simulation:
             if helper:
                 self.later(now, handle_limit_hours(case) * 0.5, self.task_done, task.pk, helper)
         limit = handle_limit_hours(case)
-        roll = self.rng.random()
+        # Extensions and suspensions are a department's requests (a street office handles or escalates).
+        roll = self.rng.random() if case.lead_department.kind == "department" else 1.0
         if roll < 0.08:
             self.later(now, limit * 0.4, self.extend, pk, handler)
         elif roll < 0.12:
@@ -316,7 +399,7 @@ class Simulation:
         if self.rng.random() < 0.7:
             self.dispatch(now, pk)
         else:
-            s.case_return_approve(case=case, actor=self.pick(self.cast.dispatchers))
+            s.case_return_approve(case=case, actor=self.dispatcher_for(case))
             self.later(now, 0.2, self.dispatch, pk)
 
     def task_done(self, now, task_pk, helper) -> None:
@@ -330,17 +413,16 @@ class Simulation:
         case = self._case(pk)
         limit = handle_limit_hours(case)
         s.case_extend_request(case=case, actor=handler, extra_hours=max(1.0, limit / 2), reason="需协调产权单位（模拟）")
-        s.case_extend_decide(case=self._case(pk), actor=self.pick(self.cast.dispatchers), approve=self.rng.random() < 0.85)
+        s.case_extend_decide(case=self._case(pk), actor=self.dispatcher_for(case), approve=self.rng.random() < 0.85)
         self.later(now, limit * 0.9, self.handle, pk, handler)
 
     def suspend(self, now, pk, handler) -> None:
         s.case_suspend_request(case=self._case(pk), actor=handler, reason="等待天气好转（模拟）")
-        dispatcher = self.pick(self.cast.dispatchers)
-        s.case_suspend_decide(case=self._case(pk), actor=dispatcher, approve=True)
+        s.case_suspend_decide(case=self._case(pk), actor=self.dispatcher_for(self._case(pk)), approve=True)
         self.later(now, 8, self.resume, pk, handler)
 
     def resume(self, now, pk, handler) -> None:
-        s.case_resume(case=self._case(pk), actor=self.pick(self.cast.dispatchers))
+        s.case_resume(case=self._case(pk), actor=self.dispatcher_for(self._case(pk)))
         self.later(now, handle_limit_hours(self._case(pk)) * 0.5, self.handle, pk, handler)
 
     def handle(self, now, pk, handler) -> None:
@@ -359,9 +441,7 @@ class Simulation:
         if self.rng.random() < 0.1 and case.reworks < 2:
             s.case_verify(case=case, actor=worker, passed=False, note="复查仍未解决（模拟）")
             self.stats["reworked"] += 1
-            handler = self.cast.handlers.get(case.lead_department.code) if case.lead_department_id else None
-            if handler is None:
-                handler = self.cast.staff_for(case.community_code)
+            handler = self.cast.member_of(case.lead_department)
             self.later(now, handle_limit_hours(case) * 0.5, self.handle, pk, handler)
             return
         s.case_verify(case=case, actor=worker, passed=True)
@@ -378,7 +458,7 @@ class Simulation:
         case = s.case_follow_up(case=self._case(pk), actor=op, satisfied=satisfied, note="" if satisfied else "仍不满意（模拟）")
         self.stats["archived" if satisfied else "reopened"] += 1
         if not satisfied:
-            handler = self.cast.handlers.get(case.lead_department.code) if case.lead_department_id else None
+            handler = self.cast.member_of(case.lead_department)
             if handler is not None:
                 self.later(now, handle_limit_hours(case) * 0.5, self.handle, pk, handler)
 

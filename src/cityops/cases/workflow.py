@@ -10,7 +10,7 @@
     handled ─rework→ accepted;  closed ─reopen→ accepted  (返工 / 重办)
     reported ─self_handle→ verified   (自处理: a field worker fixed it on the spot)
     registered ─claim→ accepted; registered/accepted ─escalate→ registered (tiered handling: community →
-        street → district → city)
+        street → district → city, each step with its reason; see "Four levels" below)
     reported/registered/checking ─merge→ merged (duplicate)
 
 Guards only refuse; the domain writes of a step are made by the services through `apply=`.
@@ -28,11 +28,35 @@ from cityops.core.schemas import Hours, Schema
 
 INTAKE = frozenset({r.OPERATOR, r.SHIFT_LEAD})
 DEPT = frozenset({r.DEPT_HANDLER, r.DEPT_LEAD})
-DISPATCH = frozenset({r.DISPATCHER})
+DISPATCH = frozenset({r.DISPATCHER, r.DISTRICT_DISPATCHER})
 FIELD = frozenset({r.GRID_WORKER})
 REGION = frozenset({r.REGION_STAFF})
 
+# --- Four levels (市级统、区级联、街乡合、社区聚) ----------------------------------------------------------------
+# Case.level is the level of the unit holding the case, or of the queue it waits in:
+# - a new report waits at its community: the community committee may claim it; until one does, the city's
+#   command centre dispatches it (a report outside every community waits at the city);
+# - escalate moves a case one level up with a reason: a street office claims what waits at the street, the
+#   district's command centre dispatches what waits at the district (to its bureaus and streets), the city's
+#   what waits at the city;
+# - a dispatch or claim gives the case the level of the unit that takes it; a return gives it back to the
+#   command centre that dispatched it (Case.dispatched_level), which also decides its extensions and suspensions.
+LEVELS = ("community", "street", "district", "city")  # bottom up
 LEVEL_UP = {"community": "street", "street": "district", "district": "city"}
+LEVEL_NAMES = {"community": ("社区", "community"), "street": ("街道", "street"), "district": ("区级", "district"),
+               "city": ("市级", "city")}
+# What waits for the city's dispatcher: its own level, and a new report its community has not taken.
+CITY_DISPATCH_LEVELS = ("city", "community")
+# States in which a case waits for a command centre to dispatch it (or to decide a request to void it).
+WAITING_STATES = ("reported", "registered", "returned")
+
+
+def dispatcher_level(actor) -> str:
+    """The level of the command centre a dispatcher works for: city, district, or "" for anyone else."""
+    codes = getattr(actor, "role_codes", frozenset())
+    if r.DISPATCHER in codes:
+        return "city"
+    return "district" if r.DISTRICT_DISPATCHER in codes else ""
 
 
 def _wh(name: str) -> wf.Timer:
@@ -185,6 +209,26 @@ def in_own_grid(case, actor, params) -> None:
                         code="outside_own_grid")
 
 
+def dispatcher_in_charge(case, actor, params) -> None:
+    """A command centre dispatches what waits at its level and decides on what it dispatched: the city's
+    dispatcher what waits at the city (or, new, at its community); a district's dispatcher only inside its own
+    district, what waits at the district level. Other roles pass (their own guards apply)."""
+    level = dispatcher_level(actor)
+    if not level:
+        return
+    if level == "district" and not covers(case, actor):
+        raise Forbidden("案件不在本区", "The case lies outside your district", code="not_your_region")
+    if case.state in WAITING_STATES:
+        ours = CITY_DISPATCH_LEVELS if level == "city" else ("district",)
+        if case.level not in ours:
+            zh, en = LEVEL_NAMES.get(case.level, (case.level, case.level))
+            raise wf.refuse(f"案件在{zh}等待处置，不由本级派遣", f"The case waits at the {en} level, not at yours",
+                            code="not_your_level")
+    elif (case.dispatched_level or "city") != level:
+        raise wf.refuse("该案件由另一级指挥中心派遣，由其审批", "The case was dispatched by another level's command centre, "
+                        "which decides on it", code="not_your_level")
+
+
 def below_city_level(case, actor, params) -> None:
     if case.level not in LEVEL_UP:
         raise wf.refuse("市级案件不能再上报", "A city-level case cannot be escalated further", code="top_level")
@@ -220,14 +264,22 @@ def in_claiming_unit(case, actor, params) -> None:
 
 
 def may_escalate(case, actor, params) -> None:
-    """Street/community staff push up what their level cannot solve; a department (a district bureau) may
-    push an accepted case up to the city."""
+    """Each level pushes up what it cannot solve, one level: a community or street what waits at its own level
+    in its region, or what it holds; a district's dispatcher what waits at the district; a department (a district
+    bureau, or a street dispatched to) an accepted case it leads."""
+    if case.state == "accepted":
+        in_lead_department(case, actor, params)
+        return
     if actor is not None and actor.role_codes & REGION:
         in_claiming_unit(case, actor, params)
+        if not any(u.kind == case.level for u in claiming_units(case, actor)):
+            raise wf.refuse("只能上报在本级等待的案件", "You escalate only a case waiting at your own level",
+                            code="not_your_level")
         return
-    if case.state != "accepted":
-        raise wf.refuse("部门只能上报已签收的案件", "A department escalates only a case it accepted", code="not_accepted")
-    in_lead_department(case, actor, params)
+    if r.DISTRICT_DISPATCHER in getattr(actor, "role_codes", ()):
+        dispatcher_in_charge(case, actor, params)
+        return
+    raise wf.refuse("部门只能上报已签收的案件", "A department escalates only a case it accepted", code="not_accepted")
 
 
 def _on_escalate(case, escalation) -> None:
@@ -307,39 +359,45 @@ CASE_WORKFLOW = wf.Workflow(
           input=CheckIn, hook=svc("case_check"), form=FORMS + "CheckForm", style="primary"),
         T("register", ("reported",), "registered", INTAKE, "立案",
           hook=svc("case_register"), style="primary"),
-        T("void_request", ("reported", "registered"), "void_requested", INTAKE | DISPATCH, "申请作废", guards=(needs_reason,),
+        T("void_request", ("reported", "registered"), "void_requested", INTAKE | DISPATCH, "申请作废",
+          guards=(dispatcher_in_charge, needs_reason),
           input=ReasonIn, hook=svc("case_void_request"), style="danger"),
         T("void_approve", ("void_requested",), "voided", frozenset({r.SHIFT_LEAD}), "批准作废",
           hook=svc("case_void_decide", approve=True), style="danger"),
         T("void_reject", ("void_requested",), "registered", frozenset({r.SHIFT_LEAD}), "驳回作废",
           hook=svc("case_void_decide", approve=False)),
-        T("dispatch", ("registered", "returned"), "dispatched", DISPATCH, "派遣",
+        T("dispatch", ("registered", "returned"), "dispatched", DISPATCH, "派遣", guards=(dispatcher_in_charge,),
           input=DispatchIn, hook=svc("case_dispatch"), form=FORMS + "DispatchForm", style="primary"),
-        T("accept", ("dispatched",), "accepted", DEPT, "签收", guards=(in_lead_department,),
+        T("accept", ("dispatched",), "accepted", DEPT | REGION, "签收", guards=(in_lead_department,),
           hook=svc("case_accept"), style="primary"),
-        T("return", ("dispatched",), "returned", DEPT, "退回", guards=(in_lead_department, needs_reason, returns_left, hotline_return_window),
+        T("return", ("dispatched",), "returned", DEPT | REGION, "退回", guards=(in_lead_department, needs_reason, returns_left, hotline_return_window),
           input=ReasonIn, hook=svc("case_return"), style="danger"),
-        T("return_approve", ("returned",), "registered", DISPATCH, "同意退回",
+        T("return_approve", ("returned",), "registered", DISPATCH, "同意退回", guards=(dispatcher_in_charge,),
           hook=svc("case_return_approve")),
         T(
             "extend_request", ("accepted",), "extension_requested", DEPT, "申请延期",
             guards=(in_lead_department, needs_reason, positive_extra_hours, extensions_left), clock=wf.CLOCK_KEEP,
             input=ExtendIn, hook=svc("case_extend_request"), form=FORMS + "ExtendForm",
         ),
-        T("extend_approve", ("extension_requested",), "accepted", DISPATCH, "批准延期", guards=(extensions_left,), clock=wf.CLOCK_EXTEND,
+        T("extend_approve", ("extension_requested",), "accepted", DISPATCH, "批准延期",
+          guards=(dispatcher_in_charge, extensions_left), clock=wf.CLOCK_EXTEND,
           hook=svc("case_extend_decide", approve=True), style="primary"),
-        T("extend_reject", ("extension_requested",), "accepted", DISPATCH, "驳回延期", clock=wf.CLOCK_KEEP,
+        T("extend_reject", ("extension_requested",), "accepted", DISPATCH, "驳回延期", guards=(dispatcher_in_charge,),
+          clock=wf.CLOCK_KEEP,
           hook=svc("case_extend_decide", approve=False)),
         T(
             "suspend_request", ("accepted",), "suspend_requested", DEPT, "申请挂账",
             guards=(in_lead_department, needs_reason), clock=wf.CLOCK_KEEP,
             input=ReasonIn, hook=svc("case_suspend_request"),
         ),
-        T("suspend_approve", ("suspend_requested",), "suspended", DISPATCH, "批准挂账", clock=wf.CLOCK_PAUSE,
+        T("suspend_approve", ("suspend_requested",), "suspended", DISPATCH, "批准挂账", guards=(dispatcher_in_charge,),
+          clock=wf.CLOCK_PAUSE,
           hook=svc("case_suspend_decide", approve=True), style="primary"),
-        T("suspend_reject", ("suspend_requested",), "accepted", DISPATCH, "驳回挂账", clock=wf.CLOCK_KEEP,
+        T("suspend_reject", ("suspend_requested",), "accepted", DISPATCH, "驳回挂账", guards=(dispatcher_in_charge,),
+          clock=wf.CLOCK_KEEP,
           hook=svc("case_suspend_decide", approve=False)),
-        T("resume", ("suspended",), "accepted", DISPATCH, "恢复处置", clock=wf.CLOCK_RESUME,
+        T("resume", ("suspended",), "accepted", DISPATCH, "恢复处置", guards=(dispatcher_in_charge,),
+          clock=wf.CLOCK_RESUME,
           hook=svc("case_resume"), style="primary"),
         T("handle", ("accepted",), "handled", DEPT | REGION, "处置完毕", guards=(in_lead_department, needs_result, tasks_settled),
           input=ResultIn, hook=svc("case_handle"), style="primary"),
@@ -359,7 +417,7 @@ CASE_WORKFLOW = wf.Workflow(
         T("claim", ("registered",), "accepted", REGION, "街道社区认领", guards=(in_claiming_unit,),
           hook=svc("case_claim"), style="primary"),
         T(
-            "escalate", ("registered", "accepted"), "registered", REGION | DEPT, "上报上级",
+            "escalate", ("registered", "accepted"), "registered", REGION | DEPT | {r.DISTRICT_DISPATCHER}, "上报上级",
             guards=(below_city_level, may_escalate, needs_reason),
             input=ReasonIn, hook=svc("case_escalate"),
         ),
@@ -381,8 +439,11 @@ def task_dept_member(task, actor, params) -> None:
 
 
 def task_release_allowed(task, actor, params) -> None:
-    """A sub-task is released by the dispatcher or by the lead department of its case."""
-    if actor is None or r.DISPATCHER in actor.role_codes:
+    """A sub-task is released by the command centre that dispatched its case or by the lead department."""
+    if actor is None:
+        return
+    if dispatcher_level(actor):
+        dispatcher_in_charge(task.case, actor, params)
         return
     if task.case.lead_department_id not in actor.org_unit_ids:
         raise Forbidden("只有主办部门或派遣员可以免除协办任务", "Only the lead department or a dispatcher may release a sub-task", code="not_lead_department")

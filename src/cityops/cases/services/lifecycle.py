@@ -11,10 +11,16 @@ from collections.abc import Callable, Iterable
 
 from django.utils import timezone
 
-from cityops.accounts.models import OrgUnit
+from cityops.accounts.models import OrgUnit, district_bureau_code
 from cityops.cases.models import Case, CaseTask
-from cityops.cases.services.notifications import _notify_later, _region_users, _role_users, _unit_users
-from cityops.cases.workflow import LEVEL_UP
+from cityops.cases.services.notifications import (
+    _dispatchers_of,
+    _notify_later,
+    _region_users,
+    _role_users,
+    _unit_users,
+)
+from cityops.cases.workflow import LEVEL_UP, dispatcher_level
 from cityops.core import roles
 from cityops.core.errors import InvalidInput
 from cityops.core.workflow import create_with_timeline, transition
@@ -102,9 +108,11 @@ def case_dispatch(
 ) -> Case:
     """派遣 to one lead department (主办) and optional assisting departments (协办, 一事联办): a sub-task
     each. Without a department the routing proposal is used. Re-dispatch after a return releases the old
-    sub-tasks."""
+    sub-tasks. A district's command centre dispatches to its own bureaus and streets (区级联); the case takes
+    the level of the unit it goes to, and remembers which command centre dispatched it."""
     case = Case.objects.select_related("proposed_department", "category").get(pk=case.pk)
-    lead = _unit(department, "主办部门") if department else case.proposed_department
+    by_level = dispatcher_level(actor) or "city"
+    lead = _unit(department, "主办部门") if department else _default_lead(case, by_level)
     if lead is None:
         raise InvalidInput("请选择主办部门", "Choose a lead department", code="department_required")
     helpers = []
@@ -113,10 +121,12 @@ def case_dispatch(
         if unit.pk == lead.pk:
             raise InvalidInput("协办部门不能与主办部门相同", "An assisting department cannot be the lead", code="assisting_is_lead")
         helpers.append(unit)
+    if by_level == "district":
+        for unit in (lead, *helpers):
+            _within_district(unit, case.district_code)
     task_limit = None if task_limit_hours is None else _limit_hours(
         task_limit_hours, what="协办时限", what_en="The sub-task limit")
-    level = "district" if lead.kind == OrgUnit.Kind.DEPARTMENT and lead.region_code else (
-        "city" if lead.kind == OrgUnit.Kind.DEPARTMENT else lead.kind)
+    level = lead.level
 
     def apply(c, stamp):
         now = timezone.now()
@@ -131,15 +141,37 @@ def case_dispatch(
         c.dispatched_by = actor
         c.dispatched_at = now
         c.level = level
-        return ["lead_department", "dispatched_by", "dispatched_at", "level"]
+        c.dispatched_level = by_level
+        return ["lead_department", "dispatched_by", "dispatched_at", "level", "dispatched_level"]
 
     result = _step(case, "dispatch", actor, note=note, apply=apply,
                    params={"dept": lead.code, "assisting": [u.code for u in helpers],
                            "proposed": case.proposed_department.code if case.proposed_department_id else "",
-                           "level": level})
+                           "level": level, "dispatched_level": by_level, "from_level": case.level})
     units = [lead.pk] + [u.pk for u in helpers]
     _notify_later(lambda: _unit_users(units), "case_dispatched", f"新派遣案件 {result.code}", result)
     return result
+
+
+def _default_lead(case: Case, by_level: str) -> OrgUnit | None:
+    """Without a department chosen: the routing's proposal; for a district's command centre, that department's
+    bureau in the district (区级部门) when there is one."""
+    proposed = case.proposed_department
+    if by_level != "district" or proposed is None or proposed.level != "city":
+        return proposed
+    bureau = OrgUnit.objects.filter(code=district_bureau_code(proposed.code, case.district_code), active=True).first()
+    return bureau or proposed
+
+
+def _within_district(unit: OrgUnit, district_code: str) -> None:
+    """区级联: a district's command centre dispatches to its own bureaus and streets, never to another district's
+    units, to a city department or straight to a community."""
+    if unit.level not in ("district", "street") or not district_code or not unit.region_code.startswith(district_code):
+        raise InvalidInput(
+            f"区级指挥中心只能派遣给本区的区级部门和街道：{unit.name}",
+            f"A district command centre dispatches only to its own district's bureaus and streets: {unit.code}",
+            code="unit_outside_district",
+        )
 
 
 def _handle_hours(case: Case) -> float:
@@ -154,14 +186,17 @@ def case_accept(*, case: Case, actor, note: str = "") -> Case:
 
 
 def case_return(*, case: Case, actor, reason: str) -> Case:
-    """退回 a wrongly dispatched case with a reason (at most RETURN_LIMIT per case)."""
+    """退回 a wrongly dispatched case with a reason (at most RETURN_LIMIT per case): back to the command centre that
+    dispatched it, whose level the case takes again."""
     def apply(c, stamp):
         c.returns += 1
-        return ["returns"]
+        c.level = c.dispatched_level or "city"
+        return ["returns", "level"]
 
     result = _step(case, "return", actor, note=reason, apply=apply,
-                   params={"reason": reason, "dispatched_by": case.dispatched_by_id})
-    _notify_later(lambda: _role_users(roles.DISPATCHER), "case_returned", f"案件退回：{result.code}", result)
+                   params={"reason": reason, "dispatched_by": case.dispatched_by_id,
+                           "to_level": case.dispatched_level or "city"})
+    _notify_later(lambda: _dispatchers_of(result), "case_returned", f"案件退回：{result.code}", result)
     return result
 
 
@@ -201,7 +236,7 @@ def case_extend_request(*, case: Case, actor, extra_hours: float, reason: str) -
 
     result = _step(case, "extend_request", actor, note=reason, apply=apply,
                    params={"reason": reason, "extra_hours": extra_hours})
-    _notify_later(lambda: _role_users(roles.DISPATCHER), "case_extend_request", f"延期待批：{result.code}", result)
+    _notify_later(lambda: _dispatchers_of(result), "case_extend_request", f"延期待批：{result.code}", result)
     return result
 
 
@@ -225,7 +260,7 @@ def case_extend_decide(*, case: Case, actor, approve: bool, note: str = "") -> C
 
 def case_suspend_request(*, case: Case, actor, reason: str) -> Case:
     result = _step(case, "suspend_request", actor, note=reason, params={"reason": reason})
-    _notify_later(lambda: _role_users(roles.DISPATCHER), "case_suspend_request", f"挂账待批：{result.code}", result)
+    _notify_later(lambda: _dispatchers_of(result), "case_suspend_request", f"挂账待批：{result.code}", result)
     return result
 
 
@@ -247,14 +282,18 @@ def case_resume(*, case: Case, actor, note: str = "") -> Case:
 
 # --- 处置 / 核查 / 结案 / 回访 ------------------------------------------------------------------------------
 def case_handle(*, case: Case, actor, result: str) -> Case:
-    """处置完毕 with a result note; refused while a sub-task is open (一事联办)."""
+    """处置完毕 with a result note; refused while a sub-task is open (一事联办). The case is resolved at the level of
+    the unit that handled it (its lead: a community, a street, a district bureau or a city department)."""
+    resolved = case.lead_department.level if case.lead_department_id else case.level
+
     def apply(c, stamp):
         c.result_note = result.strip()
         c.handled_at = timezone.now()
         c.handled_on_time = bool(stamp["on_time"])
-        return ["result_note", "handled_at", "handled_on_time"]
+        c.resolved_level = resolved
+        return ["result_note", "handled_at", "handled_on_time", "resolved_level"]
 
-    done = _step(case, "handle", actor, note=result, apply=apply, params={"result": result})
+    done = _step(case, "handle", actor, note=result, apply=apply, params={"result": result, "resolved_level": resolved})
     _notify_later(lambda: _region_users(done.region_code, roles.GRID_WORKER), "case_verify",
                   f"请核查案件 {done.code}", done)
     return done
@@ -273,7 +312,8 @@ def _rework(case: Case, action: str, actor, reason: str) -> Case:
     def apply(c, stamp):
         c.reworks += 1
         c.handled_on_time = None
-        return ["reworks", "handled_on_time"]
+        c.resolved_level = ""  # not resolved after all
+        return ["reworks", "handled_on_time", "resolved_level"]
 
     result = _step(case, action, actor, note=reason, apply=apply, params={"reason": reason})
     if result.lead_department_id:
@@ -288,7 +328,7 @@ def case_close(*, case: Case, actor, note: str = "") -> Case:
         return ["closed_at"]
 
     result = _step(case, "close", actor, note=note, apply=apply,
-                   params={"case_on_time": case.handled_on_time is not False})
+                   params={"case_on_time": case.handled_on_time is not False, "resolved_level": case.resolved_level})
     if result.reporter_id:
         _notify_later(lambda: [result.reporter], "case_closed", f"您反映的问题已办结：{result.code}", result)
     return result
@@ -307,7 +347,8 @@ def case_follow_up(*, case: Case, actor, satisfied: bool, note: str = "") -> Cas
         c.satisfaction = False
         c.reworks += 1
         c.handled_on_time = None
-        return ["satisfaction", "reworks", "handled_on_time"]
+        c.resolved_level = ""  # not resolved after all
+        return ["satisfaction", "reworks", "handled_on_time", "resolved_level"]
 
     result = _step(case, "reopen", actor, note=note, apply=reopen, params={"reason": note, "satisfied": False})
     if result.lead_department_id:
@@ -316,16 +357,18 @@ def case_follow_up(*, case: Case, actor, satisfied: bool, note: str = "") -> Cas
 
 
 def case_self_handle(*, case: Case, actor, result: str) -> Case:
-    """自处理: the reporting field worker fixed it on the spot (photo required); still counted."""
+    """自处理: the reporting field worker fixed it on the spot (photo required); still counted — resolved at the
+    community level, where grids and their workers belong."""
     def apply(c, stamp):
         c.self_handled = True
         c.result_note = result.strip()
         c.handled_at = timezone.now()
         c.handled_on_time = True
-        return ["self_handled", "result_note", "handled_at", "handled_on_time"]
+        c.resolved_level = "community"
+        return ["self_handled", "result_note", "handled_at", "handled_on_time", "resolved_level"]
 
     return _step(case, "self_handle", actor, note=result, apply=apply,
-                 params={"result": result, "reporter_id": case.reporter_id})
+                 params={"result": result, "reporter_id": case.reporter_id, "resolved_level": "community"})
 
 
 # --- tiered handling (市级统、区级联、街乡合、社区聚) ----------------------------------------------------
@@ -346,9 +389,12 @@ def case_claim(*, case: Case, actor, note: str = "") -> Case:
 
 
 def case_escalate(*, case: Case, actor, reason: str) -> Case:
-    """What a level cannot solve goes up one level with the reason: community → street → district → city."""
+    """What a level cannot solve goes up one level with the reason: community → street → district → city. The
+    case waits in the next level's queue: the street office's, the district's or the city's command centre."""
+    to_level = LEVEL_UP.get(case.level, case.level)
+
     def apply(c, stamp):
-        c.level = LEVEL_UP.get(c.level, c.level)
+        c.level = to_level
         c.escalations += 1
         c.lead_department = None
         for task in c.tasks.filter(state="open"):
@@ -356,6 +402,16 @@ def case_escalate(*, case: Case, actor, reason: str) -> Case:
         return ["level", "escalations", "lead_department"]
 
     result = _step(case, "escalate", actor, note=reason, apply=apply,
-                   params={"reason": reason, "to_level": LEVEL_UP.get(case.level, case.level)})
-    _notify_later(lambda: _role_users(roles.DISPATCHER), "case_escalated", f"下级上报：{result.code}", result)
+                   params={"reason": reason, "from_level": case.level, "to_level": to_level})
+    _notify_later(lambda: _level_users(result), "case_escalated", f"下级上报：{result.code}", result)
     return result
+
+
+def _level_users(case: Case):
+    """Who takes a case waiting at its level: the street's staff, or the command centre of the district or city."""
+    if case.level in ("community", "street"):
+        code = case.street_code if case.level == "street" else case.community_code
+        return _unit_users(OrgUnit.objects.filter(code=code, kind=case.level).values_list("pk", flat=True))
+    if case.level == "district":
+        return _region_users(case.region_code, roles.DISTRICT_DISPATCHER)
+    return _role_users(roles.DISPATCHER)

@@ -29,6 +29,14 @@ def _region_users(region_code: str, role: str):
     ]
 
 
+def _dispatchers_of(case: Case):
+    """The command centre that dispatched the case decides its return, extension or suspension: the dispatchers
+    of its district, or the city's."""
+    if case.dispatched_level == "district":
+        return _region_users(case.region_code, roles.DISTRICT_DISPATCHER)
+    return _role_users(roles.DISPATCHER)
+
+
 def _notify_later(recipients_fn: Callable[[], Iterable], kind: str, title: str, case: Case, body: str = "") -> None:
     def send():
         notify(recipients=list(recipients_fn()), kind=kind, title=title, body=body, subject=case,

@@ -92,6 +92,22 @@ def get_item(mapping, key):
 
 
 # --- inline action forms of a case in a queue ---------------------------------------------------------------
+def _unit_options(context, case) -> str:
+    """The <option>s of the units a row's case can be dispatched to: the page's departments, or for a case waiting
+    at the district level its district's bureaus and streets (forms.dispatch_choices) — built once per render
+    and district."""
+    from django.utils.html import format_html
+
+    key = case.district_code if case.level == "district" and case.district_code else ""
+    cache = context.dicts[0].setdefault("_cases_unit_options", {})
+    if key not in cache:
+        from cityops.cases.forms import district_unit_choices
+
+        choices = district_unit_choices(key) if key else context.get("units", ())
+        cache[key] = "".join(format_html('<option value="{}">{}</option>', c, name) for c, name in choices)
+    return cache[key]
+
+
 # Rendered in Python: a queue page carries a few forms per row on up to a page of rows, and the template
 # engine's per-node cost made that the largest share of the page's time.
 @register.simple_tag(takes_context=True)
@@ -115,11 +131,7 @@ def case_actions(context, case, acts, fragment: str = "", target: str = "") -> s
         hx = format_html(' hx-post="{}" hx-target="closest {}" hx-swap="outerHTML"', url, target) if fragment else ""
         if kind == "dispatch":
             proposed = case.proposed_department.code if case.proposed_department_id and case.proposed_department else ""
-            # The department options are the same on every row of a page: built once per render.
-            plain = context.dicts[0].get("_cases_unit_options")
-            if plain is None:
-                plain = "".join(format_html('<option value="{}">{}</option>', c, name) for c, name in context.get("units", ()))
-                context.dicts[0]["_cases_unit_options"] = plain
+            plain = _unit_options(context, case)
             options = plain.replace(f'value="{escape(proposed)}"', f'value="{escape(proposed)}" selected', 1) if proposed else plain
             body = format_html(
                 '<select name="department" aria-label="{}">{}</select>'

@@ -88,6 +88,21 @@ def street_staff(make_user, reference):
 
 
 @pytest.fixture
+def district_units(reference):
+    """Every district's command centre and bureaus (accounts.demo.load_district_units): ZH-420106, CG-420106 …"""
+    from cityops.accounts.demo import load_district_units
+
+    load_district_units()
+    return reference
+
+
+@pytest.fixture
+def district_dispatcher(make_user, district_units):
+    """The dispatcher of 武昌区's command centre."""
+    return make_user("t_district_wc", roles.DISTRICT_DISPATCHER, org_units=["ZH-420106"], region_codes=["420106"])
+
+
+@pytest.fixture
 def grid_worker_b(make_user):
     return make_user("t_gridworker_b", roles.GRID_WORKER, region_codes=["420102"])
 
