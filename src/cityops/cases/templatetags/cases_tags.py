@@ -20,6 +20,10 @@ _ACTIONS.update({
     "report": gettext_noop("上报"), "create": gettext_noop("创建"), "photo_add": gettext_noop("上传照片"), "merge_in": gettext_noop("并入重复举报"),
     "consult": gettext_noop("联办会商"), "task_open": gettext_noop("协办任务"), "overdue": gettext_noop("超期"), "remind": gettext_noop("催办"),
     "notice": gettext_noop("通报"),
+    # Supervision orders (cases/supervision), on the case's timeline.
+    "supervise": gettext_noop("下达督办单"), "supervision_answer": gettext_noop("督办回复"),
+    "supervision_escalate": gettext_noop("督办升级"), "supervision_close": gettext_noop("督办办结"),
+    "supervision_withdraw": gettext_noop("撤销督办"),
 })
 
 _EXTRACT = (

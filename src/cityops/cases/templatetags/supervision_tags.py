@@ -2,7 +2,15 @@
 
 from django import template
 
+from cityops.cases.supervision import LEVEL_LABELS
+
 register = template.Library()
+
+
+@register.filter
+def level_name(code: str) -> str:
+    """催办 / 督办 / 挂牌督办 in the page's language."""
+    return str(LEVEL_LABELS.get(code, code or ""))
 
 
 @register.simple_tag(takes_context=True)
