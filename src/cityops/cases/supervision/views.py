@@ -52,7 +52,7 @@ def panel_context(case: Case, user, *, form: IssueForm | None = None, notice: st
         "rows": [{"order": o, "acts": _order_acts(o, user)} for o in orders],
         "issue_form": form if form is not None else (IssueForm(targets=targets) if targets else None),
         "shown": bool(orders or targets or notice),
-        "notice": notice, "notice_ok": notice_ok,
+        "notice": notice, "notice_ok": notice_ok, "next": f"/cases/{case.code}/#supervision",
     }
 
 
