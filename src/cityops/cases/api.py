@@ -13,6 +13,7 @@ from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from cityops.cases import evaluation, privacy, selectors, services
+from cityops.cases.evaluation_export import evaluation_table, export_response
 from cityops.cases.models import Case, CaseTask
 from cityops.core import actions
 from cityops.core.errors import InvalidInput, NotFound
@@ -326,16 +327,11 @@ def get_evaluation(
     if to_date < from_date:
         raise InvalidInput("结束日期早于开始日期", "'to' is before 'from'", code="invalid_range")
     rows = selectors.evaluation_rows(user=request.auth, kind=kind, start=from_date, end=to_date, level=level)
-    if format == "csv":
-        return HttpResponse(evaluation.to_csv(rows), content_type="text/csv; charset=utf-8")
-    if format == "xlsx":
-        response = HttpResponse(
-            evaluation.to_xlsx(rows, title=kind),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        response["Content-Disposition"] = f'attachment; filename="evaluation-{kind}-{from_date}-{to_date}.xlsx"'
-        return response
-    return {"kind": kind, "from": from_date, "to": to_date, "rows": rows}
+    if format in ("csv", "xlsx"):  # the page's table: its columns and headings, rates as percentages, a title row
+        table = evaluation_table(kind, rows, start=from_date, end=to_date)
+        return export_response(table, format, filename=f"evaluation-{kind}-{from_date}-{to_date}")
+    columns = [{"key": c.key, "label": str(c.label), "format": c.fmt} for c in evaluation.EVALUATIONS[kind].columns]
+    return {"kind": kind, "from": from_date, "to": to_date, "columns": columns, "rows": rows}
 
 
 # --- bench only (bench/intake.py): the same server's cost of a bare one-row ninja insert ------------------

@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Prefetch, prefetch_related_objects
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cityops.cases import evaluation, forms, privacy, selectors, services
 from cityops.cases import workflow as case_workflow
+from cityops.cases.evaluation_export import evaluation_table, export_response
 from cityops.cases.models import Case, CasePhoto, CaseTask
 from cityops.cases.templatetags.cases_tags import action_name, state_name
 from cityops.core import actions, roles
@@ -456,34 +457,22 @@ def _evaluation_rows(request):
 def evaluation_page(request):
     form, p, rows, problem = _evaluation_rows(request)
     chosen = evaluation.EVALUATIONS[p["kind"]]
-    columns = chosen.columns
-    table = [
-        {"rank": r.get("rank"), "score": r.get("score"), "grade": r.get("grade", ""),
-         "cells": [(r.get(key), fmt) for key, _label, fmt in columns]}
-        for r in rows
-    ]
     query = urlencode({"kind": p["kind"], "from": p["start"].isoformat(), "to": p["end"].isoformat(), "level": p["level"]})
     return render(request, "cases/evaluation.html", {
-        "form": form, "period": p, "columns": columns, "table": table, "problem": problem,
-        "kinds": form.fields["kind"].choices, "query": query,
-        "scored": chosen.scored,
+        "form": form, "period": p, "problem": problem, "kinds": form.fields["kind"].choices, "query": query,
+        "table": evaluation_table(p["kind"], rows, start=p["start"], end=p["end"]),
+        "scored": chosen.scored, "min_due": evaluation.min_due(),
     })
 
 
 @login_required
 def evaluation_export(request, fmt: str):
+    """The page's table as CSV or Excel (cases.evaluation_export)."""
+    if fmt not in ("csv", "xlsx"):
+        raise Http404(fmt)
     form, p, rows, problem = _evaluation_rows(request)
     if problem:
         messages.error(request, problem)
         return redirect("/cases/evaluation/")
-    name = f"evaluation-{p['kind']}-{p['start']}-{p['end']}"
-    if fmt == "csv":
-        response = HttpResponse(evaluation.to_csv(rows), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-        return response
-    if fmt == "xlsx":
-        response = HttpResponse(evaluation.to_xlsx(rows, title=p["kind"]),
-                                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
-        return response
-    raise Http404(fmt)
+    table = evaluation_table(p["kind"], rows, start=p["start"], end=p["end"])
+    return export_response(table, fmt, filename=f"evaluation-{p['kind']}-{p['start']}-{p['end']}")

@@ -12,14 +12,19 @@ from cityops.cases.evaluation import (
     evaluate_regions,
     evaluate_shift_leads,
     grade,
-    to_csv,
-    to_xlsx,
 )
 from cityops.cases.tests.conftest import POINT_WUCHANG_A, POINT_WUCHANG_B, TZ
 from cityops.core.workflow import sweep_overdue
 
 pytestmark = pytest.mark.django_db
 NOV = {"start": date(2026, 11, 1), "end": date(2026, 11, 30)}
+
+
+@pytest.fixture(autouse=True)
+def _grade_small_samples(settings):
+    # The formulas on a few cases: every unit and person with at least one due item gets a grade and a rank
+    # (the 样本不足 rule has its own scenario in test_evaluation_rules.py).
+    settings.CITYOPS_CASE_EVAL_MIN_DUE = 1
 
 
 def at(day, hh, mm=0):
@@ -85,7 +90,7 @@ def test_department_scores(scenario):
     hw = rows["HW"]
     # assigned c1 c2 c3 c4, c3 returned → due 3; handled c1 c2 (c2 late once); closed c1 c2; 1 rework;
     # c4 overdue unhandled; c4 extended.
-    assert (hw["assigned"], hw["returned"], hw["due"]) == (4, 1, 3)
+    assert (hw["assigned"], hw["returned"], hw["due"], hw["tasks_due"]) == (4, 1, 3, 0)
     assert (hw["handled"], hw["handled_on_time"], hw["closed"]) == (2, 1, 2)
     assert (hw["reworked"], hw["overdue_unhandled"], hw["extended"]) == (1, 1, 1)
     assert hw["handle_rate"] == 0.6667 and hw["on_time_rate"] == 0.3333
@@ -94,6 +99,7 @@ def test_department_scores(scenario):
     cg = rows["CG"]
     assert (cg["due"], cg["handled"], cg["handled_on_time"], cg["closed"]) == (1, 1, 1, 0)
     assert cg["score"] == 100.0 and cg["grade"] == "A" and cg["rank"] == 1
+    assert (hw["rank"], hw["name"], hw["unit_kind"]) == (2, "环境卫生管理处", "department")
 
 
 def test_dispatcher_scores(scenario, dispatcher):
@@ -105,12 +111,12 @@ def test_dispatcher_scores(scenario, dispatcher):
 
 def test_shift_lead_scores(scenario, operator, shift_lead):
     rows = {r["user_id"]: r for r in evaluate_shift_leads(**NOV)}
-    op = rows[operator.pk]
-    # registered 6 on time, 1 later voided: 25×1 + 40×5/6 + 35×(no closes → nothing late) = 93.33
-    assert (op["registered"], op["registered_on_time"], op["voided"]) == (6, 6, 1)
-    assert op["score"] == 93.33 and op["grade"] == "A"
+    # The operator registered the 6 cases: an operator is no shift lead, and is not ranked as one.
+    assert operator.pk not in rows
     lead = rows[shift_lead.pk]
-    assert (lead["closed"], lead["closed_on_time"], lead["score"]) == (2, 2, 100.0)
+    # no registrations (nothing late, nothing voided) and 2 closes on time: 25×1 + 40×1 + 35×2/2 = 100
+    assert (lead["registered"], lead["voided"], lead["closed"], lead["closed_on_time"]) == (0, 0, 2, 2)
+    assert (lead["score"], lead["grade"], lead["rank"]) == (100.0, "A", 1)
 
 
 def test_field_worker_scores(scenario, grid_worker):
@@ -141,12 +147,12 @@ def test_hotline_indicators(scenario):
     assert hw["return_rate"] == 0.25 and hw["on_time_rate"] == 0.5 and hw["redo_rate"] == 0.5
 
 
-def test_period_outside_counts_nothing(scenario):
-    assert evaluate_departments(start=date(2026, 12, 1), end=date(2026, 12, 31)) == []
+def test_a_later_period_counts_only_what_is_still_overdue(scenario):
+    # December: nothing happened, but c4 is still overdue and unhandled at its end — still HW's, nothing else.
+    (hw,) = evaluate_departments(start=date(2026, 12, 1), end=date(2026, 12, 31))
+    assert (hw["department"], hw["due"], hw["overdue_unhandled"], hw["score"], hw["rank"]) == ("HW", 0, 1, None, None)
+    assert evaluate_dispatchers(start=date(2026, 12, 1), end=date(2026, 12, 31))[0]["dispatched"] == 0
 
 
-def test_grades_and_exports():
+def test_grades():
     assert [grade(x) for x in (90, 89.99, 75, 60, 40, 39.9, None)] == ["A", "B", "B", "C", "D", "E", ""]
-    rows = [{"department": "HW", "score": 60.0}]
-    assert to_csv(rows).splitlines()[1] == "HW,60.0"
-    assert to_xlsx(rows)[:2] == b"PK"

@@ -392,14 +392,14 @@ def test_evaluation_page_and_exports(new_case, walk, leader):
     walk(new_case(), "archived")
     client = client_for(leader)
     page = client.get("/cases/evaluation/", {"kind": "departments"}).content.decode()
-    assert "HW" in page or "环境卫生" in page
-    assert "grade-" in page
+    assert "环境卫生管理处" in page and "<td>HW</td>" not in page
+    assert "样本不足" in page  # one case: no grade (tests/test_evaluation_rules.py)
     from cityops.cases.forms import EvaluationForm
 
     for kind, _label in EvaluationForm.KINDS:
         assert client.get("/cases/evaluation/", {"kind": kind}).status_code == 200, kind
     csv = client.get("/cases/evaluation/export.csv", {"kind": "departments"})
-    assert csv["Content-Type"].startswith("text/csv") and "department" in csv.content.decode("utf-8-sig")
+    assert csv["Content-Type"].startswith("text/csv") and "应处置" in csv.content.decode("utf-8-sig")
     xlsx = client.get("/cases/evaluation/export.xlsx", {"kind": "regions", "level": "district"})
     assert xlsx.content[:2] == b"PK"
     bad = client.get("/cases/evaluation/", {"from": "2026-03-10", "to": "2026-03-01"})
