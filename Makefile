@@ -24,8 +24,9 @@ demo: install
 	$(BIN)/cityops migrate --no-input
 	$(BIN)/cityops load_demo
 
+# `make run PORT=8001` serves on another port (or set CITYOPS_BIND=HOST:PORT).
 run: demo
-	$(BIN)/cityops run
+	$(BIN)/cityops run $(if $(PORT),--bind $(or $(CITYOPS_BIND_HOST),127.0.0.1):$(PORT))
 
 # Debian's chromium drives the browser tests (never `playwright install`).
 chromium:

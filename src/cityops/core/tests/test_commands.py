@@ -95,3 +95,31 @@ def test_fresh_start_serves_the_demo_city_with_a_worker(tmp_path):
     finally:
         os.killpg(proc.pid, 15)
         proc.wait(timeout=30)
+
+
+# --- a busy port says which variable to change (issue 13, newcomer path) ---------------------------------------
+@pytest.mark.parametrize("command", ["serve", "run"])
+def test_a_busy_port_stops_the_start_with_one_bilingual_line(command):
+    from django.core.management.base import CommandError
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(CommandError) as excinfo:
+            call_command(command, bind=f"127.0.0.1:{port}")
+    message = str(excinfo.value)
+    assert f"端口 {port} 已被占用" in message and f"port {port} is already in use" in message
+    assert f"PORT={port + 1}" in message and "CITYOPS_BIND=" in message
+    assert "\n" not in message
+
+
+def test_a_free_port_and_a_malformed_bind_address():
+    from cityops.core.serving import bind_problem
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    assert bind_problem(f"127.0.0.1:{port}") is None
+    assert "HOST:PORT" in bind_problem("localhost")
+    assert "HOST:PORT" in bind_problem("127.0.0.1:99999")

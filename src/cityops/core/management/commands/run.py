@@ -7,7 +7,9 @@ import sys
 
 from django.apps import apps
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+
+from cityops.core.serving import bind_problem
 
 
 class Command(BaseCommand):
@@ -17,6 +19,9 @@ class Command(BaseCommand):
         parser.add_argument("--bind", default=os.environ.get("CITYOPS_BIND", "127.0.0.1:8000"))
 
     def handle(self, *args, **opts):
+        problem = bind_problem(opts["bind"])
+        if problem:  # say it before starting the worker and the consumer, in one line
+            raise CommandError(problem)
         children = [subprocess.Popen([sys.executable, "-m", "cityops", "worker"])]
         # Apps with a long-running consumer (IoT MQTT ingestion) say so by a consumer_command on their AppConfig:
         # the command to start, or None when it cannot run here (it says why).

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from cityops.core.security import ensure_safe_to_start
+from cityops.core.serving import bind_problem
 
 
 class Command(BaseCommand):
@@ -21,6 +22,9 @@ class Command(BaseCommand):
         if opts["check"]:
             self.stdout.write("start-up checks passed")
             return
+        problem = bind_problem(opts["bind"])
+        if problem:
+            raise CommandError(problem)
         from gunicorn.app.base import BaseApplication
 
         from cityops.wsgi import application
