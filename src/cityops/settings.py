@@ -241,6 +241,11 @@ CITYOPS_MAP_CENTER = (30.593, 114.305)
 
 # --- Working-time calendar (RULES.md §1): office hours are local practice, so configurable ----------------
 CITYOPS_OFFICE_HOURS = env.str("CITYOPS_OFFICE_HOURS", default="08:30-12:00,13:30-18:00")
+# How often a process compares its copy of the working-day adjustments with the database (core.calendar), and
+# how many days ahead must fall in announced years before the check, `cityops calendar check` and the home page
+# stop warning.
+CITYOPS_CALENDAR_CHECK_SECONDS = env.float("CITYOPS_CALENDAR_CHECK_SECONDS", default=30.0)
+CITYOPS_CALENDAR_AHEAD_DAYS = env.int("CITYOPS_CALENDAR_AHEAD_DAYS", default=90)
 CITYOPS_CITY_CODE = env.str("CITYOPS_CITY_CODE", default="420100")
 
 LOGGING = {

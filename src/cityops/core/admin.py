@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from cityops.core.models import Notification, TimelineEntry
+from cityops.core.admin_timeline import TimelineAdminMixin
+from cityops.core.models import CalendarAdjustment, CalendarNotice, Notification, TimelineEntry
 
 
 @admin.register(TimelineEntry)
@@ -24,3 +25,18 @@ class TimelineEntryAdmin(admin.ModelAdmin):
 class NotificationAdmin(admin.ModelAdmin):
     list_display = ("created_at", "recipient", "kind", "title", "read_at")
     list_filter = ("kind",)
+
+
+# The working-day calendar (core.calendar): a saved or deleted adjustment reaches every process's deadlines
+# within CITYOPS_CALENDAR_CHECK_SECONDS; `cityops calendar import` loads a whole notice.
+@admin.register(CalendarNotice)
+class CalendarNoticeAdmin(TimelineAdminMixin, admin.ModelAdmin):
+    list_display = ("year", "source", "updated_at")
+
+
+@admin.register(CalendarAdjustment)
+class CalendarAdjustmentAdmin(TimelineAdminMixin, admin.ModelAdmin):
+    list_display = ("date", "kind", "name", "source", "notice")
+    list_filter = ("kind", "notice")
+    search_fields = ("name", "source")
+    date_hierarchy = "date"

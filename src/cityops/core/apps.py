@@ -7,4 +7,11 @@ class CoreConfig(AppConfig):
     verbose_name = "核心"
 
     def ready(self):
-        from cityops.core import security  # noqa: F401  (registers the start-up checks)
+        from django.db.models.signals import post_delete, post_save
+
+        from cityops.core import calendar, checks, security  # noqa: F401  (registers the system checks)
+        from cityops.core.models import CalendarAdjustment, CalendarNotice
+
+        for model in (CalendarAdjustment, CalendarNotice):
+            for signal in (post_save, post_delete):
+                signal.connect(calendar.adjustment_changed, sender=model, dispatch_uid=f"calendar_{model.__name__}")

@@ -1,32 +1,156 @@
 """Working time (RULES.md §1): deadlines count office hours on Chinese working days.
 
-Working days come from the maintained `chinese_calendar` package (statutory holidays and 调休 make-up
-workdays); for a year it does not know yet, Monday–Friday is assumed, and the fallback is logged once.
+Whether a day is a working day, first answer wins:
+1. an adjustment row (core.models.CalendarAdjustment: a holiday or make-up workday of an imported State Council
+   notice, `cityops calendar import`, or a local one entered in the admin);
+2. the maintained `chinese_calendar` package, for the years it knows (statutory holidays and 调休 workdays);
+3. for a year with an imported notice (core.models.CalendarNotice), whose holidays and make-up workdays are all
+   adjustment rows: Monday–Friday;
+4. the `holidays` package's Chinese statutory holidays (it computes them for any year, but knows no make-up
+   workdays), for a year neither chinese_calendar nor a notice knows; then Monday–Friday.
+A year whose schedule is neither in `chinese_calendar` nor imported is not announced: schedule_gaps() finds the
+days ahead that fall in one; the system check, `cityops calendar check` and the leader's home page say so.
+
+The adjustment rows and the notices' years are read once per process and kept with a version stamp (the count
+and last change of each table). A save or delete in this process forgets them at once (signals); another process
+(the worker, another web server) compares the stamp at most every settings.CITYOPS_CALENDAR_CHECK_SECONDS
+seconds (two small queries) and rereads them when it changed, so an edit reaches every process within that time.
 Office hours are local practice: settings.CITYOPS_OFFICE_HOURS, e.g. "08:30-12:00,13:30-18:00".
 """
 
 import logging
+import threading
+import time as monotonic_time
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 _warned_years: set[int] = set()
 
 
-@lru_cache(maxsize=8192)
+# --- Adjustment rows and notices, kept per process ---------------------------------------------------------
+@dataclass(frozen=True)
+class _Adjustments:
+    stamp: tuple
+    workday_by_date: dict[date, bool]
+    notice_years: frozenset[int]
+
+
+def _stamp() -> tuple:
+    from django.db.models import Count, Max
+
+    from cityops.core.models import CalendarAdjustment, CalendarNotice
+
+    return tuple(
+        value
+        for model in (CalendarAdjustment, CalendarNotice)
+        for value in model.objects.aggregate(n=Count("id"), last=Max("updated_at")).values()
+    )
+
+
+def _read(stamp: tuple) -> _Adjustments:
+    from cityops.core.models import CalendarAdjustment, CalendarNotice
+
+    rows = CalendarAdjustment.objects.values_list("date", "kind")
+    return _Adjustments(
+        stamp,
+        {day: kind == CalendarAdjustment.Kind.WORKDAY for day, kind in rows},
+        frozenset(CalendarNotice.objects.values_list("year", flat=True)),
+    )
+
+
+class _AdjustmentHolder:
+    def __init__(self) -> None:
+        self.adjustments: _Adjustments | None = None
+        self.fresh_until = 0.0  # time.monotonic() until which the stamp is not compared again
+        self.lock = threading.Lock()
+
+    def get(self) -> _Adjustments:
+        adjustments = self.adjustments
+        now = monotonic_time.monotonic()
+        if adjustments is not None and now < self.fresh_until:
+            return adjustments
+        stamp = _stamp()  # before the rows: a write in between makes the stamp stale, never the rows
+        if adjustments is None or adjustments.stamp != stamp:
+            with self.lock:
+                adjustments = self.adjustments = _read(stamp)
+                _is_workday.cache_clear()
+        self.fresh_until = now + settings.CITYOPS_CALENDAR_CHECK_SECONDS
+        return adjustments
+
+    def forget(self) -> None:
+        with self.lock:
+            self.adjustments = None
+            _is_workday.cache_clear()
+
+
+_holder = _AdjustmentHolder()
+
+
+def forget_adjustments() -> None:
+    """Reread the adjustments and notices on next use (tests call it after a rollback)."""
+    _holder.forget()
+
+
+def recheck() -> None:
+    """Compare the stamp on next use, as when the check interval has passed (for tests)."""
+    _holder.fresh_until = 0.0
+
+
+def adjustment_changed(sender, **kwargs) -> None:
+    """post_save / post_delete of an adjustment or a notice (connected in core.apps): forget them now, for this
+    process's next deadline, and again at commit, in case another thread reread them before the commit."""
+    forget_adjustments()
+    transaction.on_commit(forget_adjustments)
+
+
+# --- Which days are working days ---------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def package_years() -> range:
+    """The years chinese_calendar has the announced schedule of."""
+    known = chinese_calendar.holidays.keys() | chinese_calendar.workdays.keys()
+    return range(min(known).year, max(known).year + 1)
+
+
+@lru_cache(maxsize=64)
+def _statutory_holidays(year: int) -> frozenset[date]:
+    # Imported when first needed: the package loads every country's calendar (about a second).
+    import holidays
+
+    return frozenset(holidays.China(years=year))
+
+
 def is_workday(day: date) -> bool:
-    try:
+    # The stamp first (at most every CITYOPS_CALENDAR_CHECK_SECONDS): a change clears the cache below.
+    if _holder.adjustments is None or monotonic_time.monotonic() >= _holder.fresh_until:
+        _holder.get()
+    return _is_workday(day)
+
+
+@lru_cache(maxsize=8192)
+def _is_workday(day: date) -> bool:
+    adjustments = _holder.get()
+    adjusted = adjustments.workday_by_date.get(day)
+    if adjusted is not None:
+        return adjusted
+    if day.year in package_years():
         return chinese_calendar.is_workday(day)
-    except NotImplementedError:
-        if day.year not in _warned_years:
-            _warned_years.add(day.year)
-            logger.warning("chinese_calendar does not know %s; assuming Monday-Friday", day.year)
-        return day.weekday() < 5
+    if day.year in adjustments.notice_years:
+        return day.weekday() < 5  # the notice's holidays and make-up workdays are adjustment rows
+    if day.year not in _warned_years:
+        _warned_years.add(day.year)
+        logger.warning(
+            "chinese_calendar does not know %s and no notice is imported: statutory holidays from the holidays "
+            "package, no make-up workdays (run `cityops calendar import`)", day.year
+        )
+    return day.weekday() < 5 and day not in _statutory_holidays(day.year)
 
 
 @lru_cache(maxsize=16)
@@ -139,3 +263,45 @@ def add_seconds(start: datetime, seconds: float, mode: str) -> datetime:
 
 def now() -> datetime:
     return timezone.now()
+
+
+# --- Is the schedule ahead announced? ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class ScheduleGap:
+    """A year within the days ahead whose schedule is not announced, from the first of its days ahead."""
+
+    year: int
+    starts: date
+
+
+def announced_years() -> set[int]:
+    """Years whose holidays and make-up workdays are known: chinese_calendar's and those with an imported
+    notice (core.models.CalendarNotice)."""
+    from cityops.core.models import CalendarNotice
+
+    return set(package_years()) | set(CalendarNotice.objects.values_list("year", flat=True))
+
+
+def schedule_gaps(*, today: date | None = None, days: int | None = None) -> list[ScheduleGap]:
+    """The years among the next `days` days (settings.CITYOPS_CALENDAR_AHEAD_DAYS, from today in
+    settings.TIME_ZONE) that are not announced: deadlines across them would miss the make-up workdays."""
+    today = today or timezone.localdate()
+    last = today + timedelta(days=settings.CITYOPS_CALENDAR_AHEAD_DAYS if days is None else days)
+    announced = announced_years()
+    return [
+        ScheduleGap(year, max(today, date(year, 1, 1)))
+        for year in range(today.year, last.year + 1)
+        if year not in announced
+    ]
+
+
+def schedule_gap_message(gaps: list[ScheduleGap]) -> str:
+    """One line, Chinese then English, for the system check and `cityops calendar check`."""
+    years = "、".join(str(g.year) for g in gaps)
+    years_en = ", ".join(str(g.year) for g in gaps)
+    return (
+        f"{years} 年的节假日安排尚未导入（自 {gaps[0].starts} 起），时限将按法定节假日计算、不含调休上班日："
+        f"请用 `cityops calendar import` 导入国务院办公厅的节假日安排通知 / the holiday schedule of {years_en} is "
+        f"not imported (from {gaps[0].starts} on): deadlines count statutory holidays only, without make-up "
+        f"workdays; import the State Council's notice with `cityops calendar import`"
+    )

@@ -197,3 +197,50 @@ class WorkflowModel(models.Model):
         if fraction <= 1.0:
             return "yellow"
         return "red"
+
+
+class CalendarNotice(models.Model):
+    """A year's working-day schedule as announced (国务院办公厅关于部分节假日安排的通知): a year with a notice
+    counts as announced (core.calendar.schedule_gaps), and its adjustments are the notice's days. Written by
+    `cityops calendar import` or in the admin."""
+
+    year = models.PositiveSmallIntegerField(_("年份"), unique=True)
+    source = models.CharField(_("通知文号"), max_length=300, help_text=_("发文机关、文号或标题"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-year"]
+        verbose_name = _("节假日安排通知")
+        verbose_name_plural = _("节假日安排通知")
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.source}"
+
+
+class CalendarAdjustment(models.Model):
+    """One day whose working status differs from what the calendar packages say (RULES.md §1 working time): a
+    holiday (放假) or a make-up workday (调休上班). It takes precedence over every other source of working days
+    (core.calendar.is_workday). Rows of an imported notice carry it; a row without a notice is a local
+    adjustment made in the admin (e.g. a day off ordered by the city)."""
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("放假")
+        WORKDAY = "workday", _("调休上班")
+
+    date = models.DateField(_("日期"), unique=True)
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("名称"), max_length=100, help_text=_("如：春节"))
+    source = models.CharField(_("依据"), max_length=300, help_text=_("发文机关、文号或标题"))
+    notice = models.ForeignKey(
+        CalendarNotice, verbose_name=_("节假日安排通知"), null=True, blank=True, on_delete=models.CASCADE,
+        related_name="adjustments",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("工作日调整")
+        verbose_name_plural = _("工作日调整")
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.get_kind_display()} {self.name}"

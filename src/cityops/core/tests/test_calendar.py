@@ -6,6 +6,7 @@ import pytest
 from cityops.core import calendar
 
 TZ = ZoneInfo("Asia/Shanghai")
+pytestmark = pytest.mark.django_db
 
 
 def at(*args):
