@@ -64,7 +64,9 @@ class CaseOut(Schema):
     address: str
     regions: dict[str, RegionRef | None]
     urgency: str
-    level: str
+    level: str  # community, street, district or city: where it is held or waits (cases.workflow "Four levels")
+    dispatched_level: str  # the command centre that dispatched it: city, district, or ""
+    resolved_level: str  # the level of the unit that handled it, "" until handled
     proposed_department: str | None
     lead_department: str | None
     deadline_at: datetime | None
@@ -129,6 +131,8 @@ def case_out(case: Case, user, *, staff: dict[int, str] | None = None) -> dict:
         "regions": case.region_names,
         "urgency": case.urgency,
         "level": case.level,
+        "dispatched_level": case.dispatched_level,
+        "resolved_level": case.resolved_level,
         "proposed_department": case.proposed_department.code if case.proposed_department_id else None,
         "lead_department": case.lead_department.code if case.lead_department_id else None,
         "deadline_at": case.deadline_at,
@@ -332,6 +336,17 @@ def get_evaluation(
         return export_response(table, format, filename=f"evaluation-{kind}-{from_date}-{to_date}")
     columns = [{"key": c.key, "label": str(c.label), "format": c.fmt} for c in evaluation.EVALUATIONS[kind].columns]
     return {"kind": kind, "from": from_date, "to": to_date, "columns": columns, "rows": rows}
+
+
+@router.get("/levels/resolution", summary="属地解决率 / cases resolved per level")
+def get_level_resolution(
+    request, from_date: Day = Query(..., alias="from"), to_date: Day = Query(..., alias="to"),  # noqa: B008
+    region: str = Query("", max_length=20, pattern=r"^\d*$"),  # noqa: B008
+):
+    """Cases closed in the period by the level that resolved them (community, street, district, city), each level's
+    share and its 属地解决率 (resolved at that level or below); `region`: a region code prefix."""
+    rows = selectors.level_resolution(user=request.auth, start=from_date, end=to_date, region=region)
+    return {"from": from_date, "to": to_date, "region": region, "rows": rows}
 
 
 # --- bench only (bench/intake.py): the same server's cost of a bare one-row ninja insert ------------------

@@ -9,6 +9,7 @@ urlpatterns = [
     path("locate/", views.address_search, name="locate"),
     path("dispatch/", views.dispatch_queue, name="dispatch_queue"),
     path("queue/", views.department_queue, name="queue"),
+    path("level/", views.level_queue, name="level_queue"),
     path("tasks/", views.field_tasks, name="tasks"),
     path("approvals/", views.approvals, name="approvals"),
     path("evaluation/", views.evaluation_page, name="evaluation"),

@@ -254,9 +254,9 @@ def case_list(request):
 
 @login_required
 def dispatch_queue(request):
-    """派遣员: registered and returned cases by deadline, each with one-click dispatch to the proposal."""
-    qs = selectors.case_list(user=request.user, filters={"state": "registered,returned", "order": "deadline"})
-    window = page_window(request, qs.select_related("proposed_department"))
+    """派遣员 (the city's or a district's command centre): registered and returned cases waiting at its level, by
+    deadline, each with one-click dispatch to the proposal."""
+    window = page_window(request, selectors.dispatch_queue(user=request.user).select_related("proposed_department"))
     return render(request, "cases/queue.html", {
         "page": window, "rows": _rows(window, request.user, with_tasks=True), "units": forms.unit_choices(),
         "next": request.get_full_path(), "title": _("派遣队列"), "kind": "dispatch",
@@ -273,6 +273,17 @@ def department_queue(request):
     return render(request, "cases/queue.html", {
         "page": window, "rows": _rows(window, user, with_tasks=True), "units": forms.unit_choices(),
         "next": request.get_full_path(), "title": _("本部门待办"), "kind": "department", "assisting": assisting,
+    })
+
+
+@login_required
+def level_queue(request):
+    """街道/社区: the cases waiting at the unit's level in its region (claim or escalate) and those it holds."""
+    user = request.user
+    window = page_window(request, selectors.level_queue(user=user).select_related("proposed_department"))
+    return render(request, "cases/queue.html", {
+        "page": window, "rows": _rows(window, user, with_tasks=True), "units": forms.unit_choices(),
+        "next": request.get_full_path(), "title": _("本级待办"), "kind": "level",
     })
 
 
@@ -306,7 +317,7 @@ def approvals(request):
     for state, title in APPROVAL_SECTIONS:
         if state not in mine:
             continue
-        qs = selectors.case_list(user=user, filters={"state": state, "order": "deadline"}).select_related("proposed_department")
+        qs = selectors.approval_list(user=user, state=state).select_related("proposed_department")
         items = list(qs[: APPROVAL_ROWS + 1])
         rows = [{"case": c, "acts": actions_for(c, user), "tasks": []} for c in items[:APPROVAL_ROWS]]
         sections.append({"state": state, "title": title, "rows": rows, "more": len(items) > APPROVAL_ROWS})
