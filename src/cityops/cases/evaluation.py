@@ -47,6 +47,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from cityops.accounts.models import OrgUnit
+from cityops.cases.levels import local_rate_by_region
 from cityops.cases.models import Case
 from cityops.cases.workflow import CASE_WORKFLOW, DISPATCH, FIELD, HANDLING_STATES
 from cityops.core import roles
@@ -591,6 +592,8 @@ EVALUATIONS: dict[str, Evaluation] = {
         C("public_report_rate", _("监督举报率"), "rate"),
         C("close_rate", _("结案率"), "rate"), C("close_on_time_rate", _("按期结案率"), "rate"),
         C("resolved_locally", _("街道社区办结")), C("self_handled", _("自处理")),
+        # Four levels (issue 12 §3): closed cases resolved at their street or community / closed (cases.levels).
+        C("local_rate", _("属地解决率"), "rate", values=local_rate_by_region),
     ], REGIONS, by_level=True),
     "hotline": Evaluation(_("12345 热线"), evaluate_hotline, [
         C("name", _("部门")), C("dispatched", _("派单数")), C("handled", _("办结数")),

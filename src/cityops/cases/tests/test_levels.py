@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from cityops.cases import selectors
 from cityops.cases import services as s
+from cityops.cases.evaluation import evaluate
 from cityops.cases.levels import resolution_by_level
 from cityops.cases.tests.conftest import POINT_JIANGAN, POINT_WUCHANG_B
 from cityops.core import roles
@@ -234,6 +235,13 @@ def test_resolved_level_stamped_and_counted(new_case, walk, community_staff, gri
     assert rows["district"]["local_rate"] == 0.5 and rows["city"]["local_rate"] == 1.0
     assert [r["resolved"] for r in resolution_by_level(start=TODAY, end=TODAY, region="420102")] == [0, 0, 0, 0]
     assert resolution_by_level(start=TODAY, end=TODAY, region="420102")[0]["local_rate"] is None
+
+    # The regions evaluation shows 属地解决率 per region at each level (cases.levels.local_rate_by_region).
+    waiting = walk(new_case(point=POINT_JIANGAN), "registered")  # a region with a case, none closed
+    by_region = {r["region"]: r["local_rate"] for r in evaluate("regions", start=TODAY, end=TODAY, level="community")}
+    assert by_region == {"420106001001": 1.0, "420106001002": 0.0, waiting.community_code: None}
+    assert [r["local_rate"] for r in evaluate("regions", start=TODAY, end=TODAY, level="district")
+            if r["region"] == "420106"] == [0.5]
 
 
 # --- the demo logins of each level -------------------------------------------------------------------------------
