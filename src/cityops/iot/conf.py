@@ -2,6 +2,8 @@
 (and most from the environment, see `get`)."""
 
 import os
+import re
+from pathlib import Path
 
 from django.conf import settings
 
@@ -13,9 +15,11 @@ DEFAULTS = {
     "MQTT_PASSWORD": "",
     "MQTT_TLS": False,
     "MQTT_CA_FILE": "",
-    "MQTT_TOPIC_PREFIX": "cityops/readings",
-    "MQTT_CLIENT_ID": "cityops-ingest",  # fixed id: the broker keeps the session (and queued messages)
-    "MQTT_SHARED_GROUP": "",  # e.g. "cityops": several consumers share `$share/cityops/cityops/readings/+`
+    # None: derived from the instance (`instance_name`), so two cityops on one broker neither steal each
+    # other's session nor read each other's sensors: cityops/<instance>/readings, cityops-ingest-<instance>.
+    "MQTT_TOPIC_PREFIX": None,
+    "MQTT_CLIENT_ID": None,  # fixed per instance: the broker keeps the session (and queued messages)
+    "MQTT_SHARED_GROUP": "",  # e.g. "cityops": several consumers share `$share/cityops/cityops/<instance>/readings/+`
     "MQTT_SESSION_EXPIRY_S": 7 * 24 * 3600,
     "MQTT_RECEIVE_MAXIMUM": 65535,  # QoS 1 messages the broker may have in flight to one consumer
     # Batching: a batch is written in one transaction when it has BATCH_MAX readings or FLUSH_MS passed.
@@ -46,6 +50,21 @@ _INT = {k for k, v in DEFAULTS.items() if isinstance(v, int) and not isinstance(
 _BOOL = {k for k, v in DEFAULTS.items() if isinstance(v, bool)}
 
 
+def instance_name(database_name: str | None = None) -> str:
+    """What tells this cityops apart from another on the same broker: CITYOPS_INSTANCE, else the name of its
+    database (the PostgreSQL database, or the SQLite file without its suffix), as MQTT-safe characters."""
+    name = os.environ.get("CITYOPS_INSTANCE") or getattr(settings, "CITYOPS_INSTANCE", "") or ""
+    if not name:
+        name = Path(str(database_name or settings.DATABASES["default"]["NAME"])).stem
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "cityops"
+
+
+def _derived(name: str) -> str:
+    if name == "MQTT_TOPIC_PREFIX":
+        return f"cityops/{instance_name()}/readings"
+    return f"cityops-ingest-{instance_name()}"
+
+
 def get(name: str):
     """settings.CITYOPS_IOT_<NAME>, else the environment variable of the same name, else the default."""
     key = f"CITYOPS_IOT_{name}"
@@ -53,7 +72,7 @@ def get(name: str):
         return getattr(settings, key)
     raw = os.environ.get(key)
     if raw is None:
-        return DEFAULTS[name]
+        return _derived(name) if DEFAULTS[name] is None else DEFAULTS[name]
     if name in _BOOL:
         return raw.strip().lower() in {"1", "true", "yes", "on"}
     if name in _INT:

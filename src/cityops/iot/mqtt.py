@@ -10,7 +10,7 @@ Delivery guarantee (at least once from the broker, exactly once in the database)
 Throughput: paho's network thread only appends to a buffer; the main thread drains it in batches (one
 transaction each). Receive Maximum 65,535 lets the broker keep that many QoS 1 messages in flight to us
 (the protocol's limit: packet ids are 16 bits), so acknowledging after commit does not throttle delivery.
-Several consumers share the load with a shared subscription (`$share/<group>/cityops/readings/+`).
+Several consumers share the load with a shared subscription (`$share/<group>/cityops/<instance>/readings/+`).
 
 Broker configuration matters for "nothing lost": Mosquitto keeps at most `max_queued_messages` (default
 1,000) QoS 1 messages per session beyond those in flight and silently drops the rest for a consumer that is
@@ -39,6 +39,9 @@ from cityops.iot import conf
 from cityops.iot.ingest import Ingestor, Message
 
 logger = logging.getLogger(__name__)
+
+SESSION_TAKEN_OVER = 142  # MQTT 5 DISCONNECT reason code: another client connected with the same client id
+QUICK_DROP_S = 10  # a connection the broker drops this soon after it was made, twice running: taken over
 
 
 @dataclass
@@ -107,6 +110,9 @@ class Consumer:
         self._stop = threading.Event()
         self.connected = threading.Event()
         self.subscribed = threading.Event()
+        self.taken_over = 0  # times the broker handed our session to another client with our id
+        self._connected_at = 0.0
+        self._quick_drops = 0
         self.batches = 0
         self.last_sweep = time.monotonic()
         self.client = self._make_client()
@@ -132,6 +138,7 @@ class Consumer:
             return
         logger.info("MQTT connected to %s:%s as %s (session present: %s)", self.broker.host, self.broker.port,
                     self.client_id, flags.session_present)
+        self._connected_at = time.monotonic()
         self.connected.set()
         # Subscribing again on a resumed session is harmless and covers a session the broker forgot.
         client.subscribe(self.topic, qos=1)
@@ -142,8 +149,24 @@ class Consumer:
     def _on_disconnect(self, client, userdata, flags, reason_code, properties):
         self.connected.clear()
         self.subscribed.clear()
-        if not self._stop.is_set():
-            logger.warning("MQTT disconnected (%s); paho reconnects", reason_code)
+        if self._stop.is_set():
+            return
+        # Another client connecting with our client id takes our session: MQTT 5 brokers may say so (reason
+        # 142); Mosquitto 2.0 just closes the socket, so a connection dropped twice within seconds of being
+        # made counts as taken over too. Two instances with one id would knock each other off forever.
+        quick = time.monotonic() - self._connected_at < QUICK_DROP_S
+        self._quick_drops = self._quick_drops + 1 if quick else 0
+        if reason_code == SESSION_TAKEN_OVER or self._quick_drops >= 2:
+            if not self.taken_over:
+                logger.error(
+                    "MQTT 会话被另一个使用相同客户端标识 %r 的客户端接管：另一个 cityops 实例正在使用它，请为每个实例设置 "
+                    "CITYOPS_INSTANCE 或 CITYOPS_IOT_MQTT_CLIENT_ID / MQTT session taken over by another client with "
+                    "the same client id %r: another cityops instance uses it; give each instance its own "
+                    "CITYOPS_INSTANCE or CITYOPS_IOT_MQTT_CLIENT_ID", self.client_id, self.client_id,
+                )
+            self.taken_over += 1
+            return
+        logger.warning("MQTT disconnected (%s); paho reconnects", reason_code)
 
     def _on_message(self, client, userdata, msg):
         with self._lock:

@@ -168,3 +168,72 @@ def test_shared_subscription_splits_the_load_and_stores_each_reading_once(wuhan,
     finally:
         for c in consumers:
             c.stop(drain=False)
+
+
+def test_two_instances_get_their_own_client_id_and_topics(settings, monkeypatch):
+    """The defaults carry the instance (its database's name, or CITYOPS_INSTANCE), so two cityops on one broker
+    never share a session or read each other's sensors."""
+    from cityops.iot import conf
+
+    for name in ("CITYOPS_IOT_MQTT_CLIENT_ID", "CITYOPS_IOT_MQTT_TOPIC_PREFIX", "CITYOPS_INSTANCE"):
+        monkeypatch.delenv(name, raising=False)
+    assert conf.instance_name("/srv/cityops/wuhan.sqlite3") == "wuhan"
+    assert conf.instance_name("cityops_xiangyang") == "cityops_xiangyang"
+    this = conf.instance_name()
+    assert this and this in settings.DATABASES["default"]["NAME"]
+    assert conf.get("MQTT_CLIENT_ID") == f"cityops-ingest-{this}"
+    assert conf.get("MQTT_TOPIC_PREFIX") == f"cityops/{this}/readings"
+    monkeypatch.setenv("CITYOPS_INSTANCE", "staging/2")
+    assert conf.get("MQTT_TOPIC_PREFIX") == "cityops/staging-2/readings"
+    assert conf.get("MQTT_CLIENT_ID") == "cityops-ingest-staging-2"
+    monkeypatch.setenv("CITYOPS_IOT_MQTT_CLIENT_ID", "ops-ingest")
+    assert conf.get("MQTT_CLIENT_ID") == "ops-ingest"
+
+
+def test_a_session_taken_over_by_another_client_is_logged_once_with_the_fix(topic_prefix, caplog):
+    """Two consumers with one client id knock each other off the broker in turn (Mosquitto closes the older
+    connection each time the other reconnects): each says why at most once, however often it happens, and the
+    log names the setting to change."""
+    import logging
+    import time
+
+    from cityops.iot.mqtt import BrokerConfig, Consumer
+
+    from .conftest import HOST, PORT, unique
+
+    client_id = unique("cityops-test-same-id")
+    twins = [
+        Consumer(broker=BrokerConfig(HOST, PORT), client_id=client_id, topic_prefix=topic_prefix,
+                 shared_group="", session_expiry=0, flush_ms=20)
+        for _ in range(2)
+    ]
+    for c in twins:
+        c.client.reconnect_delay_set(min_delay=1, max_delay=1)
+    with caplog.at_level(logging.ERROR, logger="cityops.iot.mqtt"):
+        try:
+            for c in twins:
+                c.start(wait=0)
+            deadline = time.monotonic() + 20
+            while sum(c.taken_over for c in twins) < 4 and time.monotonic() < deadline:
+                time.sleep(0.1)
+        finally:
+            for c in twins:
+                c.stop(drain=False)
+    assert sum(c.taken_over for c in twins) >= 4
+    lines = [r.getMessage() for r in caplog.records if "taken over" in r.getMessage()]
+    assert 1 <= len(lines) <= 2  # once per consumer at most
+    assert client_id in lines[0] and "CITYOPS_INSTANCE" in lines[0] and "会话被" in lines[0]
+
+
+def test_a_plain_disconnect_is_not_a_takeover(topic_prefix):
+    from cityops.iot.mqtt import BrokerConfig, Consumer
+
+    from .conftest import HOST, PORT
+
+    c = Consumer(broker=BrokerConfig(HOST, PORT), client_id="x", topic_prefix=topic_prefix, shared_group="")
+    c._connected_at = 0.0  # connected long ago: a network drop, not another client
+    c._on_disconnect(c.client, None, None, 128, None)
+    c._on_disconnect(c.client, None, None, 128, None)
+    assert c.taken_over == 0
+    c._on_disconnect(c.client, None, None, 142, None)  # a broker that says so
+    assert c.taken_over == 1
