@@ -49,6 +49,7 @@ from django.utils.translation import gettext_lazy as _
 from cityops.accounts.models import OrgUnit
 from cityops.cases.levels import local_rate_by_region
 from cityops.cases.models import Case
+from cityops.cases.supervision.selectors import received_by_department
 from cityops.cases.workflow import CASE_WORKFLOW, DISPATCH, FIELD, HANDLING_STATES
 from cityops.core import roles
 from cityops.core import workflow as wf
@@ -570,7 +571,7 @@ EVALUATIONS: dict[str, Evaluation] = {
         C("handled", _("已处置")), C("handle_rate", _("处置率"), "rate"), C("on_time_rate", _("按期处置率"), "rate"),
         C("close_rate", _("结案率"), "rate"), C("rework_rate", _("返工率"), "rate"),
         C("overdue_unhandled", _("超期待处置")), C("overdue_rate", _("超期待处置率"), "rate"),
-        C("extension_rate", _("延期率"), "rate"),
+        C("extension_rate", _("延期率"), "rate"), C("supervision_received", _("收到督办"), values=received_by_department),
     ], DEPARTMENTS, scored=True),
     "dispatchers": Evaluation(_("派遣员"), evaluate_dispatchers, [
         C("name", _("派遣员")), C("dispatched", _("派遣数")), C("returned", _("被退回")),
