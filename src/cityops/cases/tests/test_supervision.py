@@ -6,11 +6,13 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from cityops.cases import evaluation
 from cityops.cases import services as s
 from cityops.cases.models import SupervisionOrder
 from cityops.cases.supervision import selectors, services
 from cityops.cases.tests.conftest import TZ
 from cityops.core import actions, calendar, roles
+from cityops.core.audit import audit_verify
 from cityops.core.errors import CityopsError
 from cityops.core.models import TimelineEntry
 from cityops.core.timeline import timeline_for
@@ -150,6 +152,8 @@ def test_the_sweep_escalates_an_unanswered_order_after_its_working_time_deadline
     assert (last.level, last.overdue, last.state) == ("listed", True, "issued")
     assert [e.action for e in timeline_for(last)] == ["draft", "issue", "escalate", "escalate", "overdue"]
     assert case_actions(accepted_case).count("supervision_escalate") == 2
+    checked, problems = audit_verify(checkpoints=False)  # every chain agrees with its row, the sweep's steps too
+    assert checked and problems == []
 
 
 def test_an_answered_order_is_not_escalated_by_the_sweep(clock, accepted_case, supervisor, handler_hw):
@@ -190,6 +194,12 @@ def test_evaluation_counts_supervision_received_per_department(clock, joint_case
     assert got == {"HW": {"received": 2, "escalated": 0}, "CG": {"received": 1, "escalated": 0}}
     assert selectors.supervision_received(start=day + timedelta(days=1), end=day + timedelta(days=1)) == {}
     assert selectors.received_by_department(start=day, end=day) == {"HW": 2, "CG": 1}
+    # A column of the department evaluation (its page and exports show the same columns).
+    assert "supervision_received" in [c.key for c in evaluation.EVALUATIONS["departments"].columns]
+    # (the cases were dispatched when the fixtures ran, today: the period spans both days)
+    today = datetime.now(TZ).date()  # the real date: timezone.now is frozen on the Friday
+    rows = {r["department"]: r for r in evaluation.evaluate("departments", start=min(day, today), end=max(day, today))}
+    assert rows["HW"]["supervision_received"] == 2 and rows["CG"]["supervision_received"] == 1
 
 
 # --- the API -----------------------------------------------------------------------------------------------
@@ -288,6 +298,14 @@ def test_issue_from_the_case_page_with_htmx_then_answer_it_there(accepted_case, 
                                            {"answer": "已加派人员", "fragment": "panel"}, HTTP_HX_REQUEST="true")
     assert "已加派人员" in answered.content.decode()
     assert SupervisionOrder.objects.get().state == "answered"
+    timeline = client_for(supervisor).get(f"/cases/{accepted_case.code}/").content.decode()
+    assert "下达督办单" in timeline and "督办回复" in timeline and "已加派人员" in timeline
+    # Without htmx the panel's forms come back to the case page.
+    assert f'name="next" value="/cases/{accepted_case.code}/#supervision"' in timeline
+    closed = client_for(supervisor).post(f"/cases/supervision/{order.pk}/act/close/",
+                                         {"note": "", "next": f"/cases/{accepted_case.code}/#supervision"})
+    assert closed["Location"] == f"/cases/{accepted_case.code}/#supervision"
+    assert SupervisionOrder.objects.get().state == "closed"
 
 
 def test_the_queue_page_and_the_inbox(clock, new_case, walk, supervisor, handler_hw, handler_cg):
