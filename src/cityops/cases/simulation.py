@@ -158,6 +158,10 @@ class Simulation:
     def pick(self, seq):
         return seq[self.rng.randrange(len(seq))]
 
+    def office_seconds(self) -> float:
+        """Working time within the window: without any, every step after a report falls after the window."""
+        return calendar.work_seconds_between(self.start, self.end)
+
     # --- setup ---------------------------------------------------------------------------------------------
     def setup(self) -> None:
         from cityops.geo import index

@@ -298,24 +298,28 @@ def transition(
     actor,
     *,
     note: str = "",
-    params: dict | None = None,
+    params: dict | Callable[[Any], dict] | None = None,
     apply: Callable[[Any], Iterable[str] | None] | None = None,
     expected_version: int | None = None,
     on_commit: Callable[[Any], None] | None = None,
 ):
     """Apply `action` to `obj` as `actor` (None = the system). Returns the locked, updated object.
 
+    `params` may be a function of the locked object: what a step decides from the object's own fields (the
+    hours an approval grants, who registered what is voided) must come from the row as locked, never from the
+    caller's copy, which may be stale.
+
     `apply(locked_obj)` makes the domain writes that belong to this step (e.g. the department chosen on
     dispatch) and returns the names of the fields it changed; it runs after role and guard checks, inside
     the same transaction. `expected_version` refuses a request built on a stale view of the object.
     """
     workflow = type(obj).workflow
-    params = dict(params or {})
     with transaction.atomic():
         model = type(obj)
         related = model.evaluation_relations()
         rows = model.objects.select_for_update(**({"of": ("self",)} if related else {}))
         locked = (rows.select_related(*related) if related else rows).get(pk=obj.pk)
+        params = dict((params(locked) if callable(params) else params) or {})
         t = workflow.find(action, locked.state)
         if action not in workflow.actions:
             raise IllegalTransition(

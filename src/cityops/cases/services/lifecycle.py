@@ -35,12 +35,13 @@ def _step(
     actor,
     *,
     note: str = "",
-    params: dict | None = None,
+    params: dict | Callable[[Case], dict] | None = None,
     apply: Callable[[Case, dict], Iterable[str] | None] | None = None,
     expected_version: int | None = None,
 ) -> Case:
     """One step through the engine. `apply(locked_case, stamp)` makes the step's domain writes; `stamp` is what
-    the engine stamped for evaluation (e.g. whether the step was on time)."""
+    the engine stamped for evaluation (e.g. whether the step was on time). `params` read from the case are a
+    function of the locked case (core.workflow.transition)."""
     return transition(
         case, action, actor, note=(note or "").strip(), params=params,
         apply=(lambda c: apply(c, c.evaluation_stamped)) if apply else None, expected_version=expected_version,
@@ -82,7 +83,7 @@ def case_void_request(*, case: Case, actor, reason: str) -> Case:
 
 def case_void_decide(*, case: Case, actor, approve: bool, note: str = "") -> Case:
     action = "void_approve" if approve else "void_reject"
-    return _step(case, action, actor, note=note, params={"registered_by": case.registered_by_id})
+    return _step(case, action, actor, note=note, params=lambda c: {"registered_by": c.registered_by_id})
 
 
 # --- 派遣 / 签收 / 退回 ----------------------------------------------------------------------------------
@@ -194,8 +195,8 @@ def case_return(*, case: Case, actor, reason: str) -> Case:
         return ["returns", "level"]
 
     result = _step(case, "return", actor, note=reason, apply=apply,
-                   params={"reason": reason, "dispatched_by": case.dispatched_by_id,
-                           "to_level": case.dispatched_level or "city"})
+                   params=lambda c: {"reason": reason, "dispatched_by": c.dispatched_by_id,
+                                     "to_level": c.dispatched_level or "city"})
     _notify_later(lambda: _dispatchers_of(result), "case_returned", f"案件退回：{result.code}", result)
     return result
 
@@ -254,8 +255,9 @@ def case_extend_decide(*, case: Case, actor, approve: bool, note: str = "") -> C
         c.pending_extra_hours = None
         return ["extensions", "pending_extra_hours"]
 
+    # The hours asked are read from the locked row: a stale copy would grant none and use up the extension.
     return _step(case, "extend_approve", actor, note=note, apply=apply,
-                 params={"extra_hours": float(case.pending_extra_hours or 0)})
+                 params=lambda c: {"extra_hours": float(c.pending_extra_hours or 0)})
 
 
 def case_suspend_request(*, case: Case, actor, reason: str) -> Case:
@@ -328,7 +330,7 @@ def case_close(*, case: Case, actor, note: str = "") -> Case:
         return ["closed_at"]
 
     result = _step(case, "close", actor, note=note, apply=apply,
-                   params={"case_on_time": case.handled_on_time is not False, "resolved_level": case.resolved_level})
+                   params=lambda c: {"case_on_time": c.handled_on_time is not False, "resolved_level": c.resolved_level})
     if result.reporter_id:
         _notify_later(lambda: [result.reporter], "case_closed", f"您反映的问题已办结：{result.code}", result)
     return result
@@ -385,16 +387,14 @@ def case_claim(*, case: Case, actor, note: str = "") -> Case:
         return ["lead_department", "level"]
 
     return _step(case, "claim", actor, note=note, apply=apply,
-                 params={"dept": unit.code if unit else "", "level": unit.kind if unit else case.level})
+                 params=lambda c: {"dept": unit.code if unit else "", "level": unit.kind if unit else c.level})
 
 
 def case_escalate(*, case: Case, actor, reason: str) -> Case:
     """What a level cannot solve goes up one level with the reason: community → street → district → city. The
     case waits in the next level's queue: the street office's, the district's or the city's command centre."""
-    to_level = LEVEL_UP.get(case.level, case.level)
-
     def apply(c, stamp):
-        c.level = to_level
+        c.level = LEVEL_UP.get(c.level, c.level)
         c.escalations += 1
         c.lead_department = None
         for task in c.tasks.filter(state="open"):
@@ -402,7 +402,7 @@ def case_escalate(*, case: Case, actor, reason: str) -> Case:
         return ["level", "escalations", "lead_department"]
 
     result = _step(case, "escalate", actor, note=reason, apply=apply,
-                   params={"reason": reason, "from_level": case.level, "to_level": to_level})
+                   params=lambda c: {"reason": reason, "from_level": c.level, "to_level": LEVEL_UP.get(c.level, c.level)})
     _notify_later(lambda: _level_users(result), "case_escalated", f"下级上报：{result.code}", result)
     return result
 

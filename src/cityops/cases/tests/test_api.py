@@ -7,6 +7,7 @@ import pytest
 from cityops.cases import services as s
 from cityops.cases.selectors import case_get, case_list
 from cityops.cases.tests.conftest import POINT_JIANGAN, POINT_WUCHANG_A
+from cityops.core import roles
 from cityops.core.errors import NotFound
 
 pytestmark = pytest.mark.django_db
@@ -189,10 +190,31 @@ def test_assisting_department_sees_the_case(world, dispatcher, handler_cg, opera
     assert a2 in case_list(user=handler_cg)
 
 
-def test_resident_sees_masked_nothing_of_others_and_own_phone(world, resident, api_client_for, handler_hw):
-    a, _ = world
-    r = api_client_for(handler_hw).get(f"/api/v1/cases/{a.code}").json()
-    assert "****" in r["reporter_phone"] or r["reporter_phone"] == ""
+def test_resident_sees_masked_nothing_of_others_and_own_phone(reference, resident, make_user, operator, dispatcher,
+                                                             api_client_for, handler_hw):
+    """cases/privacy.py: the reporter sees their own callback phone in full; a resident sees no other resident's
+    case at all (not found, not listed), and on their own case no account link of theirs; staff who do not call
+    back see the phone masked."""
+    neighbour = make_user("t_resident_2", roles.RESIDENT)
+    here = {"category": "E0101", "lon": POINT_WUCHANG_A[0], "lat": POINT_WUCHANG_A[1]}
+    own = s.case_create(actor=resident, description="我家楼下的垃圾", reporter_phone="13812345678", **here).case
+    theirs = s.case_create(actor=neighbour, description="邻居反映的垃圾", reporter_phone="13900001111", **here).case
+    for case in (own, theirs):
+        s.case_dispatch(case=s.case_register(case=case, actor=operator), actor=dispatcher, department="HW")
+
+    client = api_client_for(resident)
+    mine = client.get(f"/api/v1/cases/{own.code}")
+    assert mine.status_code == 200
+    assert (mine.json()["reporter"], mine.json()["reporter_phone"]) == ("市民", "13812345678")
+    timeline = client.get(f"/api/v1/cases/{own.code}/timeline").json()
+    assert timeline and all("reporter_id" not in entry["params"] for entry in timeline)
+    assert client.get(f"/api/v1/cases/{theirs.code}").status_code == 404
+    assert client.get(f"/api/v1/cases/{theirs.code}/timeline").status_code == 404
+    assert {c["code"] for c in client.get("/api/v1/cases?limit=200").json()["items"]} == {own.code}
+
+    staff = api_client_for(handler_hw)
+    assert staff.get(f"/api/v1/cases/{own.code}").json()["reporter_phone"] == "138****5678"
+    assert staff.get(f"/api/v1/cases/{theirs.code}").json()["reporter_phone"] == "139****1111"
 
 
 def test_evaluation_endpoint_roles_and_formats(world, leader, resident, api_client_for):

@@ -34,3 +34,23 @@ def test_simulate_produces_a_consistent_timeline(reference, capsys):
     case = Case.objects.order_by("pk").first()
     Case.objects.filter(pk=case.pk).update(state="voided" if case.state != "voided" else "archived")
     assert [(p.subject_id, p.kind) for p in audit_verify(subject_type="cases.case")[1]] == [(str(case.pk), "mismatch")]
+
+
+def test_simulate_prints_the_window_in_local_time(reference, clock, capsys):
+    clock(datetime(2026, 11, 25, 10, 0))  # timezone.now() is UTC: 02:00
+    call_command("simulate", hours=2, rate=1, seed=3)
+    call_command("simulate", hours=1, rate=1, seed=3, start="2026-11-25T03:00:00+00:00")
+    out = capsys.readouterr().out
+    assert "模拟 2026-11-25 08:00 → 2026-11-25 10:00 Asia/Shanghai" in out
+    assert "模拟 2026-11-25 11:00 → 2026-11-25 12:00 Asia/Shanghai" in out
+    assert "办公时间" not in out
+
+
+def test_simulate_outside_office_hours_says_why_nothing_moved(reference, capsys):
+    # Saturday 20:00 to Monday 02:00: reports come in, but every next step waits for Monday's office hours.
+    call_command("simulate", hours=30, rate=2, seed=3, start="2026-11-21T20:00:00+08:00")
+    out = capsys.readouterr().out
+    assert Case.objects.exists() and set(Case.objects.values_list("state", flat=True)) == {"reported"}
+    line = next(line for line in out.splitlines() if "办公时间" in line)
+    assert "模拟时段全在办公时间（工作日 08:30-12:00,13:30-18:00）之外" in line
+    assert "the simulated window lies wholly outside office hours" in line

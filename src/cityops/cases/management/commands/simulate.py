@@ -3,6 +3,7 @@
 import time
 from datetime import datetime
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
@@ -34,6 +35,16 @@ class Command(BaseCommand):
         except CityopsError as exc:
             raise CommandError(f"{exc.message} / {exc.message_en}") from exc
         took = time.monotonic() - began
-        self.stdout.write(f"模拟 {sim.start:%Y-%m-%d %H:%M} → {sim.end:%Y-%m-%d %H:%M}（{took:.1f}s）/ simulated window")
+        # Local time (settings.TIME_ZONE), as every page shows it.
+        window = (f"{timezone.localtime(sim.start):%Y-%m-%d %H:%M} → {timezone.localtime(sim.end):%Y-%m-%d %H:%M} "
+                  f"{settings.TIME_ZONE}")
+        self.stdout.write(f"模拟 {window}（{took:.1f}s）/ simulated window")
+        if not sim.office_seconds():
+            hours = settings.CITYOPS_OFFICE_HOURS
+            self.stdout.write(
+                f"模拟时段全在办公时间（工作日 {hours}）之外：各步骤按工作时间排在时段之后，所有上报均未处理 / the simulated "
+                f"window lies wholly outside office hours (working days, {hours}): every step is scheduled in working "
+                f"time after it, so no report was acted on"
+            )
         for key in sorted(stats):
             self.stdout.write(f"  {key:<28} {stats[key]}")
