@@ -9,7 +9,8 @@ personal data is masked wherever the viewer does not need it).
   reporter is staff (a grid worker's report is their work, counted in their evaluation).
 - The callback phone: in full to the roles that call back (受理/回访: operator, shift lead; and the admin) and
   to the reporter; masked to other staff; nothing at all when the report is anonymous.
-- Staff stay visible to staff by their login, as every timeline always showed them.
+- Staff stay visible to staff, by their display name (the account's name, its login only when it has none):
+  names, never logins, on every page (issue 13).
 """
 
 from __future__ import annotations
@@ -36,16 +37,17 @@ _PUBLIC_REPORTER_SOURCES = frozenset({Case.Source.PORTAL, Case.Source.OPEN311})
 
 
 def staff_names(user_ids) -> dict[int, str | None]:
-    """id → login of each of these users who holds a staff role (anything but resident) or is a superuser, None
-    for the others (residents); one query. The id of a deleted account is absent."""
+    """id → display name (its name, else its login) of each of these users who holds a staff role (anything but
+    resident) or is a superuser, None for the others (residents); one query. The id of a deleted account is
+    absent."""
     ids = {i for i in user_ids if i is not None}
     if not ids:
         return {}
     user_model = get_user_model()
     staff_role = user_model.groups.through.objects.filter(user_id=OuterRef("pk"), group__name__in=STAFF_ROLES)
     rows = user_model.objects.filter(pk__in=ids).annotate(staff=Exists(staff_role))
-    return {pk: (login if superuser or staff else None)
-            for pk, login, superuser, staff in rows.values_list("pk", "username", "is_superuser", "staff")}
+    return {pk: ((name or login) if superuser or staff else None)
+            for pk, login, name, superuser, staff in rows.values_list("pk", "username", "first_name", "is_superuser", "staff")}
 
 
 @dataclass(frozen=True)
@@ -117,5 +119,5 @@ def _actor_label(case: Case, entry, staff: dict[int, str | None]) -> str:
     if entry.actor_id not in staff:
         return str(DELETED)  # staff or resident, nobody can tell now: never their stored login
     if staff[entry.actor_id]:
-        return entry.actor_name
+        return staff[entry.actor_id]
     return str(ANONYMOUS if case.anonymous and entry.actor_id == case.reporter_id else RESIDENT)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from cityops.cases import evaluation
@@ -21,6 +21,10 @@ from cityops.core.timeline import timeline_for
 
 FILTERS = ("state", "category", "district", "department", "overdue", "level", "source", "from", "to", "q", "region")
 
+
+# Queues by deadline: the running deadlines first, the earliest on top; a case with no running deadline (挂账: its
+# clock is paused, or a state with no clock) after them — SQLite would put NULL first, PostgreSQL last.
+BY_DEADLINE = (F("deadline_at").asc(nulls_last=True), "id")
 
 _ASSISTING_ROLES = frozenset({"dept_handler", "dept_lead"})  # who sees the cases their unit assists (协办)
 
@@ -82,7 +86,7 @@ def case_list(*, user, filters: dict | None = None) -> QuerySet[Case]:
         text = str(filters["q"]).strip()
         qs = qs.filter(Q(code=text) | Q(description__icontains=text) | Q(address__icontains=text))
     if filters.get("order") == "deadline":
-        return qs.order_by("deadline_at", "id")
+        return qs.order_by(*BY_DEADLINE)
     return qs.order_by("-created_at", "-id")
 
 
@@ -131,7 +135,7 @@ def level_queue(*, user) -> QuerySet[Case]:
     q = _scope(user)
     if q is not None:
         qs = qs.filter(q)
-    return qs.order_by("deadline_at", "id")
+    return qs.order_by(*BY_DEADLINE)
 
 
 def department_queue(*, user, states=HANDLING_STATES, department: str | None = None) -> QuerySet[Case]:
@@ -152,7 +156,7 @@ def department_queue(*, user, states=HANDLING_STATES, department: str | None = N
             qs = qs.filter(q)
     else:
         return qs.none()
-    return qs.order_by("deadline_at", "id")
+    return qs.order_by(*BY_DEADLINE)
 
 
 def tasks_by_case(*, cases) -> dict[int, list[CaseTask]]:

@@ -42,3 +42,12 @@ def notify(*, recipients: Iterable, kind: str, title: str, body: str = "", subje
                 logger.exception("notification backend %s failed", type(backend).__name__)
     Notification.objects.filter(pk__in=[n.pk for n in created if n.pk]).update(sent_at=timezone.now())
     return created
+
+
+def mark_read(*, user, pk: int | None = None) -> int:
+    """Mark the user's notification `pk` (or, without one, all their unread ones) read now; how many changed.
+    Only the recipient's own rows: another person's notification is left as it is (and counts 0)."""
+    qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if pk is not None:
+        qs = qs.filter(pk=pk)
+    return qs.update(read_at=timezone.now())

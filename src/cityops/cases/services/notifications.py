@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
 from cityops.cases.models import Case
 from cityops.core import roles
@@ -37,9 +38,22 @@ def _dispatchers_of(case: Case):
     return _role_users(roles.DISPATCHER)
 
 
+def case_body(case: Case) -> str:
+    """What a notification about a case says besides its title: the category, where, the description's start and
+    the current deadline — enough to know what it is about before opening it."""
+    where = " ".join(p for p in (case.district_name, case.street_name, case.address) if p)
+    lines = [f"{case.category.name_zh if case.category_id else ''} · {where}".strip(" ·")]
+    if case.description:
+        description = " ".join(case.description.split())
+        lines.append(description[:120] + ("…" if len(description) > 120 else ""))
+    if case.deadline_at:
+        lines.append(f"时限 {timezone.localtime(case.deadline_at):%Y-%m-%d %H:%M}")
+    return "\n".join(line for line in lines if line)
+
+
 def _notify_later(recipients_fn: Callable[[], Iterable], kind: str, title: str, case: Case, body: str = "") -> None:
     def send():
-        notify(recipients=list(recipients_fn()), kind=kind, title=title, body=body, subject=case,
+        notify(recipients=list(recipients_fn()), kind=kind, title=title, body=body or case_body(case), subject=case,
                url=f"/cases/{case.code}/")
 
     transaction.on_commit(send)
@@ -53,4 +67,4 @@ def notify_overdue(*, case, escalation) -> None:
     if escalation.level >= 3 or not people:
         people += list(_role_users(roles.SHIFT_LEAD, roles.SUPERVISOR))
     notify(recipients=people, kind=f"case_{escalation.action}", title=f"【{escalation.label}】案件 {case.code}",
-           subject=case, url=f"/cases/{case.code}/")
+           body=case_body(case), subject=case, url=f"/cases/{case.code}/")

@@ -177,3 +177,45 @@ def cat_name(category) -> str:
     if (get_language() or "").startswith("en") and category.name_en:
         return category.name_en
     return category.name_zh
+
+
+# --- names, never codes: units named in timeline params (dispatch → 供水公司, not → GS) ----------------------------
+def unit_names_by_code(context) -> dict[str, tuple[str, str]]:
+    """code → (name, English name) of every org unit, read once per render (a city has some hundred units)."""
+    cache = context.dicts[0]
+    if "_cases_unit_names" not in cache:
+        from cityops.accounts.models import OrgUnit
+
+        cache["_cases_unit_names"] = {code: (name, name_en) for code, name, name_en in
+                                      OrgUnit.objects.values_list("code", "name", "name_en")}
+    return cache["_cases_unit_names"]
+
+
+@register.simple_tag(takes_context=True)
+def unit_name(context, codes) -> str:
+    """The name of the unit with this code (or the names of a list of codes, joined) in the page's language; the
+    code itself only for a unit that no longer exists."""
+    from django.utils.translation import get_language
+
+    english = (get_language() or "").startswith("en")
+    names = unit_names_by_code(context)
+    out = []
+    for code in codes if isinstance(codes, list | tuple) else [codes]:
+        name, name_en = names.get(code, (code, ""))
+        out.append(name_en if english and name_en else name)
+    return "、".join(str(n) for n in out if n)
+
+
+@register.simple_tag(takes_context=True)
+def category_name(context, code) -> str:
+    """The name of the category with this code in the page's language (for pages that hold a code, like the
+    hotline's recent calls); the code only for a category that no longer exists."""
+    from django.utils.translation import get_language
+
+    cache = context.dicts[0]
+    if "_cases_category_names" not in cache:
+        from cityops.cases.models import Category
+
+        cache["_cases_category_names"] = {c: (zh, en) for c, zh, en in Category.objects.values_list("code", "name_zh", "name_en")}
+    name, name_en = cache["_cases_category_names"].get(code, (code or "", ""))
+    return name_en if name_en and (get_language() or "").startswith("en") else name

@@ -2,6 +2,7 @@
 
 import os
 
+from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
@@ -39,6 +40,12 @@ class Command(BaseCommand):
                 self.cfg.set("limit_request_line", 8190)
 
             def load(self):
+                # In each worker before it serves: apps load what their first request would (AppConfig.warm_up,
+                # e.g. the hotline's classifier), so the first user does not wait for it.
+                for config in apps.get_app_configs():
+                    warm_up = getattr(config, "warm_up", None)
+                    if warm_up is not None:
+                        warm_up()
                 return application
 
         self.stdout.write(f"cityops serving on http://{opts['bind']} ({opts['workers']} workers, {settings.CITYOPS_ENV})")
