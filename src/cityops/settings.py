@@ -28,7 +28,9 @@ DATA_DIR = Path(env.str("CITYOPS_DATA_DIR", default=str(Path.cwd() / "var")))
 # Only ever used in development and tests; production refuses it (below, and core/secret_key.py).
 DEV_SECRET_KEY = "cityops-development-secret-not-for-production"  # noqa: S105
 SECRET_KEY = env.str("SECRET_KEY", default=env.str("CITYOPS_SECRET_KEY", default=DEV_SECRET_KEY))
-DEBUG = env.bool("CITYOPS_DEBUG", default=not PRODUCTION)
+# Off unless asked for: `make run` / `cityops run` serve like production (the branded error pages, never Django's
+# debug page); `cityops runserver` (the development server) turns it on (cityops.manage), CITYOPS_DEBUG=1 anywhere.
+DEBUG = env.bool("CITYOPS_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("CITYOPS_ALLOWED_HOSTS", default=[] if PRODUCTION else ["*"])
 CSRF_TRUSTED_ORIGINS = env.list("CITYOPS_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -61,6 +63,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    # django-ninja's templates and static files: the API docs (/api/v1/docs) use its own copy of Swagger UI, served
+    # from here like every other file (no CDN: the CSP allows none, and there may be no internet).
+    "ninja",
     "axes",
     "django_tasks",
     "django_tasks_db",
@@ -237,6 +242,13 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 # --- Maps: no online tiles by default; a city may configure its own tile server -------------------------
 CITYOPS_TILE_URL = env.str("CITYOPS_TILE_URL", default="")
 CITYOPS_TILE_ATTRIBUTION = env.str("CITYOPS_TILE_ATTRIBUTION", default="")
+# Or the city's own base map as one PMTiles file that cityops serves itself at /geo/tiles/base/z/x/y (raster tiles
+# are drawn under every map; docs/deployment.md "Base map").
+CITYOPS_PMTILES = env.str("CITYOPS_PMTILES", default="")
+# Rivers and lakes of the local base map (GeoJSON, WGS-84). The demo city's come with cityops: GSHHG 2.3.7
+# (LGPL-3.0-or-later), see geo/data/water/README.md. Empty: no water drawn.
+CITYOPS_WATER_GEOJSON = env.str("CITYOPS_WATER_GEOJSON", default=str(BASE_DIR / "geo" / "data" / "water" / "wuhan.geojson"))
+CITYOPS_WATER_ATTRIBUTION = env.str("CITYOPS_WATER_ATTRIBUTION", default="水系 GSHHG 2.3.7 (LGPL-3.0)")
 CITYOPS_MAP_CENTER = (30.593, 114.305)
 
 # --- Working-time calendar (RULES.md §1): office hours are local practice, so configurable ----------------

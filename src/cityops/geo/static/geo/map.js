@@ -1,14 +1,12 @@
 /* Drill-down map: districts → streets → communities → grids, from /api/v1/geo/regions.geojson.
-   No online tiles unless the server configured CITYOPS_TILE_URL. */
+   Under it the local base map (geo/basemap.js): outlines and names of every level, water, the city's own tiles. */
 (function () {
   "use strict";
   var config = JSON.parse(document.getElementById("geo-config").textContent);
   var t = config.text;
   var map = L.map("geo-map", { zoomSnap: 0.25, preferCanvas: true }).setView([30.59, 114.3], 9);
   window.__geoMap = map;  // for the browser tests
-  if (config.tile_url) {
-    L.tileLayer(config.tile_url, { maxZoom: 19, attribution: config.tile_attribution || "" }).addTo(map);
-  }
+  if (window.cityopsBasemap) cityopsBasemap.add(map);  // outlines and names under the drill-down layer
   var NEXT = { city: "district", district: "street", street: "community", community: "grid" };
   var SIMPLIFY = { district: "0.0003", street: "0.0001", community: "0.00003", grid: "" };
   var COLORS = { district: "#1f6feb", street: "#8250df", community: "#1a7f37", grid: "#bf3989" };
@@ -45,6 +43,7 @@
   function show(level, parent) {
     drawCrumbs();
     info.textContent = t.loading;
+    var done = window.cityopsBasemap ? cityopsBasemap.busy(map) : function () {};
     fetch(url(level, parent), { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
       .then(function (r) {
         if (!r.ok) throw new Error(r.status);
@@ -73,9 +72,11 @@
         }).addTo(map);
         if (data.features.length) map.fitBounds(layer.getBounds(), { padding: [10, 10] });
         info.textContent = data.features.length + " " + t.count;
+        done();
       })
       .catch(function (err) {
         info.textContent = t.failed + " (" + err.message + ")";
+        done();
       });
   }
 

@@ -3,12 +3,14 @@
   "use strict";
   var config = JSON.parse(document.getElementById("map-config").textContent);
   var map = L.map("case-map", { preferCanvas: true }).setView(config.center, 11);
-  if (config.tile_url) L.tileLayer(config.tile_url, { maxZoom: 19 }).addTo(map);
+  if (window.cityopsBasemap) cityopsBasemap.add(map);  // outlines, names and water (geo/basemap.js)
   var layer = null;
   var form = document.getElementById("map-filter");
   function load() {
     var q = new URLSearchParams(new FormData(form)).toString();
+    var done = window.cityopsBasemap ? cityopsBasemap.busy(map) : function () {};
     fetch(config.data + "?" + q, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (data) {
+      done();
       if (layer) map.removeLayer(layer);
       layer = L.geoJSON(data, {
         pointToLayer: function (f, latlng) {
@@ -27,7 +29,7 @@
       document.getElementById("map-count").textContent = data.features.length + " " + config.text.count;
       document.getElementById("case-map").dataset.loaded = String(data.features.length);
       if (data.features.length) map.fitBounds(layer.getBounds(), { padding: [20, 20], maxZoom: 15 });
-    });
+    }).catch(done);
   }
   form.addEventListener("change", load);
   load();
