@@ -45,7 +45,11 @@ class PMTilesArchive:
         with path.open("rb") as f:
             self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         self.reader = Reader(lambda offset, length: self._map[offset : offset + length])
-        self.header = self.reader.header()
+        try:
+            self.header = self.reader.header()
+        except Exception as exc:  # pmtiles raises its own Exception subclasses for a file that is no archive
+            self._map.close()
+            raise ValueError(f"{path} is not a PMTiles v3 archive ({type(exc).__name__})") from exc
         self.tile_type = self.header["tile_type"].value
         self.compression = self.header["tile_compression"].value
 
