@@ -80,6 +80,8 @@ def fill(n: int, seed: int = 42) -> None:
     for name in ("bench_operator", "bench_dispatcher", "bench_shiftlead", "bench_grid", "bench_dept"):
         users[name] = User.objects.get_or_create(username=name)[0].pk
     case_cols = [f.column for f in Case._meta.concrete_fields]
+    # Columns added to Case after this script was written get their model default (not null, no value here).
+    defaults = {f.column: f.get_default() for f in Case._meta.concrete_fields}
     tl_cols = ["subject_type", "subject_id", "seq", "at", "actor_id", "actor_name", "action", "from_state",
                "to_state", "note", "params", "prev_hash", "hash"]
     fake_hash = "0" * 64
@@ -202,7 +204,7 @@ def fill(n: int, seed: int = 42) -> None:
                 "self_handled": False, "duplicate_of_id": None, "created_at": ts(created), "registered_at": None,
                 "dispatched_at": None, "handled_at": None, "closed_at": None,
             }
-            case_buf.write("\t".join(_text(values[c]) for c in case_cols) + "\n")
+            case_buf.write("\t".join(_text(values[c] if c in values else defaults[c]) for c in case_cols) + "\n")
             for seq, (action, frm, to, actor, params, at) in enumerate(entries, start=1):
                 tl_buf.write("\t".join((
                     "cases.case", str(i), str(seq), ts(at), _text(actor), "bench", action, frm, to, "",
