@@ -19,8 +19,9 @@ class SecurityHeadersMiddleware:
         self.get_response = get_response
         self.csp = self.CSP
         if settings.CITYOPS_TILE_URL:
-            # A city's own tile server is the one other origin images may come from.
-            parts = urlsplit(settings.CITYOPS_TILE_URL.replace("{s}", "a"))
+            # A city's own tile server is the one other origin images may come from. Leaflet's {s} is a subdomain
+            # (a., b., c.): the policy allows them all.
+            parts = urlsplit(settings.CITYOPS_TILE_URL.replace("{s}", "*"))
             origin = f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
             if origin:
                 self.csp = self.CSP.replace("img-src 'self' data: blob:", f"img-src 'self' data: blob: {origin}")

@@ -133,3 +133,14 @@ def test_a_tile_outside_the_world_is_404(wuhan, anonymous, path):
 def test_a_tile_outside_the_city_is_empty(wuhan, anonymous):
     tile = json.loads(get_tile(anonymous, *tile_at(0.0, 0.0, 10)).content)
     assert tile == {"lines": {}, "labels": []}
+
+
+def test_a_city_tile_server_is_drawn_and_allowed_by_the_csp(wuhan, settings):
+    """CITYOPS_TILE_URL: the maps get it and the Content-Security-Policy lets its images in, every {s} subdomain."""
+    settings.CITYOPS_TILE_URL = "https://{s}.tiles.city.example/{z}/{x}/{y}.png"
+    response = Client().get("/portal/map/")
+    config = json.loads(response.content.decode().split('id="basemap-config" type="application/json">')[1]
+                        .split("</script>")[0])
+    assert config["tile_url"] == settings.CITYOPS_TILE_URL
+    assert config["outlines"] == "/geo/tiles/outlines/{z}/{x}/{y}.json"
+    assert "img-src 'self' data: blob: https://*.tiles.city.example;" in response["Content-Security-Policy"]
