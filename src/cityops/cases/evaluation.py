@@ -179,8 +179,8 @@ def _unit_names(codes) -> dict[str, dict]:
 
 
 def _person_name(user) -> str:
-    # The name people know; the login only for an account that has no name at all.
-    return user.get_full_name() or user.username
+    # The display name, as everywhere else (cases.privacy.staff_names); the login only for an account without one.
+    return user.first_name or user.username
 
 
 def _holders(role_codes) -> list:

@@ -229,3 +229,11 @@ def _client(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+def test_people_by_their_display_name(reference, make_user):
+    # The display name as on timelines (first_name holds the whole Chinese name); the login only without one.
+    named = make_user("disp_li", roles.DISPATCHER, first_name="李派遣", last_name="李")
+    nameless = make_user("disp_noname", roles.DISPATCHER)
+    names = {r["user_id"]: r["name"] for r in evaluate_dispatchers(start=date(2026, 11, 1), end=date(2026, 11, 30))}
+    assert names == {named.pk: "李派遣", nameless.pk: "disp_noname"}
