@@ -18,6 +18,11 @@ from __future__ import annotations
 
 from django.apps import AppConfig, apps
 
+from cityops.core.progress import progress
+
+STAGE_NAMES = {"load_demo": "基础数据 / reference data", "load_demo_users": "演示账号 / demo logins",
+               "load_demo_history": "模拟历史 / simulated history"}
+
 
 def _configs(skip: tuple[str, ...] = ()) -> list[AppConfig]:
     return [config for config in apps.get_app_configs() if config.label not in skip]
@@ -28,12 +33,15 @@ def load_demo(*, stdout, skip: tuple[str, ...] = (), history_hours: float = 0) -
     stages = [("load_demo", {}), ("load_demo_users", {})]
     if history_hours > 0:
         stages.append(("load_demo_history", {"hours": history_hours}))
-    for method, kwargs in stages:
-        for config in _configs(skip):
-            hook = getattr(config, method, None)
-            summary = hook(stdout, **kwargs) if hook is not None else None
+    steps = [(config, method, kwargs) for method, kwargs in stages for config in _configs(skip)
+             if getattr(config, method, None) is not None]
+    with progress(stdout, "演示数据 / demo data", total=len(steps)) as step:
+        for config, method, kwargs in steps:
+            step(0, description=f"{config.verbose_name} · {STAGE_NAMES[method]}")
+            summary = getattr(config, method)(step, **kwargs)
             if summary:
-                stdout.write(f"{config.label}: {summary}")
+                step.write(f"{config.label}: {summary}")
+            step()
 
 
 def demo_usernames() -> list[str]:

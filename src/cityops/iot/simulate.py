@@ -67,9 +67,12 @@ def roles_for(devices: list[Device]) -> dict[str, str]:
 
 
 def simulate(*, broker, devices: int, rate: float, duration: float = 0, batch: int = 1, speed: float = 60.0,
-             scenarios: bool = True, stdout=None, topic_prefix: str | None = None) -> dict:
+             scenarios: bool = True, stdout=None, topic_prefix: str | None = None, tick=None) -> dict:
+    """Publish simulated readings until `duration` seconds have passed (0: until interrupted); `tick(published,
+    seconds)` is called about ten times a second (the command's progress)."""
     from cityops.iot.demo import load_demo
 
+    on_tick = tick
     if Device.objects.count() < devices:
         load_demo(devices=devices)
     chosen = list(Device.objects.exclude(status=Device.Status.MAINTENANCE).order_by("code")[:devices])
@@ -114,6 +117,8 @@ def simulate(*, broker, devices: int, rate: float, duration: float = 0, batch: i
                         published += len(items)
                         buffered -= len(items)
                         pending[device.code] = []
+            if on_tick is not None:
+                on_tick(published, time.monotonic() - started)
             time.sleep(max(0.0, 0.1 - (time.monotonic() - tick)))
     except KeyboardInterrupt:
         pass

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from cityops.core import demo
+from cityops.core.progress import item_logs
 
 
 class Command(BaseCommand):
@@ -20,4 +21,5 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         if settings.PRODUCTION:
             raise CommandError("生产模式不能载入演示数据 / demo data cannot be loaded in production mode")
+        item_logs(opts["verbosity"])
         demo.load_demo(stdout=self.stdout, skip=tuple(opts["skip"]), history_hours=opts["history_hours"])

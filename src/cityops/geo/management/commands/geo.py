@@ -4,6 +4,10 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from cityops.core.errors import CityopsError
+from cityops.core.progress import item_logs, progress
+
+ACTIONS = {"import": "导入区域 / importing regions", "grid": "生成网格 / generating grids",
+           "demo": "生成武汉演示地理 / building the Wuhan demo geography", "locate": "定位 / locating"}
 
 
 class Command(BaseCommand):
@@ -27,8 +31,11 @@ class Command(BaseCommand):
         loc.add_argument("--crs", default="wgs84")
 
     def handle(self, *args, action, **options):
+        item_logs(options["verbosity"])
         try:
-            getattr(self, f"do_{action}")(**options)
+            with progress(self.stdout, ACTIONS.get(action, action)) as step:
+                self.step = step
+                getattr(self, f"do_{action}")(**options)
         except CityopsError as exc:
             lines = [f"{exc.message} / {exc.message_en}"]
             for item in (exc.details or [])[1:] if isinstance(exc.details, list) else []:
@@ -52,7 +59,7 @@ class Command(BaseCommand):
     def do_demo(self, *, grids_per_community, **_):
         from cityops.geo.demo import load_demo_geography
 
-        counts = load_demo_geography(stdout=self.stdout, grids_per_community=grids_per_community)
+        counts = load_demo_geography(stdout=self.step, grids_per_community=grids_per_community)
         self.stdout.write(self.style.SUCCESS(str(counts)))
 
     def do_locate(self, *, lon, lat, crs, **_):

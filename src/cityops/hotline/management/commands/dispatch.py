@@ -4,6 +4,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from cityops.core.progress import item_logs, progress
+
 
 class Command(BaseCommand):
     help = "热线智能派单 / hotline dispatch: retrain the classifier, evaluate it on the held-out corpus, try a text"
@@ -21,13 +23,16 @@ class Command(BaseCommand):
         from cityops.hotline import classifier, evaluation, selectors
 
         action = opts["action"]
+        item_logs(opts["verbosity"])
         if action == "retrain":
-            model, retrained = classifier.retrain(force=opts["force"])
+            with progress(self.stdout, "训练分类模型 / training the classifier"):
+                model, retrained = classifier.retrain(force=opts["force"])
             what = "retrained" if retrained else "unchanged (use --force to retrain)"
             self.stdout.write(f"{what}: {model.samples} texts, {model.corrections} corrections, "
                               f"{model.meta.get('train_seconds', '?')} s → {classifier.model_path()}")
         elif action == "evaluate":
-            result = evaluation.held_out_accuracy(classifier.get_model())
+            with progress(self.stdout, "评估分类模型 / evaluating the classifier"):
+                result = evaluation.held_out_accuracy(classifier.get_model())
             self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
         elif action == "suggest":
             try:

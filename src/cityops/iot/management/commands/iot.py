@@ -7,6 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from cityops.core.errors import CityopsError
+from cityops.core.progress import item_logs, progress
 
 
 class Command(BaseCommand):
@@ -80,14 +81,23 @@ class Command(BaseCommand):
             self.stdout.write(f"iot ingest stopped: {dict(consumer.ingestor.stats)}")
 
     def do_simulate(self, opts):
+        item_logs(opts["verbosity"])
         from cityops.iot.mqtt import BrokerConfig
         from cityops.iot.simulate import simulate
 
         broker = BrokerConfig.from_settings(host=opts["host"], port=opts["port"])
-        stats = simulate(
-            broker=broker, devices=opts["devices"], rate=opts["rate"], duration=opts["duration"],
-            batch=opts["batch"], speed=opts["speed"], scenarios=not opts["no_scenarios"], stdout=self.stdout,
-        )
+        total = opts["duration"] or None  # without a duration it runs until Ctrl-C: elapsed time only
+        with progress(self.stdout, "模拟传感器 / simulated sensors", total=total) as step:
+            done = [0.0]
+
+            def tick(published, seconds):
+                step(seconds - done[0], description=f"模拟传感器：已发送 {published} 条 / simulated sensors: {published} sent")
+                done[0] = seconds
+
+            stats = simulate(
+                broker=broker, devices=opts["devices"], rate=opts["rate"], duration=opts["duration"],
+                batch=opts["batch"], speed=opts["speed"], scenarios=not opts["no_scenarios"], stdout=step, tick=tick,
+            )
         self.stdout.write(f"published: {stats}")
 
     def do_import(self, opts):
