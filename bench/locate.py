@@ -1,5 +1,7 @@
 """Point → grid lookup benchmark: our index (cityops.geo.index) beside raw shapely STRtree on the same
-synthetic grids, plus the p99 latency of GET /api/v1/geo/locate on the Wuhan demo geography.
+synthetic grids, plus the p99 latency of GET /api/v1/geo/locate on the Wuhan demo geography, and how many
+spoken addresses geo.selectors.locate_address finds (every street said "XX街附近那个路口", every community
+"XX社区门口", every landmark "…附近") and how fast.
 
     PYTHONPATH=src .venv/bin/python bench/locate.py [--points 200000] [--singles 50000] [--requests 3000]
 
@@ -173,6 +175,65 @@ def bench_api(n_requests: int) -> dict:
     }
 
 
+def spoken_addresses() -> list[tuple[str, str, str]]:
+    """(text, level, code) of every street and community of the Region table and every gazetteer landmark, in
+    the short spoken form with a colloquial tail and no district."""
+    from cityops.geo.models import Region
+
+    out = []
+    for code, name in Region.objects.filter(level="street").values_list("code", "name"):
+        for suffix in ("街道办事处", "街办事处", "办事处", "街道"):
+            if name.endswith(suffix):
+                out.append((f"{name[: -len(suffix)]}街附近那个路口", "street", code))
+                break
+    for code, name in Region.objects.filter(level="community").values_list("code", "name"):
+        for suffix in ("社区居民委员会", "社区居委会", "居委会", "社区"):
+            if name.endswith(suffix):
+                out.append((f"{name[: -len(suffix)]}社区门口", "community", code))
+                break
+    landmarks = ROOT / "src" / "cityops" / "geo" / "data" / "gazetteer.csv"
+    if not landmarks.exists():  # before issue 12 the gazetteer was the hotline's
+        landmarks = ROOT / "src" / "cityops" / "hotline" / "data" / "gazetteer.csv"
+    import csv
+
+    with landmarks.open(encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            if row["kind"] == "landmark":
+                out.append((f"{row['name']}附近", "district", row["districts"].split("|")[0]))
+    return out
+
+
+def bench_addresses() -> dict:
+    """Share found (the right region, or among the candidates when the name exists more than once) and the
+    time of one uncached locate_address (the answer cache is bypassed by clearing it)."""
+    from cityops.geo import selectors
+
+    try:
+        from cityops.geo import address as parser
+
+        clear = parser._cache.clear
+    except AttributeError:  # before issue 12 locate_address had no cache
+        def clear():
+            return None
+    rows = spoken_addresses()
+    found: dict[str, list[int]] = {}
+    times = []
+    for text, level, code in rows:
+        clear()
+        t = time.perf_counter()
+        location = selectors.locate_address(text=text)
+        times.append((time.perf_counter() - t) * 1000)
+        ok = location is not None and getattr(location, level) is not None and getattr(location, level).code == code
+        if not ok and hasattr(selectors, "parse_address"):
+            parsed = selectors.parse_address(text=text)
+            ok = parsed.ambiguous and any(getattr(c, level) and getattr(c, level).code == code
+                                          for c in parsed.candidates)
+        found.setdefault(level, []).append(int(ok))
+    times.sort()
+    return {"found": {level: (sum(v), len(v)) for level, v in found.items()},
+            "median_ms": statistics.median(times), "p99_ms": times[int(len(times) * 0.99) - 1]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--points", type=int, default=200_000)
@@ -199,6 +260,12 @@ def main() -> None:
               f"geography), {api['requests']} requests: statuses {api['statuses']}")
         print(f"  median {api['median_ms']:.2f} ms   p99 {api['p99_ms']:.2f} ms   max {api['max_ms']:.2f} ms"
               f"   (target p99 < 20 ms)")
+        spoken = bench_addresses()
+        print()
+        print("spoken addresses → locate_address (no district; right region, or a candidate of an ambiguous name):")
+        for level, (ok, total) in spoken["found"].items():
+            print(f"  {level:10s} {ok:5d} / {total:5d}  ({ok / total:.1%})")
+        print(f"  one uncached lookup: median {spoken['median_ms']:.2f} ms   p99 {spoken['p99_ms']:.2f} ms")
 
 
 if __name__ == "__main__":

@@ -24,7 +24,8 @@ import django  # noqa: E402
 
 django.setup()
 
-from cityops.hotline import address, classifier, corpus, selectors  # noqa: E402
+from cityops.geo import address  # noqa: E402
+from cityops.hotline import classifier, corpus, selectors  # noqa: E402
 from cityops.hotline.evaluation import held_out_accuracy  # noqa: E402
 
 ADDRESSES = [

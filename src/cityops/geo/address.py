@@ -1,18 +1,46 @@
-"""Address text → region, from the city's own gazetteer (district/street/community names) plus cpca.
+"""Address text → region and point: the one address parser of the platform (hotline calls, the staff intake
+page's address search, reports without coordinates from the portal, Open311 and the API all come here through
+geo.selectors).
 
-cpca knows the national district list ("武昌区中南路街道…" → 420106) but not the streets and communities of one
-city; the names of our regions fill that gap. Names are matched in every form people write them
-("水果湖街办事处", "水果湖街道", "水果湖").
+People name a place the way they say it: a street office in its short form and no district ("在水果湖街这边的
+公园旁边", "大智街附近那个路口"), a community ("吉庆社区门口"), a landmark or road ("汉口火车站附近", "光谷广场",
+"解放大道"), a mistyped district ("武倡区", "乔口"). What the parser knows of one city is data, not code:
+
+- the names of the Region table's districts, streets and communities, in every form people say them
+  (names.name_aliases: full name, XX街道/XX街办/XX街, XX社区, XX村, and the bare stem, which counts only when an
+  ancestor is named too). The name index is built once per process and rebuilt when regions change
+  (`cityops geo import`, load_demo: the geo index's version token), so another city works after its import;
+- data/gazetteer.csv: landmarks (a point) and roads (the districts they run through);
+- data/typos.csv: misspellings heard on the line;
+- cpca for the national district list.
+
+1. fix known typos;
+2. find gazetteer names (longest first); a name that contains another district's name ("黎黄陂路" is in 江岸区,
+   not 黄陂区) is hidden from the name matcher;
+3. rank the regions the text names: a region whose ancestors are named too comes first, then one in a district
+   that a landmark or road of the text lies in, then the deeper, then the longer name. A name that exists in two
+   districts gives both as candidates, in that order; when nothing tells them apart, the answer is their deepest
+   common ancestor below the city (or nothing) and both stay candidates for a person to choose. If the text names
+   no district itself and a landmark/road of a single district was found, that district counts as named (so
+   "中南路附近" still finds 中南路街道);
+4. the point is the landmark's own point when it lies in the region found, else the region's centroid.
+Colloquial tails (这边、附近、那个路口、旁边、对面、门口 …) need no rule: names are found anywhere in the text.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections import defaultdict
+import threading
+import unicodedata
+from collections import OrderedDict, defaultdict
+from dataclasses import dataclass
 
 import ahocorasick
 
+from cityops.geo import index
+from cityops.geo.gazetteer import Place, districts, fix_typos, gazetteer
+from cityops.geo.location import Location
 from cityops.geo.names import name_aliases
 
 log = logging.getLogger(__name__)
@@ -20,9 +48,13 @@ log = logging.getLogger(__name__)
 DEPTH = {"city": 0, "district": 1, "street": 2, "community": 3, "grid": 4}
 # Grids carry generated names ("…网格01"), matching them in free text is noise.
 MATCHED_LEVELS = ("district", "street", "community")
+MAX_CANDIDATES = 5
 
 
 class NameMatcher:
+    """The district, street and community names of the Region table in every spoken form, in one Aho-Corasick
+    automaton (built with the geo index, see index.RegionIndex.names)."""
+
     def __init__(self, nodes) -> None:
         self.parent: dict[str, str | None] = {}
         self.level: dict[str, str] = {}
@@ -31,7 +63,8 @@ class NameMatcher:
             self.parent[node.code] = node.parent_code
             self.level[node.code] = node.level
             if node.level in MATCHED_LEVELS:
-                for alias, strong in name_aliases(node.name, node.level).items():
+                # The text is NFKC-normalised by fix_typos; so are the names ("新建大队村委会（走）").
+                for alias, strong in name_aliases(unicodedata.normalize("NFKC", node.name), node.level).items():
                     codes = by_alias[alias]
                     codes[node.code] = codes.get(node.code, False) or strong
         self.automaton = ahocorasick.Automaton()
@@ -49,47 +82,68 @@ class NameMatcher:
             parent = self.parent.get(parent)
         return out
 
-    def match(self, text: str, district_code: str | None = None) -> str | None:
-        """Code of the deepest region the text names, consistent with the other names it contains and with
-        the district cpca found; None when nothing matches."""
+    def district_of(self, code: str) -> str | None:
+        for c in (code, *self.ancestors(code)):
+            if self.level.get(c) == "district":
+                return c
+        return None
+
+    def ranked(self, text: str, *, district_code: str | None = None, implied: str | None = None,
+               prefer: frozenset[str] = frozenset()) -> list[tuple[tuple, str]]:
+        """(score, code) of every region the text names, best first; a region that is an ancestor of another
+        one found is left out (it adds nothing).
+
+        `district_code` is a district cpca found in the text: regions outside it are dropped. `implied` is a
+        district the text points to without naming it (a landmark's): a bare stem in it may count, as if the
+        district were named. Score = (ancestors named elsewhere in the text, in a `prefer`red district, named
+        by a strong form, depth, length of the name matched)."""
         if self.empty:
-            return None
+            return []
         # Keep only the longest match at each end position ("东亭社区" wins over "亭社区" or "社区").
         matched: dict[str, int] = {}
+        ends: dict[str, set[int]] = defaultdict(set)
         strong: set[str] = set()
-        for _end, (alias, codes) in self.automaton.iter_long(text):
+        for end, (alias, codes) in self.automaton.iter_long(text):
             for code, is_strong in codes:
                 matched[code] = max(matched.get(code, 0), len(alias))
+                ends[code].add(end)
                 if is_strong:
                     strong.add(code)
-        if district_code and district_code in self.level:
-            matched.setdefault(district_code, 0)
-            strong.add(district_code)
-        if not matched:
-            return None
-        best: list[tuple[tuple, str]] = []
+        known_district = district_code if district_code in self.level else None
+        if known_district:
+            matched.setdefault(known_district, 0)
+            strong.add(known_district)
+            ends[known_district].add(-1)  # found by cpca: supports whatever it contains
+        implied = implied if implied in self.level else None
+        found: list[tuple[tuple, str]] = []
         for code, length in matched.items():
+            depth = DEPTH.get(self.level[code], 0)
+            if depth < DEPTH["district"]:
+                continue  # "somewhere in the city" is no answer to an address
             ancestors = self.ancestors(code)
-            known_district = district_code and district_code in self.level and code != district_code
-            if known_district and district_code not in ancestors:
+            if known_district and code != known_district and known_district not in ancestors:
                 continue  # contradicts the district cpca found
-            support = sum(1 for a in ancestors if a in matched)
-            if code not in strong and not support:
+            # An ancestor supports only when named at another place ("李集街" is the street, not support for
+            # the village "李集街村" that shares the same three characters).
+            support = sum(1 for a in ancestors if ends.get(a, set()) - ends[code])
+            if code not in strong and not support and implied not in ancestors:
                 continue  # a bare stem ("火车站") alone is more likely a landmark than this community
-            best.append(((support, DEPTH.get(self.level[code], 0), length), code))
-        if not best:
-            return district_code
-        best.sort(reverse=True)
-        top_score = best[0][0]
-        tied = [code for score, code in best if score == top_score]
-        if len(tied) == 1:
-            return tied[0]
-        # Same name in several places ("新村社区"): answer their deepest common ancestor.
-        common = set([tied[0], *self.ancestors(tied[0])])
-        for code in tied[1:]:
+            preferred = int(self.district_of(code) in prefer)
+            found.append(((support, preferred, int(code in strong), depth, length), code))
+        if implied and not any(implied == code or implied in self.ancestors(code) for _s, code in found):
+            # The landmark's district itself: an answer only when nothing named ranks higher.
+            found.append(((0, 0, 0, DEPTH["district"], 0), implied))
+        covered = {a for _score, code in found for a in self.ancestors(code)}
+        found = [(score, code) for score, code in found if code not in covered]
+        found.sort(key=lambda sc: (tuple(-s for s in sc[0]), sc[1]))
+        return found
+
+    def common_ancestor(self, codes: list[str]) -> str | None:
+        """The deepest region containing all the codes, if it is a district or deeper."""
+        common = {codes[0], *self.ancestors(codes[0])}
+        for code in codes[1:]:
             common &= {code, *self.ancestors(code)}
         deepest = max(common, key=lambda c: DEPTH.get(self.level[c], 0)) if common else None
-        # Only "somewhere in the city" is no answer to an address.
         return deepest if deepest and DEPTH.get(self.level[deepest], 0) >= DEPTH["district"] else None
 
 
@@ -112,3 +166,150 @@ def cpca_district(text: str) -> str | None:
     if adcode is None or (isinstance(adcode, float) and math.isnan(adcode)):
         return None
     return str(adcode)
+
+
+def _mask(text: str, spans: list[tuple[int, int]]) -> str:
+    chars = list(text)
+    for start, end in spans:
+        for i in range(start, end):
+            chars[i] = "□"
+    return "".join(chars)
+
+
+def _levels(location: Location) -> dict:
+    return {level: (ref.as_dict() if (ref := getattr(location, level)) is not None else None)
+            for level in ("district", "street", "community")}
+
+
+@dataclass(frozen=True)
+class ParsedAddress:
+    text: str  # the text after typo correction
+    location: Location | None  # the region found, at its centroid (method "address")
+    point: tuple[float, float] | None  # (lon, lat) WGS-84: the landmark's own point, or the region's centroid
+    place: Place | None  # the landmark or road recognised
+    method: str  # region | landmark | road | none
+    candidates: tuple[Location, ...] = ()  # every region the text may mean, best first
+
+    @property
+    def ambiguous(self) -> bool:
+        """Two or more regions fit and nothing in the text tells them apart."""
+        return len(self.candidates) > 1 and (self.location is None or self.location != self.candidates[0])
+
+    def region_dict(self) -> dict | None:
+        loc = self.location
+        if (loc is None or loc.district is None) and not self.candidates:
+            return None
+        out = _levels(loc) if loc is not None else {"district": None, "street": None, "community": None}
+        out["method"] = self.method
+        out["ambiguous"] = self.ambiguous
+        if len(self.candidates) > 1:
+            out["candidates"] = [_levels(c) for c in self.candidates]
+        return out
+
+    def point_dict(self) -> dict | None:
+        if self.point is None:
+            return None
+        return {"lon": round(self.point[0], 6), "lat": round(self.point[1], 6)}
+
+    def located(self) -> Location | None:
+        """The Location a case at this address gets: at the landmark's point (with its grid) when the point is
+        the landmark's, else the region at its centroid."""
+        loc = self.location
+        if loc is None or self.point is None or self.method != "landmark":
+            return loc
+        at_point = index.get_index().locate(*self.point)
+        if at_point is None or at_point.district != loc.district:
+            return loc
+        return at_point._replace(method="address")
+
+
+def parse_address(text: str) -> ParsedAddress:
+    """Region and point of a spoken address; every part may be None (nothing recognised)."""
+    fixed = fix_typos(text)
+    if not fixed:
+        return ParsedAddress("", None, None, None, "none")
+    idx = index.get_index()
+    names = idx.names
+    matches = gazetteer().find(fixed)
+    city = districts()
+    own_district = city.named(_mask(fixed, [(s, e) for s, e, _p in matches]))
+    # Hide names that would mislead the district matcher ("黎黄陂路" → 黄陂区).
+    misleading = [(s, e) for s, e, p in matches
+                  if (d := city.named(fixed[s:e])) is not None and d not in p.districts]
+    geo_text = _mask(fixed, misleading)
+    landmark = next((p for _s, _e, p in matches if p.kind == "landmark"), None)
+    road = next((p for _s, _e, p in matches if p.kind == "road"), None)
+    place = landmark or road
+    implied = None
+    if own_district is None and place is not None and len(place.districts) == 1 \
+            and place.districts[0] in city.names:
+        implied = place.districts[0]
+    district_code = cpca_district(geo_text)
+    if district_code is not None and district_code not in idx.nodes:
+        district_code = None  # another city's district: only our own names can still match
+    clues = frozenset(d for _s, _e, p in matches for d in p.districts)
+    ranked = names.ranked(geo_text, district_code=district_code, implied=implied, prefer=clues)
+
+    candidates = tuple(idx.location(code, idx.nodes[code].centroid_lon, idx.nodes[code].centroid_lat,
+                                    method="address")
+                       for _score, code in ranked[:MAX_CANDIDATES])
+    if len(ranked) > 1 and ranked[0][0] == ranked[1][0]:
+        tied = [code for score, code in ranked if score == ranked[0][0]]
+        common = names.common_ancestor(tied)
+        location = idx.location(common, idx.nodes[common].centroid_lon, idx.nodes[common].centroid_lat,
+                                method="address") if common else None
+    else:
+        location = candidates[0] if candidates else None
+
+    method = "region" if location is not None else "none"
+    if place is not None and location is not None and location.district is not None \
+            and location.district.code in place.districts and (implied is not None or location.street is None):
+        method = place.kind
+
+    point = None
+    if landmark is not None and landmark.lon is not None and (
+        location is None or location.district is None or location.district.code in landmark.districts
+    ):
+        point = (landmark.lon, landmark.lat)
+        method = "landmark"
+    elif location is not None:
+        point = (location.lon, location.lat)
+    return ParsedAddress(fixed, location, point, place, method, candidates)
+
+
+class _Cache:
+    """Recent answers, per geo index version (regions edited → answers recomputed)."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self.data: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            value = self.data.get(key)
+            if value is not None:
+                self.data.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> None:
+        with self.lock:
+            self.data[key] = value
+            if len(self.data) > self.size:
+                self.data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.data.clear()
+
+
+_cache = _Cache()
+
+
+def parse_address_cached(text: str) -> ParsedAddress:
+    key = (index.get_index().token, text)
+    hit = _cache.get(key)
+    if hit is None:
+        hit = parse_address(text)
+        _cache.put(key, hit)
+    return hit

@@ -13,11 +13,12 @@ from django.db.models import QuerySet
 
 from cityops.core.errors import InvalidInput, NotFound, Unprocessable
 from cityops.geo import index
-from cityops.geo.address import cpca_district
+from cityops.geo.address import ParsedAddress, parse_address_cached
 from cityops.geo.coords import check_crs, parse_lon_lat, to_wgs84
 from cityops.geo.location import Location
 from cityops.geo.models import Region
 
+MAX_ADDRESS = 300
 LEVELS = [choice for choice, _label in Region.Level.choices]
 
 
@@ -53,21 +54,20 @@ def locate_points(*, lons, lats, crs: str = "wgs84") -> list[Location | None]:
 
 
 def locate_address(*, text: str) -> Location | None:
-    """The deepest region an address names, with its centroid (inside point) as the location; None when the
-    text names no region of the city. cpca finds the district from national data; the city's own street and
-    community names find the rest, tolerant of missing suffixes (街道/街办事处/社区/居委会)."""
+    """Where an address (as people write or say it) is: the Location a case there gets — a landmark's point with
+    its grid, or the deepest region named at its centroid (method "address"); None when the text names no place
+    of the city, or names one that exists in several districts and nothing in the text tells which
+    (parse_address then lists them as candidates). See geo.address for the rules."""
     text = (text or "").strip()
     if not text:
         raise InvalidInput("地址为空", "The address is empty", code="invalid_address")
-    idx = index.get_index()
-    district = cpca_district(text)
-    if district is not None and idx.nodes.get(district) is None:
-        district = None  # another city's district: only our own names can still match
-    code = idx.names.match(text, district)
-    if code is None:
-        return None
-    node = idx.nodes[code]
-    return idx.location(code, node.centroid_lon, node.centroid_lat, method="address")
+    return parse_address_cached(text).located()
+
+
+def parse_address(*, text: str) -> ParsedAddress:
+    """The whole answer of the address parser: region, point, landmark or road, and the candidates of an
+    ambiguous name, best first (what the hotline suggests; locate_address is its Location)."""
+    return parse_address_cached((text or "").strip()[:MAX_ADDRESS])
 
 
 def region_list(*, level: str | None = None, parent: str | None = None) -> QuerySet[Region]:

@@ -113,12 +113,12 @@ def check_text(text: str) -> str:
 
 def suggest(*, text: str, address: str = "", k: int = 3) -> dict:
     """Top-k categories with confidence and department, the parsed region and point (POST /dispatch/suggest)."""
-    from cityops.hotline.address import parse_address_cached
+    from cityops.geo.selectors import parse_address
     from cityops.hotline.classifier import get_model
 
     text = check_text(text)
     address = (address or "").strip()[:300]
-    parsed = parse_address_cached(address) if address else None
+    parsed = parse_address(text=address) if address else None
     region = parsed.region_dict() if parsed else None
     location = parsed.location if parsed else None
     region_code = location.deepest.code if location is not None and location.deepest is not None else None

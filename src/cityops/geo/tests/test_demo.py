@@ -59,6 +59,7 @@ def test_locate_address(wuhan, text, level, name):
     assert loc.district is not None and loc.method == "address"
 
 
-@pytest.mark.parametrize("text", ["北京市朝阳区建国路", "汉口火车站附近", "随便写的文字"])
+# Landmarks ("汉口火车站附近") are found since issue 12 §6: see test_address.py.
+@pytest.mark.parametrize("text", ["北京市朝阳区建国路", "随便写的文字"])
 def test_locate_address_none(wuhan, text):
     assert locate_address(text=text) is None

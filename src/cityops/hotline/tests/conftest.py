@@ -59,7 +59,8 @@ def model(_hotline_data_dir):
 
 @pytest.fixture(autouse=True)
 def _fresh_caches():
-    from cityops.hotline import address, selectors
+    from cityops.geo import address
+    from cityops.hotline import selectors
 
     index.recheck()
     address._cache.clear()

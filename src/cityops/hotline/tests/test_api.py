@@ -26,6 +26,21 @@ def test_suggest_answers_top3_with_department_region_and_point(wuhan, model, ope
     assert body["kind"] == "urgent"  # 井盖 is an urgent category
 
 
+def test_suggest_lists_both_places_of_a_shared_name(wuhan, model, operator, api_client_for, client):
+    """Issue 12 §6: 公园社区 is in 江岸区 and in 江汉区 — both are offered, no district is guessed; a street said
+    the short way picks one and keeps the other as an alternative."""
+    api = api_client_for(operator)
+    body = _post(api, URL, {"text": "路灯坏了", "address": "公园社区门口"}).json()
+    region = body["region"]
+    assert region["ambiguous"] is True and region["district"] is None and body["point"] is None
+    assert [c["district"]["name"] for c in region["candidates"]] == ["江岸区", "江汉区"]
+    body = _post(api, URL, {"text": "路灯坏了", "address": "劳动街公园社区那边"}).json()
+    assert body["region"]["ambiguous"] is False and body["region"]["district"]["name"] == "江岸区"
+    client.force_login(operator)
+    html = client.post("/hotline/suggest/", {"text": "路灯坏了", "address": "公园社区门口"}).content.decode()
+    assert "同名地点" in html and "江岸区 › 劳动街办事处 › 公园社区" in html
+
+
 def test_suggest_without_address_has_no_region(wuhan, model, operator, api_client_for):
     body = _post(api_client_for(operator), URL, {"text": "老板拖欠工资三个月了"}).json()
     assert body["candidates"][0]["category"] == "E0604"
