@@ -2,6 +2,9 @@
 department owns it, and the default rules a type starts with (RULES.md §7). Category codes come from
 cases/data/categories.csv."""
 
+from dataclasses import dataclass
+
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 SEVERITIES = ("red", "orange", "yellow", "blue")  # 红 > 橙 > 黄 > 蓝
@@ -48,6 +51,59 @@ TYPES: dict[str, dict] = {
 }
 
 TYPE_CHOICES = [(code, spec["label"]) for code, spec in TYPES.items()]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """What a metric is called and how its unit is written, in Chinese and English (the codes and the plain ASCII
+    units devices send — "pm25", "ug/m3" — stay the wire format; pages show these)."""
+
+    name_zh: str
+    name_en: str
+    unit: str  # typeset: µg/m³, °, %LEL
+
+    def name(self) -> str:
+        return self.name_en if (get_language() or "").startswith("en") else self.name_zh
+
+
+# The metric catalogue: every metric of TYPES, by its code.
+METRICS: dict[str, Metric] = {
+    "water_level": Metric("水位", "Water level", "m"),
+    "battery": Metric("电池电压", "Battery", "V"),
+    "tilt": Metric("倾角", "Tilt", "°"),
+    "ch4": Metric("甲烷", "Methane", "%LEL"),
+    "pm10": Metric("PM10", "PM10", "µg/m³"),
+    "pm25": Metric("PM2.5", "PM2.5", "µg/m³"),
+    "noise": Metric("噪声", "Noise", "dB(A)"),
+    "current": Metric("电流", "Current", "A"),
+    "voltage": Metric("电压", "Voltage", "V"),
+}
+# Plain units a device may declare, as they are typeset.
+UNITS = {"ug/m3": "µg/m³", "deg": "°", "degC": "°C", "m3/h": "m³/h", "m3": "m³"}
+
+
+def metric_name(code: str) -> str:
+    """The metric's name in the page's language; the code itself for a metric not in the catalogue."""
+    known = METRICS.get(code)
+    return known.name() if known else code
+
+
+def metric_unit(code: str, declared: str = "") -> str:
+    """The metric's unit, typeset: the catalogue's, else the device's declared unit typeset."""
+    known = METRICS.get(code)
+    if known:
+        return known.unit
+    return UNITS.get(declared, declared)
+
+
+def metric_label(code: str, declared: str = "") -> str:
+    """'水位（m）' / 'Water level (m)'; no brackets when there is no unit."""
+    unit = metric_unit(code, declared)
+    if not unit:
+        return metric_name(code)
+    if (get_language() or "").startswith("en"):
+        return f"{metric_name(code)} ({unit})"
+    return f"{metric_name(code)}（{unit}）"
 
 # Default rules per type (loaded by the demo and `cityops iot rules --defaults`). Fields as in models.Rule.
 DEFAULT_RULES: list[dict] = [

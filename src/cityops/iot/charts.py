@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 
 W, H, PAD_L, PAD_R, PAD_T, PAD_B = 720, 200, 48, 12, 12, 24
 
@@ -19,9 +20,11 @@ def svg_chart(rollups, *, hours: int = 24, unit: str = "", label: str = "", now:
     start = now - timedelta(hours=hours)
     span = (now - start).total_seconds()
     if not rollups:
-        return mark_safe(  # noqa: S308 - fixed markup
-            f'<svg class="iot-chart" viewBox="0 0 {W} {H}" role="img"><text x="{W / 2}" y="{H / 2}" '
-            f'text-anchor="middle" fill="#888">—</text></svg>'
+        empty = escape(gettext("暂无数据"))
+        return mark_safe(  # noqa: S308 - fixed markup, the one text escaped
+            f'<svg class="iot-chart empty" viewBox="0 0 {W} {H}" role="img" aria-label="{escape(label)}：{empty}" '
+            f'xmlns="http://www.w3.org/2000/svg" style="width:100%;max-width:{W}px;background:#fafbfc">'
+            f'<text x="{W / 2}" y="{H / 2}" text-anchor="middle" font-size="16" fill="#888">{empty}</text></svg>'
         )
     lows = [r.min for r in rollups]
     highs = [r.max for r in rollups]

@@ -22,7 +22,7 @@ from cityops.core.notify import notify
 from cityops.core.timeline import timeline_append
 from cityops.core.workflow import create_with_timeline, transition
 from cityops.iot import conf
-from cityops.iot.catalog import SEVERITY_LABELS, TYPES, severity_at_least
+from cityops.iot.catalog import METRICS, SEVERITY_LABELS, TYPES, metric_unit, severity_at_least
 from cityops.iot.models import Alarm, DeadLetter, Device, Reading, Rollup, Rule
 from cityops.iot.workflow import OPEN_STATES
 
@@ -272,11 +272,14 @@ def _notify_alarm(alarm_id: int, kind: str) -> None:
 
 
 def _describe(device: Device, rule, value) -> str:
-    unit = (device.metrics or {}).get(rule.metric, "")
+    """The alarm's message, kept as written (Chinese, like the rules' names): the metric by its name and unit from
+    the metric catalogue — "水位 = 0.3 m", not "water_level = 0.3 m"."""
+    unit = metric_unit(rule.metric, (device.metrics or {}).get(rule.metric, ""))
     where = device.name or device.code
     if rule.kind == "no_data":
         return f"{where} 已 {rule.no_data_minutes:g} 分钟无数据"
-    return f"{where} {rule.metric} = {value:g} {unit}（规则：{rule.name}）"
+    name = METRICS[rule.metric].name_zh if rule.metric in METRICS else rule.metric
+    return f"{where} {name} = {value:g} {unit}（规则：{rule.name}）"
 
 
 def _recur(*, device_id: int, rule, value, ts, now) -> Alarm | None:

@@ -2,19 +2,22 @@
 reads through selectors, writes through services (same as the API)."""
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from cityops.core import actions
 from cityops.core.errors import CityopsError, NotFound
+from cityops.core.models import state_label_for
 from cityops.core.timeline import timeline_for
 from cityops.iot import selectors
-from cityops.iot.catalog import TYPES
+from cityops.iot.catalog import TYPES, metric_label, metric_name, metric_unit
 from cityops.iot.charts import svg_chart
-from cityops.iot.models import Alarm, Rule
+from cityops.iot.models import Alarm, Device, Rule
 
 
 def _or_404(selector, **kwargs):
@@ -24,13 +27,39 @@ def _or_404(selector, **kwargs):
         raise Http404(exc.message) from exc
 
 
+# The alarm timeline's entries that are not transitions of the workflow.
+TIMELINE_ACTIONS = {"raise": gettext_lazy("触发告警"), "delete": gettext_lazy("删除")}
+
+
+def _alarm_timeline(alarm) -> list[dict]:
+    """The alarm's timeline in the page's language: the step's name and the state it led to from the workflow's
+    labels, who took it by display name ("系统" for the rules)."""
+    entries = list(timeline_for(alarm))
+    names = dict(get_user_model().objects.filter(pk__in={e.actor_id for e in entries if e.actor_id})
+                 .values_list("pk", "first_name"))
+    labels = {t.action: t.label for t in Alarm.workflow.transitions} | TIMELINE_ACTIONS
+    out = []
+    for e in entries:
+        actor = (names.get(e.actor_id) or e.actor_name) if e.actor_id else _("系统")
+        out.append({
+            "at": e.at, "actor": actor, "action": str(labels.get(e.action, e.action)),
+            "state": state_label_for(Alarm.workflow, e.to_state) if e.to_state and e.to_state != e.from_state else "",
+            "note": e.note, "value": (e.params or {}).get("value"),
+        })
+    return out
+
+
 @login_required
 def device_list(request):
     devices = selectors.device_list(user=request.user, type=request.GET.get("type", ""),
                                     status=request.GET.get("status", ""), q=request.GET.get("q", ""))
     alarms = selectors.alarm_list(user=request.user, open_only=True)[:50]
+    everything = selectors.device_list(user=request.user)
+    # After `load_demo` no sensor sends anything until the simulation runs: say how to start it.
+    all_offline = everything.exists() and not everything.filter(status=Device.Status.ONLINE).exists()
     return render(request, "iot/device_list.html", {
         "devices": devices[:500], "count": devices.count(), "alarms": alarms, "types": TYPES,
+        "all_offline": all_offline,
     })
 
 
@@ -43,28 +72,31 @@ def device_detail(request, code):
             device=device).first() or Rule.objects.filter(active=True, kind="threshold", metric=metric,
                                                           device_type=device.type, device__isnull=True).first()
         series = selectors.rollup_series(device=device, metric=metric, hours=24)
-        charts.append({"metric": metric, "unit": unit, "svg": svg_chart(
-            series, unit=unit, label=metric, threshold=rule.threshold if rule else None), "points": len(series)})
+        shown_unit = metric_unit(metric, unit)
+        charts.append({"metric": metric, "label": metric_label(metric, unit), "svg": svg_chart(
+            series, unit=shown_unit, label=metric_name(metric), threshold=rule.threshold if rule else None),
+            "points": len(series)})
     readings = selectors.reading_list(device=device, limit=20)
     alarms = selectors.alarm_list(user=request.user).filter(device=device)[:20]
     return render(request, "iot/device_detail.html", {
         "device": device, "charts": charts, "readings": readings, "alarms": alarms,
-        "type_label": TYPES.get(device.type, {}).get("label", device.type),
+        "type_label": TYPES.get(device.type, {}).get("label", device.type), "units": device.metrics or {},
     })
 
 
 @login_required
 def alarm_list(request):
+    open_only = request.GET.get("open") == "1"
     alarms = selectors.alarm_list(user=request.user, state=request.GET.get("state", ""),
-                                  severity=request.GET.get("severity", ""))
-    return render(request, "iot/alarm_list.html", {"alarms": alarms[:500]})
+                                  severity=request.GET.get("severity", ""), open_only=open_only)
+    return render(request, "iot/alarm_list.html", {"alarms": alarms[:500], "open_only": open_only})
 
 
 @login_required
 def alarm_detail(request, pk):
     alarm = _or_404(selectors.alarm_get, user=request.user, pk=pk)
     acts = [{"t": t, "form": actions.action_form(alarm, t)} for t in actions.available_actions(alarm, request.user)]
-    return render(request, "iot/alarm_detail.html", {"alarm": alarm, "timeline": timeline_for(alarm), "acts": acts})
+    return render(request, "iot/alarm_detail.html", {"alarm": alarm, "timeline": _alarm_timeline(alarm), "acts": acts})
 
 
 @login_required
