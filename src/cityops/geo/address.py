@@ -15,14 +15,15 @@ People name a place the way they say it: a street office in its short form and n
 - cpca for the national district list.
 
 1. fix known typos;
-2. find gazetteer names (longest first); a name that contains another district's name ("黎黄陂路" is in 江岸区,
-   not 黄陂区) is hidden from the name matcher;
+2. find gazetteer names (longest first), except inside a region name ("黄鹤楼街" is the street, not the
+   tower); landmarks, and roads that contain another district's name ("黎黄陂路" is in 江岸区, not 黄陂区), are
+   hidden from the name matcher;
 3. rank the regions the text names: a region whose ancestors are named too comes first, then one in a district
    that a landmark or road of the text lies in, then the deeper, then the longer name. A name that exists in two
    districts gives both as candidates, in that order; when nothing tells them apart, the answer is their deepest
    common ancestor below the city (or nothing) and both stay candidates for a person to choose. If the text names
    no district itself and a landmark/road of a single district was found, that district counts as named (so
-   "中南路附近" still finds 中南路街道);
+   "中南路附近" still finds 中南路街道); a landmark alone is answered by the regions at its point;
 4. the point is the landmark's own point when it lies in the region found, else the region's centroid.
 Colloquial tails (这边、附近、那个路口、旁边、对面、门口 …) need no rule: names are found anywhere in the text.
 """
@@ -125,18 +126,22 @@ class NameMatcher:
                 continue  # contradicts the district cpca found
             # An ancestor supports only when named at another place ("李集街" is the street, not support for
             # the village "李集街村" that shares the same three characters).
-            support = sum(1 for a in ancestors if ends.get(a, set()) - ends[code])
+            support = sum(1 for a in ancestors if ends.get(a, set()) - ends[code] and self.level[a] != "city")
             if code not in strong and not support and implied not in ancestors:
                 continue  # a bare stem ("火车站") alone is more likely a landmark than this community
             preferred = int(self.district_of(code) in prefer)
             found.append(((support, preferred, int(code in strong), depth, length), code))
-        if implied and not any(implied == code or implied in self.ancestors(code) for _s, code in found):
-            # The landmark's district itself: an answer only when nothing named ranks higher.
-            found.append(((0, 0, 0, DEPTH["district"], 0), implied))
         covered = {a for _score, code in found for a in self.ancestors(code)}
         found = [(score, code) for score, code in found if code not in covered]
         found.sort(key=lambda sc: (tuple(-s for s in sc[0]), sc[1]))
         return found
+
+    def strong_spans(self, text: str) -> list[tuple[int, int]]:
+        """(start, end) of every name in the text matched by a strong form."""
+        if self.empty:
+            return []
+        return [(end + 1 - len(alias), end + 1) for end, (alias, codes) in self.automaton.iter_long(text)
+                if any(strong for _code, strong in codes)]
 
     def common_ancestor(self, codes: list[str]) -> str | None:
         """The deepest region containing all the codes, if it is a district or deeper."""
@@ -212,15 +217,25 @@ class ParsedAddress:
         return {"lon": round(self.point[0], 6), "lat": round(self.point[1], 6)}
 
     def located(self) -> Location | None:
-        """The Location a case at this address gets: at the landmark's point (with its grid) when the point is
-        the landmark's, else the region at its centroid."""
+        """The Location a case at this address gets: at the landmark's point, with its grid, when the point is the
+        landmark's (it lies in the region found), else the region at its centroid."""
         loc = self.location
         if loc is None or self.point is None or self.method != "landmark":
             return loc
         at_point = index.get_index().locate(*self.point)
-        if at_point is None or at_point.district != loc.district:
-            return loc
-        return at_point._replace(method="address")
+        return loc if at_point is None else at_point._replace(method="address")
+
+
+def _at(idx, code: str) -> Location:
+    node = idx.nodes[code]
+    return idx.location(code, node.centroid_lon, node.centroid_lat, method="address")
+
+
+def _contains(location: Location, at_point: Location | None) -> bool:
+    """Whether the point of `at_point` lies in the deepest region of `location`."""
+    if at_point is None or location.deepest is None:
+        return False
+    return location.deepest in (at_point.district, at_point.street, at_point.community, at_point.grid)
 
 
 def parse_address(text: str) -> ParsedAddress:
@@ -230,13 +245,18 @@ def parse_address(text: str) -> ParsedAddress:
         return ParsedAddress("", None, None, None, "none")
     idx = index.get_index()
     names = idx.names
-    matches = gazetteer().find(fixed)
+    # A landmark or road that is (inside) a region's own name is that region ("黄鹤楼街" is the street, not the
+    # tower; "汉正街" the street office too).
+    spans = names.strong_spans(fixed)
+    matches = [(s, e, p) for s, e, p in gazetteer().find(fixed)
+               if not any(a <= s and e <= b for a, b in spans)]
     city = districts()
     own_district = city.named(_mask(fixed, [(s, e) for s, e, _p in matches]))
-    # Hide names that would mislead the district matcher ("黎黄陂路" → 黄陂区).
-    misleading = [(s, e) for s, e, p in matches
-                  if (d := city.named(fixed[s:e])) is not None and d not in p.districts]
-    geo_text = _mask(fixed, misleading)
+    # The name matcher does not see landmarks ("光谷" of "光谷广场" is not 光谷社区) nor names that would mislead
+    # it ("黎黄陂路" → 黄陂区); it sees roads, which may share a street's name ("中南路" → 中南路街道).
+    hidden = [(s, e) for s, e, p in matches if p.kind == "landmark"
+              or ((d := city.named(fixed[s:e])) is not None and d not in p.districts)]
+    geo_text = _mask(fixed, hidden)
     landmark = next((p for _s, _e, p in matches if p.kind == "landmark"), None)
     road = next((p for _s, _e, p in matches if p.kind == "road"), None)
     place = landmark or road
@@ -249,31 +269,35 @@ def parse_address(text: str) -> ParsedAddress:
         district_code = None  # another city's district: only our own names can still match
     clues = frozenset(d for _s, _e, p in matches for d in p.districts)
     ranked = names.ranked(geo_text, district_code=district_code, implied=implied, prefer=clues)
+    candidates = tuple(_at(idx, code) for _score, code in ranked[:MAX_CANDIDATES])
 
-    candidates = tuple(idx.location(code, idx.nodes[code].centroid_lon, idx.nodes[code].centroid_lat,
-                                    method="address")
-                       for _score, code in ranked[:MAX_CANDIDATES])
+    at_landmark = idx.locate(landmark.lon, landmark.lat) if landmark is not None and landmark.lon is not None \
+        else None
+    if at_landmark is not None and (at_landmark.district is None
+                                    or at_landmark.district.code not in landmark.districts):
+        at_landmark = None  # a landmark of another city, or a point that missed its district
     if len(ranked) > 1 and ranked[0][0] == ranked[1][0]:
-        tied = [code for score, code in ranked if score == ranked[0][0]]
-        common = names.common_ancestor(tied)
-        location = idx.location(common, idx.nodes[common].centroid_lon, idx.nodes[common].centroid_lat,
-                                method="address") if common else None
+        common = names.common_ancestor([code for score, code in ranked if score == ranked[0][0]])
+        location = _at(idx, common) if common else None
+    elif candidates:
+        location = candidates[0]
+    elif at_landmark is not None:  # only a landmark: where it is
+        location = at_landmark._replace(method="address")
+        candidates = (location,)
+    elif implied is not None:  # only a road of one district
+        location = _at(idx, implied)
     else:
-        location = candidates[0] if candidates else None
+        location = None
 
-    method = "region" if location is not None else "none"
-    if place is not None and location is not None and location.district is not None \
-            and location.district.code in place.districts and (implied is not None or location.street is None):
-        method = place.kind
-
-    point = None
-    if landmark is not None and landmark.lon is not None and (
-        location is None or location.district is None or location.district.code in landmark.districts
-    ):
-        point = (landmark.lon, landmark.lat)
-        method = "landmark"
+    if at_landmark is not None and location is not None and _contains(location, at_landmark):
+        point, method = (landmark.lon, landmark.lat), "landmark"
     elif location is not None:
-        point = (location.lon, location.lat)
+        point, method = (location.lon, location.lat), "region"
+        if place is not None and location.district is not None and location.district.code in place.districts \
+                and (implied is not None or location.street is None):
+            method = place.kind
+    else:
+        point, method = None, "none"
     return ParsedAddress(fixed, location, point, place, method, candidates)
 
 

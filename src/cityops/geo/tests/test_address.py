@@ -157,6 +157,8 @@ def test_spoken_street_without_district_was_not_found_before():
     ("宗关街那个菜场对面", "硚口区", "宗关街道办事处"),
     ("就在关山街道门口", "洪山区", "关山街道"),
     ("吉庆社区旁边", "江岸区", "大智街办事处"),
+    ("黄鹤楼街附近那个路口", "武昌区", "黄鹤楼街办事处"),  # the street office, not the tower (a landmark)
+    ("汉正街那边", "硚口区", "汉正街道办事处"),  # a landmark of the same name as the street office
 ])
 def test_spoken_street_examples(wuhan, text, district, street):
     names = _names(parse_address(text))
@@ -193,7 +195,8 @@ def test_candidates_are_capped(wuhan):
     assert shared.ambiguous and len(shared.candidates) == MAX_CANDIDATES
 
 
-@pytest.mark.parametrize(("text", "district"), [("光谷广场", "洪山区"), ("黄鹤楼", "武昌区"), ("汉口火车站", "江汉区")])
+@pytest.mark.parametrize(("text", "district"), [("光谷广场", "洪山区"), ("黄鹤楼", "武昌区"), ("汉口火车站", "江汉区"),
+                                             ("武汉火车站", "洪山区")])
 def test_locate_address_knows_landmarks(wuhan, text, district):
     """geo.selectors.locate_address — what the intake page's address search, the portal and every report without
     coordinates use — is the hotline's parser: a landmark is found at its own point, in its grid."""
