@@ -2,7 +2,10 @@
 and simulated traffic."""
 
 import csv
+import json
 import logging
+import random
+from functools import lru_cache
 from pathlib import Path
 
 from django.core.management import call_command
@@ -62,9 +65,48 @@ def load_demo() -> str:
     return f"categories: {Category.objects.count()} ({created} new, {updated} updated)"
 
 
+@lru_cache(maxsize=1)
+def _descriptions() -> dict[str, list[str]]:
+    with open(DATA / "demo_descriptions.json", encoding="utf-8") as f:
+        return json.load(f)["descriptions"]
+
+
+def demo_description(category: Category, rng: random.Random) -> str:
+    """A report as residents and grid workers word it (data/demo_descriptions.json), for simulated cases."""
+    texts = _descriptions().get(category.code)
+    return rng.choice(texts) if texts else category.name_zh
+
+
+def give_field_tasks(*, count: int = 3, seed: int = 7) -> int:
+    """Fresh reports in the demo grid worker's community, each sent to him to verify on site (派核实), so the
+    grid worker's flow can be tried at once after `load_demo` (the simulated traffic is spread over the city
+    and rarely lands in his one community). Returns how many were made."""
+    from cityops.accounts.models import User
+    from cityops.cases.services import case_ask_check, case_create
+    from cityops.geo.models import Region
+
+    worker = User.objects.filter(username="gridworker").first()
+    operator = User.objects.filter(username="operator").first()
+    if worker is None or operator is None or not worker.region_codes:
+        return 0
+    grids = list(Region.objects.filter(level="grid", code__startswith=worker.region_codes[0]).order_by("code")[:count])
+    categories = list(Category.objects.filter(active=True, kind="event").order_by("code"))
+    rng = random.Random(seed)
+    made = 0
+    for grid in grids:
+        category = rng.choice(categories)
+        intake = case_create(actor=operator, category=category.code, source="hotline",
+                             description=demo_description(category, rng),
+                             lon=grid.centroid_lon, lat=grid.centroid_lat)
+        case_ask_check(case=intake.case, actor=operator, note="请网格员到现场核实")
+        made += 1
+    return made
+
+
 def load_demo_history(*, stdout, hours: float) -> None:
     """A demo city with history — queues, traffic lights, overdue cases and evaluation have something to show:
-    `hours` of simulated traffic (`cityops simulate`), unless there are cases already."""
+    `hours` of simulated traffic (`cityops simulate`), unless there are cases already; then a few reports for
+    the demo grid worker to verify."""
     if Case.objects.exists():
         return
     notify_log = logging.getLogger("cityops.core.notify")
@@ -72,5 +114,8 @@ def load_demo_history(*, stdout, hours: float) -> None:
     notify_log.setLevel(logging.WARNING)  # the simulated residents' messages would flood the console
     try:
         call_command("simulate", hours=hours, rate=6, stdout=stdout)
+        tasks = give_field_tasks()
     finally:
         notify_log.setLevel(level)
+    if tasks:
+        stdout.write(f"网格员 gridworker 有 {tasks} 件待核实 / the demo grid worker has {tasks} reports to verify")

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from cityops.accounts.models import OrgUnit, User, command_centre_code
 from cityops.cases import services as s
+from cityops.cases.demo import demo_description
 from cityops.cases.models import Case, Category
 from cityops.cases.workflow import handle_limit_hours
 from cityops.core import calendar, roles
@@ -211,7 +212,7 @@ class Simulation:
         lat = grid.centroid_lat + self.rng.uniform(-0.0004, 0.0004)
         roll = self.rng.random()
         district = grid.code[:6]
-        kw = {"category": cat.code, "lon": lon, "lat": lat, "description": f"{cat.name_zh}（模拟）"}
+        kw = {"category": cat.code, "lon": lon, "lat": lat, "description": demo_description(cat, self.rng)}
         if roll < 0.45:
             actor, kw["source"] = self.cast.grid_workers[district], "field"
         elif roll < 0.80:

@@ -54,3 +54,37 @@ def test_simulate_outside_office_hours_says_why_nothing_moved(reference, capsys)
     line = next(line for line in out.splitlines() if "办公时间" in line)
     assert "模拟时段全在办公时间（工作日 08:30-12:00,13:30-18:00）之外" in line
     assert "the simulated window lies wholly outside office hours" in line
+
+
+def test_simulated_reports_read_like_real_ones(reference):
+    """Descriptions as residents and grid workers word them, not "<category>（模拟）" (issue 13)."""
+    call_command("simulate", hours=6, rate=20, seed=5, start="2026-11-23T08:00:00+08:00")
+    descriptions = list(Case.objects.values_list("description", "category__name_zh"))
+    assert descriptions
+    assert not [d for d, name in descriptions if d == f"{name}（模拟）" or "模拟" in d]
+    assert len({d for d, _ in descriptions}) > len(descriptions) / 3  # varied, not one text per category
+
+
+def test_after_the_demo_history_the_grid_worker_has_reports_to_verify(wuhan):
+    """`load_demo` leaves the demo grid worker something to do: reports in his community (东亭社区) sent to him to
+    verify, on his field-task page (issue 13)."""
+    from django.test import Client
+
+    from cityops.accounts.demo import load_demo_users, load_departments, load_roles
+    from cityops.cases.demo import give_field_tasks, load_categories
+
+    load_roles()
+    load_departments()
+    load_categories()
+    load_demo_users(password="pw-cityops-test")
+    assert give_field_tasks() == 3
+    from cityops.accounts.models import User
+
+    client = Client()
+    client.force_login(User.objects.get(username="gridworker"))
+    page = client.get("/cases/tasks/")
+    waiting = Case.objects.filter(state="checking")
+    assert waiting.count() == 3
+    for case in waiting:
+        assert case.code in page.content.decode()
+        assert "模拟" not in case.description
