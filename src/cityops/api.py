@@ -12,7 +12,7 @@ from django.apps import apps as django_apps
 from django.core.exceptions import PermissionDenied
 from django.db import DataError
 from django.http import Http404
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.parser import Parser
@@ -108,6 +108,8 @@ api = CityopsAPI(
     auth=api_auth,
     urls_namespace="api",
     docs_url="/docs",
+    # Swagger UI from cityops's own static files ("ninja" is an installed app); no online validator badge.
+    docs=Swagger(settings={"validatorUrl": None}),
     openapi_url="/openapi.json",
     parser=JsonBodyParser(),
 )
