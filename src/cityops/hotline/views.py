@@ -6,6 +6,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
+from django.utils.html import format_html
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -87,7 +89,7 @@ def accept(request):
             point=point if isinstance(point, dict) else None, anonymous=post.get("anonymous") == "on",
         )
     except CityopsError as exc:
-        messages.error(request, f"{exc.message} / {exc.message_en}")
+        messages.error(request, exc.message_en if (get_language() or "").startswith("en") else exc.message)
         return render(request, "hotline/call.html", {
             "kinds": HotlineCall.Kind.choices,
             "calls": selectors.call_list(user=request.user, limit=10),
@@ -95,7 +97,10 @@ def accept(request):
             "form": post,
         }, status=400)
     note = _("（已纠正推荐类别）") if accepted.call.corrected else ""
-    messages.success(request, _("已受理，工单编号 %(code)s") % {"code": accepted.call.case_code} + note)
+    code = accepted.call.case_code
+    # The work order is a link to its case page (the message is marked safe; the code is escaped).
+    link = format_html('<a href="/cases/{}/" id="accepted-case">{}</a>', code, code)
+    messages.success(request, format_html(_("已受理，工单编号 {code}") + "{note}", code=link, note=note))
     if accepted.duplicates:
         messages.warning(request, _("可能重复：") + "、".join(c.code for c in accepted.duplicates))
     return redirect("hotline:call")
