@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext as _gettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cityops.cases import selectors
@@ -114,8 +114,8 @@ def home_figures(user, now=None) -> list[Figure]:
         Figure(_("今日受理"), str(intake), url=f"/cases/?from={start:%Y-%m-%d}&to={start:%Y-%m-%d}"),
         Figure(_("超期在办"), str(overdue), url=OVERDUE_URL, alert=overdue > 0),
         Figure(_("今日按时办结率"), percent(got["handled"] - got["handled_late"], got["handled"]),
-               hint=_gettext("今日办结 %(n)d 件") % {"n": got["handled"]}),
+               hint=gettext("今日办结 %(n)d 件") % {"n": got["handled"]}),
         Figure(_("今日满意率"), percent(got["satisfied"], followed),
-               hint=_gettext("今日回访 %(n)d 件") % {"n": followed}),
+               hint=gettext("今日回访 %(n)d 件") % {"n": followed}),
     ]
 
