@@ -28,9 +28,12 @@ demo: install
 run: demo
 	$(BIN)/cityops run $(if $(PORT),--bind $(or $(CITYOPS_BIND_HOST),127.0.0.1):$(PORT))
 
-# Debian's chromium drives the browser tests (never `playwright install`).
+# Debian's chromium drives the browser tests (never `playwright install`), with a CJK font (Noto Sans/Serif CJK)
+# so that screenshots show Chinese, not boxes.
 chromium:
-	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -q "Noto Sans CJK"; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
 
 lint: install-test
 	$(BIN)/ruff check .
