@@ -3,6 +3,8 @@
     DJANGO_SETTINGS_MODULE=cityops.settings .venv/bin/python bench/suggest.py [--n 1000]
 
 Needs the demo geography (`cityops load_demo`); the classifier is trained on first use if missing.
+Prints the held-out accuracy and (issue 12 §7) the share of held-out non-city calls that come back uncertain
+(data/noncity_heldout.txt, never trained on) beside the held-out city calls answered right.
 Texts and addresses are drawn from the held-out corpus split and a list of Wuhan addresses, so address
 parsing (cpca + region names + gazetteer) is part of the measured time; the address cache is cleared before
 each run so the first sight of every address is measured too (and then its repeats).
@@ -26,7 +28,7 @@ django.setup()
 
 from cityops.geo import address  # noqa: E402
 from cityops.hotline import classifier, corpus, selectors  # noqa: E402
-from cityops.hotline.evaluation import held_out_accuracy  # noqa: E402
+from cityops.hotline.evaluation import held_out_accuracy, uncertainty  # noqa: E402
 
 ADDRESSES = [
     "武昌区中南路街道", "江汉区解放大道1277号", "汉口火车站附近", "光谷广场", "户部巷旁边", "武倡区水果湖",
@@ -59,6 +61,16 @@ def main():
           f"{model.corrections} corrections; train time {model.meta.get('train_seconds', '?')} s when trained)")
     acc = held_out_accuracy(model)
     print("held-out accuracy:", json.dumps(acc, ensure_ascii=False))
+    if hasattr(model, "assess_many"):  # issue 12 §7
+        unc = uncertainty(model)
+        print(f"uncertain at threshold {unc['threshold']}: held-out non-city calls {unc['noncity']['uncertain']:.1%} "
+              f"of {unc['noncity']['samples']} (target ≥ 95 %); held-out city calls top-1 {unc['city']['top1']:.2%}, "
+              f"answered right {unc['city']['answered_right']:.2%} (target ≥ 90 %), uncertain "
+              f"{unc['city']['uncertain']:.1%}, mean top-1 probability {unc['city']['mean_top1_probability']:.3f}")
+        for threshold in (0.3, 0.5):
+            other = uncertainty(model, threshold)
+            print(f"  at threshold {threshold}: non-city uncertain {other['noncity']['uncertain']:.1%}, city answered "
+                  f"right {other['city']['answered_right']:.2%}")
 
     for text, addr in calls[:20]:  # warm-up: jieba, cpca/pandas, geo index
         selectors.suggest(text=text, address=addr)

@@ -23,7 +23,12 @@ class Candidate(Schema):
 
 class SuggestOut(Schema):
     candidates: list[Candidate]
-    kind: str
+    category: str | None  # the suggestion; null when uncertain (不确定/非城市管理事项): the operator chooses
+    uncertain: bool
+    empty: bool  # nothing said but greetings
+    not_city_score: float
+    urgency: str  # urgent | normal (never urgent by default)
+    kind: str  # 12345 work-order type, "" when the operator must choose
     region: dict | None
     point: dict | None
     place: dict | None
@@ -31,8 +36,11 @@ class SuggestOut(Schema):
 
 @router.post("/suggest", response=SuggestOut, summary="派单建议 / suggest category, department and region")
 def suggest(request, payload: SuggestIn):
-    """Top 3 categories with confidence and the department of each, the region parsed from the spoken address
-    (district/street/community, or null), its point (WGS-84) and the landmark or road recognised."""
+    """Top 3 categories with calibrated probability and the department of each; `category` is the suggestion,
+    null when the call is uncertain or no city matter (不确定/非城市管理事项) — then the operator chooses; the
+    urgency and work-order type read from the text; the region parsed from the spoken address, or from the call
+    text when the address names no place (`region.source`), with same-name candidates; its point (WGS-84) and the
+    landmark or road recognised."""
     return selectors.suggest(text=payload.text, address=payload.address)
 
 

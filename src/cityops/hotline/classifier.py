@@ -1,14 +1,22 @@
 """Complaint text → category: character uni- and bigrams, TF-IDF, a linear SVM; scores are a softmax over the
-SVM's decision values (see SOFTMAX_SCALE).
+SVM's decision values with a temperature fitted on held-out phrasings, so that a score is a probability.
 
 Features and C were chosen by 4-fold cross-validation on the *train* split grouped by phrasing (whole templates
 left out, as in the held-out split): char_wb (1, 2) beat (1, 3) and (1, 4), and adding jieba words (1, 2) lowered
 new-phrasing accuracy (86.8 → 88.8 % top-1 without them) while doubling the training time.
 
-Trained on the shipped corpus (train split only; the test split stays unseen) plus operators' corrections,
-which weigh CORRECTION_WEIGHT times a corpus sentence so that one correction changes what that phrasing gets.
-The model is a file under DATA_DIR/hotline/, loaded once per process and reloaded when another process
-(`cityops dispatch retrain`, the periodic task) replaces it; trained on first use when missing.
+Calibration (issue 12 §7): a quarter of the training templates (whole phrasings) is left out, the SVM is fitted
+on the rest, and the temperature that minimises the log-loss of the left-out quarter is kept; then the SVM is
+fitted again on everything. One extra fit instead of CalibratedClassifierCV's several.
+
+Besides the categories, the model knows calls that are no city matter (corpus.NOT_CITY: chit-chat,
+consultations for other services, data/noncity.json). A call is *uncertain* when that class wins or the best
+category's probability is below the threshold (settings.CITYOPS_HOTLINE_UNCERTAIN_BELOW): the operator chooses.
+
+Trained on the shipped corpus (train split only; the test split and data/noncity_heldout.txt stay unseen) plus
+operators' corrections, which weigh CORRECTION_WEIGHT times a corpus sentence so that one correction changes what
+that phrasing gets. The model is a file under DATA_DIR/hotline/, loaded once per process and reloaded when another
+process (`cityops dispatch retrain`, the periodic task) replaces it; trained on first use when missing.
 """
 
 from __future__ import annotations
@@ -28,14 +36,14 @@ import joblib
 import numpy as np
 from django.conf import settings
 
+from cityops.hotline.corpus import NOT_CITY
+
 log = logging.getLogger(__name__)
 
-MODEL_VERSION = 3  # bump when features or estimator change: older files are retrained
-# Decision values × SOFTMAX_SCALE → softmax. 8 makes the mean top-1 score close to the top-1 accuracy on unseen
-# phrasings (mean top score 0.90 at 92 % accuracy) — cheaper than CalibratedClassifierCV, which fitted the SVM
-# four times.
-SOFTMAX_SCALE = 8.0
+MODEL_VERSION = 4  # bump when features or estimator change: older files are retrained
 CORRECTION_WEIGHT = 8.0
+UNCERTAIN_BELOW = 0.4  # default of settings.CITYOPS_HOTLINE_UNCERTAIN_BELOW (bench/suggest.py)
+CALIBRATION_SHARE = 4  # one template in this many is left out to fit the temperature
 _PUNCT = re.compile(r"[\s，。！？、；：,.!?;:“”\"'‘’（）()【】\[\]…~～\-—·/]+")
 _DIGITS = re.compile(r"\d+")
 
@@ -62,10 +70,24 @@ def build_pipeline():
     return Pipeline([("features", features), ("classifier", LinearSVC(C=0.5, random_state=0))])
 
 
-def softmax(scores: np.ndarray) -> np.ndarray:
-    z = SOFTMAX_SCALE * (scores - scores.max(axis=1, keepdims=True))
+def softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
+    z = temperature * (scores - scores.max(axis=1, keepdims=True))
     np.exp(z, out=z)
     return z / z.sum(axis=1, keepdims=True)
+
+
+def uncertain_below() -> float:
+    return float(getattr(settings, "CITYOPS_HOTLINE_UNCERTAIN_BELOW", UNCERTAIN_BELOW))
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What the model says of one call: the k best categories (city categories only) with their probability,
+    the probability that it is no city matter, and whether the operator must decide."""
+
+    top: list[tuple[str, float]]
+    not_city: float
+    uncertain: bool
 
 
 @dataclass
@@ -76,22 +98,42 @@ class Model:
     trained_at: float
     samples: int
     corrections: int
+    temperature: float = 8.0
     version: int = MODEL_VERSION
     meta: dict = field(default_factory=dict)
 
     def proba(self, normalized: list[str]) -> np.ndarray:
-        return softmax(np.asarray(self.pipeline.decision_function(normalized), dtype=float))
+        return softmax(np.asarray(self.pipeline.decision_function(normalized), dtype=float), self.temperature)
+
+    def _city_order(self, proba: np.ndarray) -> np.ndarray:
+        """Column order best first, without the not-a-city-matter class."""
+        proba = proba.copy()
+        if NOT_CITY in self.classes:
+            proba[..., self.classes.index(NOT_CITY)] = -1.0
+        return np.argsort(-proba, axis=-1)
 
     def top(self, text: str, k: int = 3) -> list[tuple[str, float]]:
         """The k most likely categories with their probability, best first."""
-        proba = self.proba([normalize(text)])[0]
-        order = np.argsort(-proba)[:k]
-        return [(self.classes[i], float(proba[i])) for i in order]
+        return self.assess(text, k=k).top
+
+    def assess(self, text: str, k: int = 3, threshold: float | None = None) -> Assessment:
+        return self.assess_many([text], k=k, threshold=threshold)[0]
+
+    def assess_many(self, texts: list[str], k: int = 3, threshold: float | None = None) -> list[Assessment]:
+        threshold = uncertain_below() if threshold is None else threshold
+        proba = self.proba([normalize(t) for t in texts])
+        orders = self._city_order(proba)[:, :k]
+        nc = self.classes.index(NOT_CITY) if NOT_CITY in self.classes else None
+        out = []
+        for row, order in zip(proba, orders, strict=True):
+            top = [(self.classes[i], float(row[i])) for i in order]
+            not_city = float(row[nc]) if nc is not None else 0.0
+            best = top[0][1] if top else 0.0
+            out.append(Assessment(top, not_city, not_city >= best or best < threshold))
+        return out
 
     def top_many(self, texts: list[str], k: int = 3) -> list[list[str]]:
-        proba = self.proba([normalize(t) for t in texts])
-        order = np.argsort(-proba, axis=1)[:, :k]
-        return [[self.classes[i] for i in row] for row in order]
+        return [[c for c, _p in a.top] for a in self.assess_many(texts, k=k)]
 
 
 def model_dir() -> Path:
@@ -103,14 +145,16 @@ def model_path() -> Path:
 
 
 def training_set(corrections: list[tuple[str, str]] | None = None):
-    """Texts, labels and weights: the corpus train split, then the corrections (latest per text wins)."""
+    """Texts, labels, weights and groups (the template of each text): the corpus train split, the non-city
+    calls of data/noncity.json, then the corrections (latest per text wins)."""
     from cityops.hotline import corpus
 
-    texts, labels, weights = [], [], []
-    for text, category in corpus.load("train"):
-        texts.append(normalize(text))
-        labels.append(category)
+    texts, labels, weights, groups = [], [], [], []
+    for row in (*(r for r in corpus.load_rows() if r["split"] == "train"), *corpus.noncity_rows()):
+        texts.append(normalize(row["text"]))
+        labels.append(row["category"])
         weights.append(1.0)
+        groups.append(row["group"])
     latest: dict[str, str] = {}
     for text, category in corrections or []:
         latest[normalize(text)] = category
@@ -119,7 +163,8 @@ def training_set(corrections: list[tuple[str, str]] | None = None):
             texts.append(text)
             labels.append(category)
             weights.append(CORRECTION_WEIGHT)
-    return texts, labels, np.asarray(weights), len(latest)
+            groups.append("correction")
+    return texts, labels, np.asarray(weights), groups, len(latest)
 
 
 def fingerprint_of(corrections: list[tuple[str, str]] | None) -> str:
@@ -131,16 +176,44 @@ def fingerprint_of(corrections: list[tuple[str, str]] | None) -> str:
     return digest.hexdigest()[:20]
 
 
+def fit_temperature(texts, labels, weights, groups) -> float:
+    """The softmax temperature that minimises the log-loss of templates left out of the fit (every
+    CALIBRATION_SHARE-th template by a stable hash; corrections always stay in the fit)."""
+    from scipy.optimize import minimize_scalar
+
+    def left_out(group: str) -> bool:
+        return group != "correction" and int(hashlib.sha256(group.encode()).hexdigest()[:8], 16) % CALIBRATION_SHARE == 0
+
+    held = np.array([left_out(g) for g in groups])
+    fit_idx, held_idx = np.flatnonzero(~held), np.flatnonzero(held)
+    pipeline = build_pipeline()
+    pipeline.fit([texts[i] for i in fit_idx], [labels[i] for i in fit_idx],
+                 classifier__sample_weight=weights[fit_idx])
+    classes = list(pipeline.classes_)
+    known = [i for i in held_idx if labels[i] in classes]
+    scores = np.asarray(pipeline.decision_function([texts[i] for i in known]), dtype=float)
+    truth = np.array([classes.index(labels[i]) for i in known])
+
+    def nll(t: float) -> float:
+        z = t * (scores - scores.max(axis=1, keepdims=True))
+        log_norm = np.log(np.exp(z).sum(axis=1))
+        return float(np.mean(log_norm - z[np.arange(len(truth)), truth]))
+
+    return float(minimize_scalar(nll, bounds=(0.1, 100.0), method="bounded").x)
+
+
 def train(corrections: list[tuple[str, str]] | None = None) -> Model:
-    texts, labels, weights, n_corrections = training_set(corrections)
+    texts, labels, weights, groups, n_corrections = training_set(corrections)
     started = time.perf_counter()
+    temperature = fit_temperature(texts, labels, weights, groups)
     pipeline = build_pipeline()
     pipeline.fit(texts, labels, classifier__sample_weight=weights)
     seconds = time.perf_counter() - started
     classes = [str(c) for c in pipeline.classes_]
-    log.info("hotline classifier trained on %d texts (%d corrections) in %.1f s", len(texts), n_corrections, seconds)
+    log.info("hotline classifier trained on %d texts (%d corrections) in %.1f s, temperature %.2f", len(texts),
+             n_corrections, seconds, temperature)
     return Model(pipeline, classes, fingerprint_of(corrections), time.time(), len(texts), n_corrections,
-                 meta={"train_seconds": round(seconds, 2)})
+                 temperature=temperature, meta={"train_seconds": round(seconds, 2)})
 
 
 def save(model: Model, path: Path | None = None) -> Path:

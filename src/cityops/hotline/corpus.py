@@ -36,6 +36,10 @@ from pathlib import Path
 DATA = Path(__file__).resolve().parent / "data"
 CORPUS_PATH = DATA / "corpus.jsonl"
 PHRASINGS_PATH = DATA / "phrasings.json"
+NONCITY_PATH = DATA / "noncity.json"
+NONCITY_HELD_OUT_PATH = DATA / "noncity_heldout.txt"
+NOT_CITY = "NONCITY"  # the label of calls that are no city-management matter
+VARIANTS_PER_NONCITY = 6
 VARIANTS_PER_PHRASING = 8
 VARIANTS_PER_GENERIC = 4
 SEED = 12345
@@ -165,8 +169,39 @@ def load(split: str | None = None) -> list[tuple[str, str]]:
     return [(r["text"], r["category"]) for r in load_rows() if split is None or r["split"] == split]
 
 
+@lru_cache(maxsize=1)
+def noncity_rows() -> tuple[dict, ...]:
+    """Training calls that are no city matter (label NOT_CITY): every template of data/noncity.json, in the same
+    call speech as the city corpus (so that "喂，你好" or an address says nothing about the class), generated
+    deterministically. All of them are training material: the held-out set is data/noncity_heldout.txt."""
+    with NONCITY_PATH.open(encoding="utf-8") as f:
+        templates = json.load(f)["templates"]
+    rows = []
+    for position, template in enumerate(templates):
+        group = f"{NOT_CITY}-{position:02d}"
+        rng = random.Random(int(hashlib.sha256(f"{SEED}:{group}".encode()).hexdigest()[:16], 16))
+        seen: set[str] = set()
+        for _attempt in range(VARIANTS_PER_NONCITY * 20):
+            if len(seen) == VARIANTS_PER_NONCITY:
+                break
+            body = expand(template, rng)
+            text = body if rng.random() < 0.4 else utterance(body, rng)
+            if text not in seen:
+                seen.add(text)
+                rows.append({"text": text, "category": NOT_CITY, "group": group, "split": "train"})
+    return tuple(rows)
+
+
+def noncity_held_out() -> list[str]:
+    """data/noncity_heldout.txt: non-city calls for evaluation only (never trained on)."""
+    with NONCITY_HELD_OUT_PATH.open(encoding="utf-8") as f:
+        return [line.strip() for line in f if line.strip() and not line.startswith("#")]
+
+
 def fingerprint() -> str:
-    return hashlib.sha256(CORPUS_PATH.read_bytes()).hexdigest()[:16]
+    digest = hashlib.sha256(CORPUS_PATH.read_bytes())
+    digest.update(NONCITY_PATH.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 if __name__ == "__main__":  # pragma: no cover

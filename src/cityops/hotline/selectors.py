@@ -17,6 +17,10 @@ MAX_TEXT = 4000
 CATEGORIES_CSV = Path(__file__).resolve().parents[1] / "cases" / "data" / "categories.csv"
 CONSULTATION_WORDS = ("咨询", "请问", "问一下", "想了解", "怎么办理", "能不能告诉")
 SUGGESTION_WORDS = ("建议", "希望增设", "能不能增加")
+# Danger now: the call is urgent whatever its category (RULES.md §1: urgent work orders are handled the same day).
+URGENT_WORDS = ("着火", "起火", "冒烟", "爆炸", "煤气味", "燃气味", "漏气", "有人受伤", "有人被困", "被困", "塌了",
+                "塌陷", "触电", "电线掉", "爆管", "淹了", "倒了压", "快来人", "救命")
+FILLER_WORDS = ("喂", "你好", "您好", "请问", "嗯", "啊", "哦", "呃", "那个", "就是", "是不是", "12345", "0", "听得到吗")
 
 
 @dataclass(frozen=True)
@@ -88,17 +92,26 @@ def route_department(category_code: str, region_code: str | None) -> str:
         return default
 
 
-def guess_kind(text: str, category_code: str) -> str:
-    """The 12345 work-order type to propose (the operator decides): urgent categories → urgent,
-    questions → consultation, proposals → suggestion, else complaint."""
-    info = categories.get().get(category_code)
-    if info is not None and info.urgent:
+def guess_urgency(text: str, category_code: str | None) -> str:
+    """urgent when the caller speaks of danger now (URGENT_WORDS) or the category found with confidence is an
+    urgent one (a gas leak, a missing manhole cover …); otherwise normal — never urgent by default."""
+    if any(w in text for w in URGENT_WORDS):
+        return "urgent"
+    info = categories.get().get(category_code) if category_code else None
+    return "urgent" if info is not None and info.urgent else "normal"
+
+
+def guess_kind(text: str, category_code: str | None, urgency: str) -> str:
+    """The 12345 work-order type to propose (the operator decides): urgent → urgent, questions → consultation,
+    proposals → suggestion, a city matter → complaint; "" (the operator chooses) for a call that is no city
+    matter or empty."""
+    if urgency == "urgent":
         return HotlineCall.Kind.URGENT
     if any(w in text for w in CONSULTATION_WORDS):
         return HotlineCall.Kind.CONSULTATION
     if any(w in text for w in SUGGESTION_WORDS):
         return HotlineCall.Kind.SUGGESTION
-    return HotlineCall.Kind.COMPLAINT
+    return HotlineCall.Kind.COMPLAINT if category_code else ""
 
 
 def check_text(text: str) -> str:
@@ -111,30 +124,69 @@ def check_text(text: str) -> str:
     return text
 
 
-def suggest(*, text: str, address: str = "", k: int = 3) -> dict:
-    """Top-k categories with confidence and department, the parsed region and point (POST /dispatch/suggest)."""
+def is_empty_call(text: str) -> bool:
+    """Nothing said but greetings and fillers ("喂？喂？", "嗯……")."""
+    from cityops.hotline.classifier import normalize
+
+    rest = normalize(text)
+    for filler in FILLER_WORDS:
+        rest = rest.replace(filler, "")
+    return len(rest.replace(" ", "")) < 2
+
+
+def _parsed_region(text: str, address: str):
+    """The address field parsed, or — when it names no place — the call text: (parsed, "address" | "text")."""
     from cityops.geo.selectors import parse_address
+
+    for source, value in (("address", address), ("text", text)):
+        if value:
+            parsed = parse_address(text=value)
+            if parsed.location is not None or parsed.candidates:
+                return parsed, source
+    return None, None
+
+
+def suggest(*, text: str, address: str = "", k: int = 3) -> dict:
+    """Top-k categories with calibrated probability and department, the suggested category (None when the
+    call is uncertain or no city matter: the operator chooses), urgency and work-order type, and the region and
+    point parsed from the address field or, when it names no place, from the call text (POST /dispatch/suggest).
+    An empty call (nothing but greetings) gets no category, normal urgency and no type."""
     from cityops.hotline.classifier import get_model
 
-    text = check_text(text)
+    text = (text or "").strip()
+    if len(text) > MAX_TEXT:
+        check_text(text)
     address = (address or "").strip()[:300]
-    parsed = parse_address(text=address) if address else None
+    parsed, source = _parsed_region(text, address)
     region = parsed.region_dict() if parsed else None
+    if region is not None:
+        region["source"] = source
     location = parsed.location if parsed else None
     region_code = location.deepest.code if location is not None and location.deepest is not None else None
     table = categories.get()
-    candidates = []
-    for code, score in get_model().top(text, k=k):
-        info = table.get(code)
-        candidates.append({
-            "category": code,
-            "name": info.name if info else code,
-            "department": route_department(code, region_code),
-            "score": round(score, 4),
-        })
+    empty = is_empty_call(text)
+    candidates, uncertain, not_city = [], True, 0.0
+    if not empty:
+        assessment = get_model().assess(text, k=k)
+        uncertain, not_city = assessment.uncertain, assessment.not_city
+        for code, score in assessment.top:
+            info = table.get(code)
+            candidates.append({
+                "category": code,
+                "name": info.name if info else code,
+                "department": route_department(code, region_code),
+                "score": round(score, 4),
+            })
+    category = None if uncertain or not candidates else candidates[0]["category"]
+    urgency = "normal" if empty else guess_urgency(text, category)
     return {
         "candidates": candidates,
-        "kind": guess_kind(text, candidates[0]["category"]) if candidates else HotlineCall.Kind.COMPLAINT,
+        "category": category,
+        "uncertain": uncertain,
+        "empty": empty,
+        "not_city_score": round(not_city, 4),
+        "urgency": urgency,
+        "kind": "" if empty else guess_kind(text, category, urgency),
         "region": region,
         "point": parsed.point_dict() if parsed else None,
         "place": parsed.place.as_dict() if parsed and parsed.place else None,

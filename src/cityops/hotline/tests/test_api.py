@@ -48,13 +48,20 @@ def test_suggest_without_address_has_no_region(wuhan, model, operator, api_clien
     assert body["region"] is None and body["point"] is None
 
 
-@pytest.mark.parametrize("text", ["", "   "])
-def test_empty_text_is_400_with_a_code(wuhan, model, operator, api_client_for, text):
+@pytest.mark.parametrize("text", ["", "   ", "喂？喂？你好"])
+def test_an_empty_call_gets_no_category_and_is_not_urgent(wuhan, model, operator, api_client_for, text):
+    """Issue 12 §7: an empty call is no urgent work order by default — no category, normal urgency, no type."""
     response = _post(api_client_for(operator), URL, {"text": text, "address": "武昌区"})
-    assert response.status_code == 400
+    assert response.status_code == 200
     body = response.json()
-    assert body["code"] == "empty_text"
-    assert body["message"] and body["message_en"]
+    assert body["empty"] is True and body["uncertain"] is True and body["category"] is None
+    assert body["candidates"] == [] and body["urgency"] == "normal" and body["kind"] == ""
+    assert body["region"]["district"]["name"] == "武昌区"
+
+
+def test_text_too_long_is_400_with_a_code(wuhan, model, operator, api_client_for):
+    response = _post(api_client_for(operator), URL, {"text": "井" * 4001})
+    assert response.status_code == 400 and response.json()["code"] == "text_too_long"
 
 
 def test_missing_text_field_is_400(wuhan, operator, api_client_for):
