@@ -94,6 +94,11 @@ class CityopsAPI(NinjaAPI):
         for methods in schema.get("paths", {}).values():
             for operation in methods.values():
                 responses = operation.setdefault("responses", {})
+                # ninja keys a route's own statuses by int: made strings, so a status the route declares and the
+                # shared error statuses are one key in the JSON, not two (a duplicate key that Swagger UI's parser
+                # refuses: "Unable to render this definition").
+                for status in [key for key in responses if not isinstance(key, str)]:
+                    responses[str(status)] = responses.pop(status)
                 for status, description in ERROR_STATUSES.items():
                     responses.setdefault(status, {"description": description, **error_ref})
         return schema
