@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from cityops.core import actions
 from cityops.core.errors import CityopsError, InvalidInput
-from cityops.core.timeline import timeline_for
+from cityops.core.timeline import timeline_shown
 
 
 def domain_urls(model, *, scoped, columns: list[tuple[str, str]], title: str, name: str) -> list:
@@ -39,7 +39,7 @@ def domain_urls(model, *, scoped, columns: list[tuple[str, str]], title: str, na
                 for t in actions.available_actions(obj, request.user)]
         fields = [(label, getattr(obj, f)) for f, label in columns]
         return render(request, "core/object_detail.html",
-                      {"obj": obj, "fields": fields, "acts": acts, "timeline": timeline_for(obj), "title": title})
+                      {"obj": obj, "fields": fields, "acts": acts, "timeline": timeline_shown(obj), "title": title})
 
     @login_required
     @require_POST

@@ -191,3 +191,30 @@ def workflow_labels() -> frozenset[str]:
 def timeline_for(subject: Any) -> models.QuerySet:
     subject_type, subject_id = subject_key(subject)
     return TimelineEntry.objects.filter(subject_type=subject_type, subject_id=subject_id).order_by("seq")
+
+
+def timeline_shown(subject: Any, *, extra_actions: dict | None = None) -> list[dict]:
+    """The subject's timeline as a page shows it, in the page's language: each step by the name its workflow gives
+    it (or `extra_actions`' name for steps that are no transition), the state it led to by its label, who took it
+    by display name (the account's name, its stored login only when it has none; "系统" for the system). Two
+    queries: the entries and their actors."""
+    from django.contrib.auth import get_user_model
+    from django.utils.translation import gettext
+
+    from cityops.core.models import state_label_for
+
+    entries = list(timeline_for(subject))
+    workflow = getattr(subject, "workflow", None)
+    labels = {t.action: t.label for t in workflow.transitions} if workflow else {}
+    labels.update(extra_actions or {})
+    names = dict(get_user_model().objects.filter(pk__in={e.actor_id for e in entries if e.actor_id})
+                 .values_list("pk", "first_name"))
+    shown = []
+    for e in entries:
+        label = labels.get(e.action)
+        shown.append({
+            "at": e.at, "action": gettext(str(label)) if label else e.action, "note": e.note, "params": e.params or {},
+            "actor": (names.get(e.actor_id) or e.actor_name) if e.actor_id else gettext("系统"),
+            "state": state_label_for(workflow, e.to_state) if e.to_state and e.to_state != e.from_state else "",
+        })
+    return shown

@@ -2,7 +2,6 @@
 reads through selectors, writes through services (same as the API)."""
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -12,8 +11,7 @@ from django.views.decorators.http import require_POST
 
 from cityops.core import actions
 from cityops.core.errors import CityopsError, NotFound
-from cityops.core.models import state_label_for
-from cityops.core.timeline import timeline_for
+from cityops.core.timeline import timeline_shown
 from cityops.iot import selectors
 from cityops.iot.catalog import TYPES, metric_label, metric_name, metric_unit
 from cityops.iot.charts import svg_chart
@@ -32,20 +30,10 @@ TIMELINE_ACTIONS = {"raise": gettext_lazy("触发告警"), "delete": gettext_laz
 
 
 def _alarm_timeline(alarm) -> list[dict]:
-    """The alarm's timeline in the page's language: the step's name and the state it led to from the workflow's
-    labels, who took it by display name ("系统" for the rules)."""
-    entries = list(timeline_for(alarm))
-    names = dict(get_user_model().objects.filter(pk__in={e.actor_id for e in entries if e.actor_id})
-                 .values_list("pk", "first_name"))
-    labels = {t.action: t.label for t in Alarm.workflow.transitions} | TIMELINE_ACTIONS
-    out = []
-    for e in entries:
-        actor = (names.get(e.actor_id) or e.actor_name) if e.actor_id else _("系统")
-        out.append({
-            "at": e.at, "actor": actor, "action": str(labels.get(e.action, e.action)),
-            "state": state_label_for(Alarm.workflow, e.to_state) if e.to_state and e.to_state != e.from_state else "",
-            "note": e.note, "value": (e.params or {}).get("value"),
-        })
+    """The alarm's timeline in the page's language, people by display name (core.timeline.timeline_shown)."""
+    out = timeline_shown(alarm, extra_actions=TIMELINE_ACTIONS)
+    for entry in out:
+        entry["value"] = entry["params"].get("value")
     return out
 
 
