@@ -46,6 +46,9 @@ LABEL_ZOOMS = {"district": (7, 12), "street": (11, 15), "community": (13, 17), "
 FONT_PX = {"district": 15, "street": 13, "community": 12, "grid": 11}
 # Rivers of the WDB-II classes up to this number are drawn below zoom 11 (0 double-lined, 1–2 major rivers).
 MAJOR_RIVER_LEVEL = 2
+# The shipped water data (GSHHG/WDB-II, geo/data/water) is of a 1:1–3 million scale: its shores and rivers are up to
+# 2–3 km off in Wuhan. A guide at city and district zoom; at street zoom it would paint streets as lake.
+WATER_MAX_ZOOM = 12
 
 TILE_CACHE_SIZE = 4096
 
@@ -277,7 +280,7 @@ def build_tile(z: int, x: int, y: int) -> dict:
 
     out = {"lines": lines, "labels": labels}
     wet = water()
-    if wet:
+    if wet and z <= WATER_MAX_ZOOM:
         lakes, rivers = wet.simplified(z)
         areas = []
         lake_hits = shapely.intersects(lakes, wide_box) if len(lakes) else []

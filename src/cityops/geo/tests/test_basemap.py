@@ -89,6 +89,8 @@ def test_the_water_is_drawn(wuhan):
     """东湖 and the Yangtze (GSHHG, geo/data/water) are in the tile over 武昌 at district zoom."""
     tile = basemap.build_tile(*tile_at(114.40, 30.56, 11))
     assert tile["water"]["areas"] and tile["water"]["rivers"]
+    # Too coarse for street zoom (its 东湖 reaches into Wuchang): not drawn there.
+    assert "water" not in basemap.build_tile(*tile_at(114.40, 30.56, basemap.WATER_MAX_ZOOM + 1))
 
 
 def test_no_water_without_a_file(wuhan, settings):
@@ -144,3 +146,4 @@ def test_a_city_tile_server_is_drawn_and_allowed_by_the_csp(wuhan, settings):
     assert config["tile_url"] == settings.CITYOPS_TILE_URL
     assert config["outlines"] == "/geo/tiles/outlines/{z}/{x}/{y}.json"
     assert "img-src 'self' data: blob: https://*.tiles.city.example;" in response["Content-Security-Policy"]
+

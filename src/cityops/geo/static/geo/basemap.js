@@ -101,23 +101,31 @@
     strokeLines(ctx, water.rivers || []);  // the major rivers (Yangtze, Han …)
   }
 
+  // Each tile's JSON is fetched once for both layers below (outlines on canvas, names in their own pane).
+  var pending = {};
+  function tileData(coords) {
+    var url = cfg.outlines.replace("{z}", coords.z).replace("{x}", coords.x).replace("{y}", coords.y);
+    if (!pending[url]) {
+      pending[url] = fetch(url, { credentials: "same-origin" })
+        .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+        .catch(function (err) { delete pending[url]; throw err; });  // asked again next time
+      var keys = Object.keys(pending);
+      if (keys.length > 256) delete pending[keys[0]];
+    }
+    return pending[url];
+  }
+
   var Outlines = L.GridLayer.extend({
     options: { pane: "tilePane", zIndex: 5, maxZoom: 22, updateWhenZooming: false },
 
     createTile: function (coords, done) {
-      var tile = document.createElement("div");
-      tile.className = "basemap-tile";
       var size = this.getTileSize();
       var ratio = window.devicePixelRatio || 1;
       var canvas = document.createElement("canvas");
+      canvas.className = "basemap-tile";
       canvas.width = size.x * ratio;
       canvas.height = size.y * ratio;
-      canvas.style.width = size.x + "px";
-      canvas.style.height = size.y + "px";
-      tile.appendChild(canvas);
-      var url = cfg.outlines.replace("{z}", coords.z).replace("{x}", coords.x).replace("{y}", coords.y);
-      fetch(url, { credentials: "same-origin" })
-        .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+      tileData(coords)
         .then(function (data) {
           var ctx = canvas.getContext("2d");
           ctx.scale(ratio * size.x / 256, ratio * size.y / 256);
@@ -133,6 +141,24 @@
             ctx.setLineDash(s.dash || []);
             strokeLines(ctx, lines);
           });
+          done(null, canvas);
+        })
+        .catch(function (err) { done(err, canvas); });
+      return canvas;
+    },
+  });
+
+  // Names in a pane above every tile, so that no neighbouring tile (a lake's fill) covers a name that runs over
+  // its own tile's edge.
+  var Labels = L.GridLayer.extend({
+    options: { pane: "basemapLabels", maxZoom: 22, updateWhenZooming: false },
+
+    createTile: function (coords, done) {
+      var size = this.getTileSize();
+      var tile = document.createElement("div");
+      tile.className = "basemap-labels";
+      tileData(coords)
+        .then(function (data) {
           data.labels.forEach(function (label) {
             var span = document.createElement("span");
             span.className = "basemap-label basemap-label-" + label.level;
@@ -162,10 +188,25 @@
       out.base = L.tileLayer(cfg.tile_url, { maxZoom: 19, attribution: cfg.tile_attribution || "" }).addTo(map);
     }
     if (out.base) watch(map, out.base);
+    if (!map.getPane("basemapLabels")) {
+      var pane = map.createPane("basemapLabels");
+      pane.style.zIndex = 350;  // above the tiles (200), below the page's own shapes (400) and markers (600)
+      pane.style.pointerEvents = "none";
+    }
     out.outlines = new Outlines({ attribution: cfg.water_attribution || "" });
+    out.labels = new Labels();
     watch(map, out.outlines);
-    out.outlines.on("load", function () { map.getContainer().dataset.basemap = "loaded"; });
+    var loaded = { outlines: false, labels: false };
+    function mark(which) {
+      return function () {
+        loaded[which] = true;
+        if (loaded.outlines && loaded.labels) map.getContainer().dataset.basemap = "loaded";
+      };
+    }
+    out.outlines.on("load", mark("outlines"));
+    out.labels.on("load", mark("labels"));
     out.outlines.addTo(map);
+    out.labels.addTo(map);
     return out;
   }
 
