@@ -20,7 +20,7 @@ SUGGESTION_WORDS = ("建议", "希望增设", "能不能增加")
 # Danger now: the call is urgent whatever its category (RULES.md §1: urgent work orders are handled the same day).
 URGENT_WORDS = ("着火", "起火", "冒烟", "爆炸", "煤气味", "燃气味", "漏气", "有人受伤", "有人被困", "被困", "塌了",
                 "塌陷", "触电", "电线掉", "爆管", "淹了", "倒了压", "快来人", "救命")
-FILLER_WORDS = ("喂", "你好", "您好", "请问", "嗯", "啊", "哦", "呃", "那个", "就是", "是不是", "12345", "0", "听得到吗")
+FILLER_WORDS = ("喂", "你好", "您好", "请问", "嗯", "啊", "哦", "呃", "那个", "就是", "是不是", "0", "听得到吗")  # digits are 0 after normalize
 
 
 @dataclass(frozen=True)
