@@ -182,6 +182,8 @@ def _pages(role: str, city: dict) -> list[tuple[str, str]]:
     """(name, path) of the pages a role visits; an item page ("case", "device", "alarm") is the first link of the
     list page before it."""
     code, key = city["track"]
+    if role == "anonymous":
+        return [("login", "/accounts/login/"), ("portal", "/portal/")]
     if role == "resident":
         return [("home", "/"), ("portal", "/portal/"), ("report", "/portal/report/"),
                 ("track", f"/portal/track/?code={code}&key={key}"), ("map", "/portal/map/"), ("inbox", "/inbox/")]
@@ -259,8 +261,13 @@ def test_every_role_at_desktop_and_phone_size(demo_city, browser, live_server):
     strict_maps = finders.find("geo/basemap.js") is not None  # the local base layer is part of cityops
     problems, notes, shots = [], [], 0
     items: dict[str, str] = {}  # item page → its path
-    for role in demo_city["users"]:
-        context, page = _login(browser, live_server, role)
+    for role in ("anonymous", *demo_city["users"]):
+        if role == "anonymous":  # the login page and the portal before logging in
+            context = browser.new_context(locale="zh-CN", viewport=SIZES["desktop"])
+            page = context.new_page()
+            page.set_default_timeout(15000)
+        else:
+            context, page = _login(browser, live_server, role)
         items.clear()
         for name, path in _pages(role, demo_city):
             path = path or items.get(name)
