@@ -17,15 +17,15 @@ def test_login_required_for_the_home_page():
         ("operator", "上报受理", "派遣队列"),
         ("dispatcher", "派遣队列", "上报受理"),
         ("handler_hw", "本部门待办", "派遣队列"),
-        ("grid_worker", "现场任务", "派遣队列"),
-        ("resident", "我的上报", "派遣队列"),
+        ("grid_worker", "待核查", "派遣队列"),
+        ("resident", "我要反映问题", "派遣队列"),  # a resident's home is the portal (issue 13)
         ("leader", "综合评价", "上报受理"),
     ],
 )
 def test_home_page_fits_the_role(request, fixture, expected, absent):
     client = Client()
     client.force_login(request.getfixturevalue(fixture))
-    html = client.get("/").content.decode()
+    html = client.get("/", follow=True).content.decode()
     assert expected in html and absent not in html
 
 
