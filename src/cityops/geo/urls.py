@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.region_map, name="map"),
     path("tiles/outlines/<int:z>/<int:x>/<int:y>.json", views.outline_tile, name="outline_tile"),
     path("tiles/base/<int:z>/<int:x>/<int:y>", views.base_tile, name="base_tile"),
+    path("locate.json", views.address_point, name="address_point"),
 ]

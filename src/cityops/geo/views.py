@@ -2,13 +2,15 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, HttpResponseNotModified
+from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from cityops.geo import basemap, pmtiles_file
 from cityops.geo.models import Region
+from cityops.geo.names import short_name
+from cityops.geo.selectors import parse_address
 
 logger = logging.getLogger(__name__)
 # Browsers keep a tile this long before asking again (then with If-None-Match: 304 while nothing changed).
@@ -76,3 +78,23 @@ def base_tile(request, z: int, x: int, y: int):
 
 def _etags(request) -> set[str]:
     return {tag.strip() for tag in request.headers.get("If-None-Match", "").split(",") if tag.strip()}
+
+
+@require_GET
+def address_point(request):
+    """Address → point for a map (the portal's report map): the platform's one address parser
+    (geo.selectors.parse_address, the hotline's), so the pin lands where a report would be placed without one.
+    Public, like the portal. 404 when it finds no place, or more than one with nothing to tell them apart."""
+    parsed = parse_address(text=request.GET.get("q", ""))
+    location = parsed.located() if parsed.text else None
+    if parsed.text and parsed.ambiguous:
+        places = "、".join(" ".join(ref.name for ref in (c.district, c.street, c.community) if ref)
+                          for c in parsed.candidates)
+        return JsonResponse({"found": False, "message": _("这个地名有好几处（%(places)s），请写明所在的区或街道，或在地图上点选位置")
+                             % {"places": places}}, status=404)
+    if location is None:
+        return JsonResponse({"found": False, "message": _("没有找到该地址，请换个说法或在地图上点选位置")}, status=404)
+    names = [short_name(ref.name) for ref in (location.district, location.street, location.community) if ref]
+    zoom = 17 if parsed.method == "landmark" else 16 if location.community else 15 if location.street else 13
+    return JsonResponse({"found": True, "lon": round(location.lon, 6), "lat": round(location.lat, 6),
+                         "label": " ".join(names), "zoom": zoom})

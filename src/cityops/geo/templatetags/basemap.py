@@ -38,7 +38,14 @@ def basemap_config() -> dict:
         "tile_attribution": settings.CITYOPS_TILE_ATTRIBUTION or "",
         "water_attribution": getattr(settings, "CITYOPS_WATER_ATTRIBUTION", "") if water else "",
         "city_bounds": city_bounds,
-        "text": {"loading": _("地图加载中…")},
+        "locate": reverse("geo:address_point"),
+        "text": {
+            "loading": _("地图加载中…"),
+            # The report map's address search (portal/report.js)
+            "override": _("您已在地图上标注了位置。要改用地址“%(address)s”的位置吗？"),
+            "found": _("已按地址定位"),
+            "kept": _("地图上的标注保持不变"),
+        },
     }
 
 
