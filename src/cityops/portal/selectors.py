@@ -110,3 +110,10 @@ def districts() -> list[tuple[str, str]]:
     from cityops.geo.models import Region
 
     return list(Region.objects.filter(level="district").order_by("code").values_list("code", "name"))
+
+
+def my_reports(*, user, limit: int = 20) -> list[Case]:
+    """The signed-in user's own reports, newest first (the portal home's "我的反映")."""
+    if not user.is_authenticated:
+        return []
+    return list(Case.objects.select_related("category").filter(reporter=user).order_by("-created_at", "-id")[:limit])

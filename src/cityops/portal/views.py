@@ -39,7 +39,11 @@ def _error(exc: CityopsError) -> dict:
 
 @require_GET
 def home(request):
-    return render(request, "portal/home.html")
+    """Report, track, map — and for a signed-in resident, their own reports (a resident's home, core.home)."""
+    mine = selectors.my_reports(user=request.user)
+    for case in mine:
+        case.plain_status = plain_words(case.state)
+    return render(request, "portal/home.html", {"mine": mine})
 
 
 @require_http_methods(["GET", "POST"])

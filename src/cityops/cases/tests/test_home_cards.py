@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from cityops.cases import services as s
 from cityops.cases.models import Case
-from cityops.cases.tests.conftest import TZ
+from cityops.cases.tests.conftest import POINT_JIANGAN, TZ
 from cityops.core.home import home_cards, home_figures
 
 pytestmark = pytest.mark.django_db
@@ -149,3 +149,16 @@ def test_a_case_notification_says_what_it_is_about(new_case, walk, handler_hw, d
     note = Notification.objects.get(recipient=handler_hw, kind="case_dispatched")
     assert note.title == f"新派遣案件 {case.code}"
     assert "东亭路口垃圾桶满溢" in note.body and case.category.name_zh in note.body and "时限" in note.body
+
+
+def test_a_residents_home_lists_their_own_reports(reference, resident, operator):
+    from cityops.cases.services import case_create
+
+    mine = case_create(actor=resident, category="E0101", lon=POINT_JIANGAN[0], lat=POINT_JIANGAN[1],
+                       description="楼下垃圾没人清", source="portal").case
+    other = case_create(actor=operator, category="E0101", lon=POINT_JIANGAN[0], lat=POINT_JIANGAN[1],
+                        description="别人的上报", source="hotline").case
+    html = client_for(resident).get("/portal/").content.decode()
+    listed = re.search(r'<section class="card" id="my-reports">.*?</section>', html, re.S).group(0)
+    assert mine.code in listed and other.code not in listed
+    assert f'/portal/track/?code={mine.code}' in listed
