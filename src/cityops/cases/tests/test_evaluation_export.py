@@ -125,17 +125,19 @@ def test_the_department_table_by_hand(leader_client):
         leader_client.get("/cases/evaluation/export.xlsx", {"kind": "departments", **NOV}).content)
     assert title == "专业部门 综合评价 2026-11-01–2026-11-30  生成于 2026-11-30 16:05"
     assert headers == ["排名", "单位", "类型", "应处置", "其中协办", "已处置", "处置率", "按期处置率", "结案率", "返工率",
-                       "超期待处置", "超期待处置率", "延期率", "得分", "等级"]
+                       "超期待处置", "超期待处置率", "延期率", "收到督办", "得分", "等级"]
     hw, cg = ([c.value for c in row] for row in rows)
     # HW (test_evaluation.test_department_scores): 3 due, 2 handled, 1 on time, 2 closed, 1 rework, 1 overdue
     # unhandled, 1 extension → 60 points, grade C; names, never codes; rates as fractions in percent format.
-    assert hw == [1, "环境卫生管理处", "专业部门", 3, 0, 2, 0.6667, 0.3333, 0.6667, 0.3333, 1, 0.3333, 0.3333, 60.0, "C"]
+    # No supervision order (督办单) was issued in this scenario: 0 received, beside the score (not part of it).
+    assert hw == [1, "环境卫生管理处", "专业部门", 3, 0, 2, 0.6667, 0.3333, 0.6667, 0.3333, 1, 0.3333, 0.3333, 0, 60.0,
+                  "C"]
     assert [c.number_format for c in rows[0][6:13]] == ["0.0%"] * 4 + ["General", "0.0%", "0.0%"]
     # CG: one case, handled in time — 100 points, but 样本不足: no rank, no grade.
-    assert cg == [None, "城市管理执法局", "专业部门", 1, 0, 1, 1.0, 1.0, 0.0, 0.0, 0, 0.0, 0.0, 100.0, "样本不足"]
+    assert cg == [None, "城市管理执法局", "专业部门", 1, 0, 1, 1.0, 1.0, 0.0, 0.0, 0, 0.0, 0.0, 0, 100.0, "样本不足"]
     _caption, _headers, page_rows = page_table(leader_client, "departments")
     assert page_rows[0][6:8] == ["66.7%", "33.3%"] and page_rows[1][0] == "—" and page_rows[1][-1] == "样本不足"
-    assert [str(r) for r in sheet.merged_cells.ranges] == ["A1:O1"]
+    assert [str(r) for r in sheet.merged_cells.ranges] == ["A1:P1"]
 
 
 def test_english_headings_with_the_english_ui(leader_client):
