@@ -1,5 +1,5 @@
-/* Case maps with Leaflet served locally: district outlines from /api/v1/geo/regions.geojson as the
-   background (no online tiles), a marker for the case. On the intake page a click sets the pin and
+/* Case maps with Leaflet served locally: the local base map (district, street, community and grid outlines with
+   their names; geo/basemap.js) under a marker for the case. On the intake page a click sets the pin and
    fills the lon/lat inputs (typed coordinates move the pin too); window.cityopsCaseMap lets intake.js move the pin. */
 (function () {
   "use strict";
@@ -9,21 +9,15 @@
   var cfg = JSON.parse(cfgEl.textContent);
   var picking = el.id === "intake-map";
   var map = L.map(el, { zoomSnap: 0.25, preferCanvas: true }).setView([30.59, 114.3], 10);
+  window.__caseMap = map;  // for the browser tests
   var marker = null;
 
-  fetch(cfg.regions, { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
-    .then(function (r) { return r.ok ? r.json() : null; })
-    .then(function (data) {
-      if (!data) return;
-      var layer = L.geoJSON(data, {
-        style: { color: "#1f6feb", weight: 1, fillOpacity: 0.06 },
-        interactive: false,
-      }).addTo(map);
-      layer.bringToBack();
-      if (!marker && data.features.length) map.fitBounds(layer.getBounds(), { padding: [8, 8], animate: false });
-      el.dataset.regions = "loaded";
-    })
-    .catch(function () {});
+  // The local base map: outlines with names, water, the city's own tiles if configured (geo/basemap.js).
+  if (window.cityopsBasemap) {
+    var layers = cityopsBasemap.add(map);
+    layers.outlines.once("load", function () { el.dataset.regions = "loaded"; });  // the outlines are drawn
+    if (!cfg.point) cityopsBasemap.fitCity(map);
+  }
 
   function place(lat, lon, zoom) {
     var ll = L.latLng(lat, lon);

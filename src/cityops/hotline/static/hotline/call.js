@@ -1,18 +1,10 @@
 /* Call screen map: one pin at the point parsed from the spoken address, updated after every htmx swap.
-   No online tiles unless the server configured CITYOPS_TILE_URL; district outlines give the context. */
+   The local base map (geo/basemap.js) gives the context: outlines and names of districts down to grids. */
 (function () {
   "use strict";
   var config = JSON.parse(document.getElementById("hl-config").textContent);
   var map = L.map("hl-map", { zoomSnap: 0.25 }).setView(config.center, 10);
-  if (config.tile_url) {
-    L.tileLayer(config.tile_url, { maxZoom: 19, attribution: config.tile_attribution || "" }).addTo(map);
-  }
-  fetch(config.districts, { credentials: "same-origin" })
-    .then(function (r) { return r.ok ? r.json() : null; })
-    .then(function (data) {
-      if (data) L.geoJSON(data, { style: { color: "#1f6feb", weight: 1, fillOpacity: 0.05 }, interactive: false }).addTo(map);
-    })
-    .catch(function () {});
+  if (window.cityopsBasemap) cityopsBasemap.add(map);  // outlines, names and water (geo/basemap.js)
   // "Other category": typing a code selects it. Here, not in an oninput attribute: the Content-Security-Policy
   // runs no inline script.
   document.body.addEventListener("input", function (ev) {
