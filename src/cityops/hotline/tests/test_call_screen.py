@@ -81,3 +81,15 @@ def test_serve_warms_every_app_up_in_the_worker(monkeypatch):
     monkeypatch.setattr(serve, "bind_problem", lambda bind: "")
     serve.Command().handle(bind="127.0.0.1:0", workers=1, check=False)
     assert called == ["hotline"] and callable(captured["wsgi"])
+
+
+def test_recent_calls_name_the_category_and_link_the_work_order(wuhan, model, operator, client):
+    from cityops.hotline.models import HotlineCall
+
+    client.force_login(operator)
+    client.post("/hotline/accept/", {**CALL, "category": "E0501", "kind": "urgent"})
+    code = HotlineCall.objects.get().case_code
+    html = client.get("/hotline/").content.decode()
+    table = re.search(r'<table class="list" id="recent-calls">.*?</table>', html, re.S).group(0)
+    assert "道路积水" in table and "E0501" not in table
+    assert f'<a href="/cases/{code}/" class="work-order">{code}</a>' in table
