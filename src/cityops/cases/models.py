@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from cityops.cases import supervision
@@ -40,6 +41,12 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name_zh}"
+
+    @property
+    def name(self) -> str:
+        """The name in the language of the request (English where the category has one)."""
+        english = (get_language() or "").startswith("en")
+        return self.name_en if english and self.name_en else self.name_zh
 
 
 class RoutingRule(models.Model):

@@ -300,6 +300,8 @@ def test_issue_from_the_case_page_with_htmx_then_answer_it_there(accepted_case, 
     assert SupervisionOrder.objects.get().state == "answered"
     timeline = client_for(supervisor).get(f"/cases/{accepted_case.code}/").content.decode()
     assert "下达督办单" in timeline and "督办回复" in timeline and "已加派人员" in timeline
+    english = client_for(supervisor, "en").get(f"/cases/{accepted_case.code}/").content.decode()
+    assert "Supervision order answered" in english and "Escalation" in english
     # Without htmx the panel's forms come back to the case page.
     assert f'name="next" value="/cases/{accepted_case.code}/#supervision"' in timeline
     closed = client_for(supervisor).post(f"/cases/supervision/{order.pk}/act/close/",

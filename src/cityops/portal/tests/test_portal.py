@@ -61,21 +61,27 @@ def test_unknown_code_is_404_in_both_languages(client, city):
         ({"phone": "12"}, "联系电话", "phone number"),
     ],
 )
-def test_errors_in_chinese_and_english(client, city, point, fields, zh, en):
+def test_errors_in_the_pages_language(client, city, point, fields, zh, en):
+    """A refusal in the reader's language only (issue 13): Chinese on the Chinese page, English on the English one."""
+    from django.test import Client
+
     response = report(client, point, **fields)
     assert response.status_code == 400
     body = response.content.decode()
-    assert zh in body and en in body
+    assert zh in body and en not in body
+    english = report(Client(HTTP_ACCEPT_LANGUAGE="en"), point, **fields)
+    assert english.status_code == 400
+    assert en in english.content.decode() and zh not in english.content.decode()
     assert Case.objects.count() == 0
 
 
 def test_image_validation_and_photo_limit(client, city, point, jpeg_bytes):
     fake = SimpleUploadedFile("x.jpg", b"<html>not an image</html>", content_type="image/jpeg")
     response = report(client, point, photos=[fake])
-    assert response.status_code == 400 and "x.jpg" in response.content.decode() and "not a JPEG" in response.content.decode()
+    assert response.status_code == 400 and "「x.jpg」不是 JPEG" in response.content.decode()  # the page's language only
     ten = [SimpleUploadedFile(f"{i}.jpg", jpeg_bytes, content_type="image/jpeg") for i in range(10)]
     response = report(client, point, photos=ten)
-    assert response.status_code == 400 and "At most 9 photos" in response.content.decode()
+    assert response.status_code == 400 and "最多上传 9 张照片" in response.content.decode()
     assert Case.objects.count() == 0
 
 
@@ -117,7 +123,7 @@ def test_rating_after_closing_feeds_the_follow_up(client, city, point, make_user
         "grid": make_user("p_grid", roles.GRID_WORKER, region_codes=["420106"]), "lead": make_user("p_lead", roles.SHIFT_LEAD),
     }
     early = client.post("/portal/track/", {"code": case.code, "key": key, "satisfied": "yes"})
-    assert early.status_code == 400 and "closed" in early.content.decode()
+    assert early.status_code == 400 and "问题办结后才能评价" in early.content.decode()
     close_case(case, users)
     page = client.get(f"/portal/track/?code={case.code}&key={key}")
     assert page.context["can_rate"] and page.context["status_text"] == "已处理完毕"
@@ -199,8 +205,10 @@ def test_wrong_tracking_keys_and_phones_lock_the_address_out(client, city, point
     locked = guesser.get(f"/portal/track/?code={code}&key={key}")
     assert locked.status_code == 429 and locked["Retry-After"] == "600"
     body = locked.content.decode()
-    assert "查询码或手机号错误次数过多" in body and "Too many wrong tracking keys or phone numbers" in body
-    assert "10 分钟" in body and "10 minutes" in body
+    assert "查询码或手机号错误次数过多" in body and "10 分钟" in body  # the page's language only (issue 13)
+    english = Client(REMOTE_ADDR="198.51.100.7", HTTP_ACCEPT_LANGUAGE="en").get(f"/portal/track/?code={code}&key={key}")
+    assert "Too many wrong tracking keys or phone numbers" in english.content.decode()
+    assert "10 minutes" in english.content.decode()
     assert guesser.post("/portal/track/", {"code": code, "key": key, "satisfied": "yes"}).status_code == 429
     assert Client(REMOTE_ADDR="198.51.100.7", HTTP_ACCEPT_LANGUAGE="en").get(
         f"/portal/track/?code={code}&phone=13812345678").status_code == 429  # a new session changes nothing
@@ -215,3 +223,16 @@ def test_wrong_tracking_keys_and_phones_lock_the_address_out(client, city, point
     later = time.time() + 601
     monkeypatch.setattr(time, "time", lambda: later)
     assert guesser.get(f"/portal/track/?code={code}&key={key}").context["owner"]
+
+
+def test_categories_by_their_english_name_on_the_english_ui(city):
+    """The report form and the map filter name categories in the reader's language (issue 13)."""
+    from django.test import Client
+
+    from cityops.cases.models import Category
+
+    category = Category.objects.filter(active=True).exclude(name_en="").first()
+    english, chinese = Client(HTTP_ACCEPT_LANGUAGE="en"), Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    for path in ("/portal/report/", "/portal/map/"):
+        assert f">{category.name_en}<" in english.get(path).content.decode()
+        assert f">{category.name_zh}<" in chinese.get(path).content.decode()
