@@ -78,7 +78,7 @@ def test_one_case_from_intake_to_archive(city, live_server, as_user, operator, d
     page = as_user(operator)
     page.get_by_role("link", name="上报受理").first.click()
     page.wait_for_url(f"{url}/cases/new/")
-    page.wait_for_selector("#intake-map[data-regions=loaded]")
+    page.wait_for_selector("#intake-map[data-basemap=loaded]")  # the base map drew its outlines and names
     page.fill("#category-search", "暴露垃圾")
     assert page.locator("#id_category option[value=E0101]").is_visible()
     assert not page.locator("#id_category option[value=E0103]").is_visible()
@@ -137,7 +137,7 @@ def test_one_case_from_intake_to_archive(city, live_server, as_user, operator, d
 
     # 4. 网格员 on a phone: the task list fits a 390 px screen; verify on site.
     page = as_user(grid_worker, width=390, height=844)
-    page.get_by_role("link", name="现场任务").first.click()
+    page.get_by_role("link", name="待核查").first.click()  # the home card of handled cases to check on site
     card = page.locator(f"#task-{code}")
     card.wait_for()
     page.wait_for_load_state("load")  # the page's stylesheets applied before its layout is measured
