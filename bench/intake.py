@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PORT = 8765
+PORT = int(os.environ.get("CITYOPS_BENCH_PORT", "8765"))  # another when 8765 is taken
 
 
 def env_for(url: str) -> dict:
