@@ -465,3 +465,12 @@ def test_every_workflow_action_has_a_form():
         assert t.hook is not None, t.action
         if form is not None:
             assert set(form.fields) <= set(actions.action_input(t).model_fields), t.action
+
+
+def test_the_case_page_is_titled_case_in_english(new_case, operator):
+    """One case's page says "Case", the list "Cases" (issue 13, English UI)."""
+    case = new_case()
+    english = client_for(operator, "en").get(f"/cases/{case.code}/").content.decode()
+    assert f"<title>Case {case.code}" in english
+    chinese = client_for(operator).get(f"/cases/{case.code}/").content.decode()
+    assert f"<title>案件 {case.code}" in chinese
