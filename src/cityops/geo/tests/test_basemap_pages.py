@@ -17,7 +17,7 @@ def test_every_map_page_draws_the_base_map(wuhan, operator, client):
     node = next(n for n in index.get_index().nodes.values() if n.level == "community")
     case = case_create(actor=operator, category="E0101", lon=node.centroid_lon, lat=node.centroid_lat,
                        description="路边有暴露垃圾").case
-    pages = ["/portal/map/"]
+    pages = ["/portal/report/", "/portal/map/"]
     for path in pages:
         html = Client().get(path).content.decode()
         assert 'id="basemap-config"' in html and "geo/basemap.js" in html, path

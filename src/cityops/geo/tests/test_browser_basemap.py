@@ -64,6 +64,68 @@ def test_a_case_page_map_at_street_zoom_shows_outlines_and_names(city, page, liv
     assert box["height"] >= 10 and box["width"] > box["height"]
 
 
+def test_the_report_map_follows_the_typed_address_and_asks_before_moving_a_pin(city, page, live_server):
+    page.goto(f"{live_server.url}/portal/report/")
+    expect(page.locator("#report-map")).to_have_attribute("data-basemap", "loaded", timeout=20000)
+    address = page.locator("#address")
+
+    address.fill("黄鹤楼")
+    address.press("Enter")  # searches, does not submit
+    # The first search of a process builds the address parser's name tables: give it time.
+    expect(page.locator("#report-map .leaflet-marker-icon")).to_have_count(1, timeout=30000)
+    assert page.url.endswith("/portal/report/")
+    lat, lon = float(page.input_value("#lat")), float(page.input_value("#lon"))
+    assert abs(lon - 114.30) < 0.02 and abs(lat - 30.545) < 0.02
+    centre = page.evaluate("() => window.__portalMap.getCenter()")
+    assert abs(centre["lng"] - lon) < 1e-4 and abs(centre["lat"] - lat) < 1e-4
+    assert page.evaluate("() => window.__portalMap.getZoom()") >= 15
+    expect(page.locator("#address-info")).to_contain_text("武昌区")
+
+    address.fill("火星基地九号仓库")  # nothing of the city
+    address.press("Enter")
+    expect(page.locator("#report-map .leaflet-marker-icon")).to_have_count(0)  # the stale pin is gone
+    assert page.input_value("#lat") == "" and page.input_value("#lon") == ""
+    expect(page.locator("#address-info")).to_contain_text("没有找到该地址")
+
+    # The resident's own pin is not moved by an address without asking.
+    page.locator("#report-map").click(position={"x": 200, "y": 150})  # the resident's own pin
+    expect(page.locator("#report-map .leaflet-marker-icon")).to_have_count(1)
+    mine = (page.input_value("#lon"), page.input_value("#lat"))
+
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    page.fill("#address", "黄鹤楼")
+    page.press("#address", "Enter")
+    expect(page.locator("#address-info")).to_contain_text("保持不变", timeout=30000)
+    assert questions and "黄鹤楼" in questions[0] and "标注" in questions[0]  # asked, in the page's language
+    assert (page.input_value("#lon"), page.input_value("#lat")) == mine
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#address-search")
+    expect(page.locator("#address-info")).to_contain_text("已按地址定位")
+    assert abs(float(page.input_value("#lon")) - 114.30) < 0.02
+
+    # A failed search leaves the resident's own pin where they put it.
+    page.locator("#report-map").click(position={"x": 220, "y": 160})
+    mine = (page.input_value("#lon"), page.input_value("#lat"))
+    page.fill("#address", "火星基地九号仓库")
+    page.press("#address", "Enter")
+    expect(page.locator("#address-info")).to_contain_text("没有找到该地址")
+    expect(page.locator("#report-map .leaflet-marker-icon")).to_have_count(1)
+    assert (page.input_value("#lon"), page.input_value("#lat")) == mine
+
+    # A layer that arrives within 300 ms shows no loading indicator.
+    shown = page.evaluate("""() => new Promise((resolve) => {
+        const box = document.querySelector('#report-map .map-loading');
+        let seen = false;
+        const watch = new MutationObserver(() => { if (!box.hidden) seen = true; });
+        watch.observe(box, { attributes: true });
+        const done = cityopsBasemap.busy(window.__portalMap);
+        setTimeout(() => { done(); setTimeout(() => { watch.disconnect(); resolve(seen); }, 400); }, 100);
+    })""")
+    assert shown is False
+
+
 def test_a_pmtiles_file_is_drawn_under_the_map_and_a_slow_layer_shows_the_indicator(city, page, live_server, settings,
                                                                                      tmp_path):
     from PIL import Image
