@@ -32,9 +32,8 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
 import unicodedata
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
 
 import ahocorasick
@@ -42,6 +41,7 @@ import ahocorasick
 from cityops.geo import index
 from cityops.geo.gazetteer import Place, districts, fix_typos, gazetteer
 from cityops.geo.location import Location
+from cityops.geo.lru import LruCache
 from cityops.geo.names import name_aliases
 
 log = logging.getLogger(__name__)
@@ -301,33 +301,7 @@ def parse_address(text: str) -> ParsedAddress:
     return ParsedAddress(fixed, location, point, place, method, candidates)
 
 
-class _Cache:
-    """Recent answers, per geo index version (regions edited → answers recomputed)."""
-
-    def __init__(self, size: int = 4096) -> None:
-        self.size = size
-        self.data: OrderedDict = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key):
-        with self.lock:
-            value = self.data.get(key)
-            if value is not None:
-                self.data.move_to_end(key)
-            return value
-
-    def put(self, key, value) -> None:
-        with self.lock:
-            self.data[key] = value
-            if len(self.data) > self.size:
-                self.data.popitem(last=False)
-
-    def clear(self) -> None:
-        with self.lock:
-            self.data.clear()
-
-
-_cache = _Cache()
+_cache = LruCache(4096)  # recent answers, per geo index version (regions edited → answers recomputed)
 
 
 def parse_address_cached(text: str) -> ParsedAddress:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import math
 import threading
-from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,6 +30,7 @@ import shapely
 from django.conf import settings
 
 from cityops.geo import index
+from cityops.geo.lru import LruCache
 from cityops.geo.names import short_name
 
 TILE_PX = 256
@@ -300,31 +300,7 @@ def build_tile(z: int, x: int, y: int) -> dict:
 
 
 # --- Finished tiles, per process ---------------------------------------------------------------------------------
-class _TileCache:
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.data: OrderedDict = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key):
-        with self.lock:
-            value = self.data.get(key)
-            if value is not None:
-                self.data.move_to_end(key)
-            return value
-
-    def put(self, key, value) -> None:
-        with self.lock:
-            self.data[key] = value
-            while len(self.data) > self.size:
-                self.data.popitem(last=False)
-
-    def clear(self) -> None:
-        with self.lock:
-            self.data.clear()
-
-
-_tiles = _TileCache(TILE_CACHE_SIZE)
+_tiles = LruCache(TILE_CACHE_SIZE)
 
 
 def tile_etag(z: int, x: int, y: int) -> str:
