@@ -59,7 +59,9 @@ def geography(db):
                 code=code, name=rname, level=level, parent=made[parent or "420100"], **shape_fields(geom)
             )
             if level in ("street", "community"):
-                OrgUnit.objects.get_or_create(code=code, defaults={"name": rname, "kind": level, "region_code": code})
+                # update_or_create: a unit left with this code by an earlier test (the Wuhan demo has the same codes)
+                # takes this geography's name
+                OrgUnit.objects.update_or_create(code=code, defaults={"name": rname, "kind": level, "region_code": code})
     index.bump_version()
     index.invalidate()
     yield made
