@@ -72,11 +72,14 @@ def test_fresh_start_serves_the_demo_city_with_a_worker(tmp_path):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(120):
+        # Each worker loads the hotline model before it serves (HotlineConfig.warm_up): until then the master
+        # accepts the connection and the request waits, so a timeout means "not yet", like a refused connection.
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
             try:
-                if requests.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
+                if requests.get(f"{base}/api/v1/health", timeout=5).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 time.sleep(0.5)
         session = requests.Session()
         login_page = session.get(f"{base}/accounts/login/")
