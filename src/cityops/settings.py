@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "cityops.open311",
     "cityops.portal",
     "cityops.iot",
+    "cityops.disputes",
 ]
 
 MIDDLEWARE = [

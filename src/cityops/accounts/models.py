@@ -24,6 +24,7 @@ class OrgUnit(models.Model):
         STREET = "street", _("街道")
         COMMUNITY = "community", _("社区")
         COMMITTEE = "committee", _("调解委员会")
+        CENTRE = "centre", _("矛盾纠纷多元化解中心")
         COMPANY = "company", _("企业")
 
     code = models.CharField(_("编码"), max_length=32, unique=True)
