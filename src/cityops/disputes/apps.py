@@ -10,3 +10,20 @@ class DisputesConfig(AppConfig):
     verbose_name = "矛盾纠纷多元化解"
     api_prefix = "disputes"
     url_prefix = "disputes/"
+
+    # The home page (core.home): the cards of each role's work here, with live counts.
+    def home_cards(self, user) -> list:
+        from cityops.disputes.home import home_cards
+
+        return home_cards(user)
+
+    # The demo city (core.demo): the centre, its committees and mediators, referring bodies, a campaign.
+    def load_demo(self, stdout) -> str:
+        from cityops.disputes.demo import load_demo
+
+        return load_demo()
+
+    def load_demo_history(self, stdout, hours: float) -> None:
+        from cityops.disputes.demo import load_demo_history
+
+        load_demo_history(stdout=stdout, hours=hours)
