@@ -6,13 +6,13 @@ UV_VERSION := 0.13.9
 PG_URL ?= postgres://postgres@127.0.0.1:5432/cityops
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: install install-test run demo test test-sqlite test-postgres lint lint-only chromium bench fuzz messages clean
+.PHONY: install install-test run demo test test-sqlite test-postgres lint lint-only chromium fonts bench fuzz messages clean
 
 $(BIN)/uv:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-install: $(BIN)/uv
+install: $(BIN)/uv fonts
 	$(BIN)/uv pip install --python $(BIN)/python --quiet -r requirements.lock
 	$(BIN)/uv pip install --python $(BIN)/python --quiet --no-deps -e .
 
@@ -30,9 +30,17 @@ run: demo
 
 # Debian's chromium drives the browser tests (never `playwright install`), with a CJK font (Noto Sans/Serif CJK)
 # so that screenshots show Chinese, not boxes.
-chromium:
+chromium: fonts
 	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -q "Noto Sans CJK"; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
+
+# PDF documents (core/pdf.py, WeasyPrint on Pango) embed Debian's Noto CJK font, found through fontconfig. Without
+# root (or apt) this only warns: the system check cityops.W011 says so again, and the PDF tests fail.
+fonts:
+	@if ! fc-list 2>/dev/null | grep -q "Noto S[a-z]* CJK" || ! ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk fontconfig libpango-1.0-0 libpangoft2-1.0-0 >/dev/null) \
+		|| echo "fonts: could not install fonts-noto-cjk (root needed): PDF documents will have no Chinese font"; \
 	fi
 
 lint: install-test
