@@ -1,6 +1,6 @@
 """`make messages` leaves no untranslated entry: every Chinese message of the code and templates has its English
-translation in locale/en (issue 13). Runs Django's makemessages on a copy of the sources, as `make messages`
-does, and reads what it wrote."""
+translation (issue 13), in the project's catalogue (locale/en) and in each app's own (<app>/locale/en). Runs
+Django's makemessages on a copy of the sources, as `make messages` does, and reads what it wrote."""
 
 import os
 import shutil
@@ -57,7 +57,10 @@ def test_make_messages_leaves_no_untranslated_entry(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(SRC.parent), "DJANGO_SETTINGS_MODULE": "cityops.settings"}
     subprocess.run([sys.executable, "-m", "django", "makemessages", "-l", "en", "--no-obsolete", "-v0"],
                    cwd=copy, env=env, check=True, timeout=300)
-    entries = _entries((copy / "locale/en/LC_MESSAGES/django.po").read_text(encoding="utf-8"))
-    assert len(entries) > 500
-    missing = [msgid for msgid, msgstr, fuzzy in entries if not msgstr or fuzzy]
+    # The project catalogue, and each app's own (an app with a locale/ folder keeps its messages there).
+    catalogues = sorted(copy.rglob("locale/en/LC_MESSAGES/django.po"))
+    assert copy / "locale/en/LC_MESSAGES/django.po" in catalogues
+    assert len(_entries((copy / "locale/en/LC_MESSAGES/django.po").read_text(encoding="utf-8"))) > 500
+    missing = [f"{po.relative_to(copy)}: {msgid}" for po in catalogues
+               for msgid, msgstr, fuzzy in _entries(po.read_text(encoding="utf-8")) if not msgstr or fuzzy]
     assert missing == [], f"{len(missing)} messages without an English translation (run `make messages`)"
