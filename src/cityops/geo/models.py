@@ -38,6 +38,10 @@ class Region(models.Model):
     area_km2 = models.FloatField(_("面积（平方公里）"))
     generated = models.BooleanField(_("生成的边界"), default=False, help_text=_("边界为生成的示意形状，非官方"))
     source = models.CharField(_("来源"), max_length=300, blank=True)
+    # 户数: what a screening campaign's coverage is measured against (disputes.campaigns); empty when unknown.
+    households = models.PositiveIntegerField(_("户数"), null=True, blank=True)
+    households_estimated = models.BooleanField(_("户数为估算"), default=False,
+                                               help_text=_("户数为估算值（示例数据），非统计数字"))
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
