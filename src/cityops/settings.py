@@ -167,6 +167,11 @@ CITYOPS_AUDIT_CHECKPOINT_INTERVAL = env.int("CITYOPS_AUDIT_CHECKPOINT_INTERVAL",
 # triggers off) unless the city says so here; `cityops db roles` creates a role that owns nothing.
 CITYOPS_ALLOW_OWNER_ROLE = env.bool("CITYOPS_ALLOW_OWNER_ROLE", default=False)
 
+# --- Personal data of dispute parties (disputes.privacy): ID numbers and phones are stored encrypted (Fernet).
+# A Fernet key (base64, 32 bytes: `python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`);
+# without one the key is derived from SECRET_KEY with HKDF, so changing SECRET_KEY then makes stored numbers unreadable.
+CITYOPS_FIELD_KEY = env.str("CITYOPS_FIELD_KEY", default="")
+
 # --- Auth and security ----------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
