@@ -1,0 +1,1 @@
+"""The dashboard's own rows (DESIGN.md: "reads; rollups and warnings its own")."""

@@ -1,0 +1,4 @@
+"""The dashboard pages, mounted at /dashboard/."""
+
+app_name = "dashboard"
+urlpatterns = []
