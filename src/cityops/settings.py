@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "cityops.portal",
     "cityops.iot",
     "cityops.disputes",
+    "cityops.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -155,6 +156,8 @@ TASKS = {
 }
 CITYOPS_SWEEP_INTERVAL = env.int("CITYOPS_SWEEP_INTERVAL", default=60)
 CITYOPS_HOTLINE_RETRAIN_INTERVAL = env.int("CITYOPS_HOTLINE_RETRAIN_INTERVAL", default=3600)
+# Early warning (dashboard.early_warning): how often the worker looks for spikes in case counts.
+CITYOPS_EARLY_WARNING_INTERVAL = env.int("CITYOPS_EARLY_WARNING_INTERVAL", default=300)
 
 # --- Audit: keyed checkpoints of the timeline (core.checkpoint; docs/security.md) ----------------------------
 # The key never lives in the database: the variable, or a file only the worker's user can read (≥ 32 bytes).
