@@ -65,8 +65,9 @@ def performance_hours(dispute, params) -> float | None:
     return max((end - timezone.now()).total_seconds() / wf.HOUR, 0.0)
 
 
-def _hook(name: str) -> wf.Hook:
-    return wf.Hook(f"cityops.disputes.services.{name}", obj_arg="dispute")
+def _hook(name: str, **fixed) -> wf.Hook:
+    """The service `name`; `fixed` are passed to it as well (e.g. which action a shared service takes)."""
+    return wf.Hook(f"cityops.disputes.services.{name}", obj_arg="dispute", fixed=fixed)
 
 
 def _guard(name: str):
@@ -128,14 +129,14 @@ DISPUTE_WORKFLOW = wf.Workflow(
         wf.Transition("confirm", ("confirmation_requested",), "confirmed", STAFF, _("法院确认有效"),
                       style="primary"),
         wf.Transition("reject_confirmation", ("confirmation_requested",), "not_confirmed", STAFF,
-                      _("法院不予确认"), input=ReasonIn, hook=_hook("note_reason")),
+                      _("法院不予确认"), input=ReasonIn, hook=_hook("note_reason", action="reject_confirmation")),
         wf.Transition("remediate", ("not_confirmed",), "mediating", MEDIATION, _("重新调解")),
         wf.Transition("perform", ("agreed", "confirmed"), "performed", MEDIATION, _("协议已履行"),
                       style="primary"),
         wf.Transition("enforce", ("confirmed",), "enforcement", MEDIATION, _("未履行，申请强制执行"),
-                      input=ReasonIn, hook=_hook("note_reason")),
+                      input=ReasonIn, hook=_hook("note_reason", action="enforce")),
         wf.Transition("breach", ("agreed",), "referred", MEDIATION, _("未履行，告知诉讼途径"),
-                      input=ReasonIn, hook=_hook("note_reason")),
+                      input=ReasonIn, hook=_hook("note_reason", action="breach")),
         wf.Transition("follow_up", ("performed",), "closed", MEDIATION, _("回访并结案"),
                       hook=_hook("follow_up"), input=s.FollowUpIn, style="primary"),
         wf.Transition("terminate", ("mediating",), "terminated", MEDIATION, _("终止调解"),
@@ -147,9 +148,9 @@ DISPUTE_WORKFLOW = wf.Workflow(
                       _("升级：可能激化为治安或刑事案件"), hook=_hook("escalate"),
                       input=ReasonIn, style="danger"),
         wf.Transition("hand_over", ("escalated",), "referred", frozenset({r.POLICE_LIAISON, CENTRE_STAFF, r.ADMIN}),
-                      _("移交公安处置"), input=ReasonIn, hook=_hook("note_reason")),
+                      _("移交公安处置"), input=ReasonIn, hook=_hook("note_reason", action="hand_over")),
         wf.Transition("resume", ("escalated",), "accepted", frozenset({r.POLICE_LIAISON, CENTRE_STAFF, r.ADMIN}),
-                      _("风险已控制，恢复调解"), input=ReasonIn, hook=_hook("note_reason"),
+                      _("风险已控制，恢复调解"), input=ReasonIn, hook=_hook("note_reason", action="resume"),
                       timer=wf.Timer(workdays(3))),
     ],
 )
