@@ -164,6 +164,25 @@ class Dispute(WorkflowModel):
         return f"{self.code} {self.title}"
 
 
+class CommitteeRemit(models.Model):
+    """What a mediation committee (an OrgUnit of kind `committee`) takes: its channel and the dispute types it
+    handles (none listed: every type). A committee without a remit row is a people's mediation committee taking
+    every type of its region — the 人民调解委员会 of a street or community. Routing (routing.py) reads it."""
+
+    committee = models.OneToOneField("accounts.OrgUnit", on_delete=models.CASCADE, related_name="remit",
+                                     verbose_name=_("调解组织"))
+    channel = models.CharField(_("化解渠道"), max_length=16, choices=Dispute.Channel.choices,
+                               default=Dispute.Channel.PEOPLE)
+    kinds = models.JSONField(_("受理纠纷类型"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("调解组织职能")
+        verbose_name_plural = _("调解组织职能")
+
+    def __str__(self) -> str:
+        return f"{self.committee_id} {self.channel}"
+
+
 class Party(models.Model):
     """A party (当事人): a person (居民身份证 validated with stdnum cn.ric; stored encrypted, with a keyed hash to
     find the same person again and a masked form to show) or an organisation (统一社会信用代码, cn.uscc)."""
