@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "cityops.portal",
     "cityops.iot",
     "cityops.disputes",
+    "cityops.stability",
     "cityops.dashboard",
 ]
 
