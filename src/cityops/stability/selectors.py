@@ -1,0 +1,151 @@
+"""Every read of the stability assessment, scoped by the user once here for pages and API alike:
+- city-wide roles (leaders, the operations centre, admin) read every decision;
+- the staff of the proposing or the assessing unit read that unit's decisions;
+- street/community staff and grid workers read the decisions of their regions (an area containing theirs, or
+  inside it);
+- everyone else — residents, the public — reads the public ones (from the consultation on), with approved
+  comments only.
+Monitoring reads the city cases and disputes in the decision's area after its publication."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+from django.apps import apps
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from cityops.core import roles
+from cityops.core.scope import is_city_wide
+from cityops.stability import workflow as flow
+from cityops.stability.models import Comment, Decision
+
+
+def _decisions() -> QuerySet[Decision]:
+    return Decision.objects.select_related("proposing_unit", "assessing_unit")
+
+
+def public_decisions() -> QuerySet[Decision]:
+    """What anyone may read, signed in or not: decisions from their public consultation on."""
+    return _decisions().filter(state__in=flow.PUBLIC_STATES)
+
+
+def decision_list(*, user) -> QuerySet[Decision]:
+    if is_city_wide(user):
+        return _decisions()
+    q = Q(state__in=flow.PUBLIC_STATES)
+    if user.is_authenticated:
+        codes = user.role_codes
+        if codes & flow.UNIT_STAFF_ROLES and user.org_unit_ids:
+            units = list(user.org_unit_ids)
+            q |= Q(proposing_unit_id__in=units) | Q(assessing_unit_id__in=units)
+        if codes & roles.REGION_BOUND_ROLES:
+            for code in user.region_codes or []:
+                q |= Q(region_code__startswith=code)
+                q |= Q(region_code__in=[code[:n] for n in (6, 9, 12) if n < len(code)])
+    return _decisions().filter(q)
+
+
+def decision_get(*, user, pk: int) -> Decision | None:
+    return decision_list(user=user).filter(pk=pk).first()
+
+
+def is_staff_reader(decision: Decision, user) -> bool:
+    """Who reads the decision's whole file (every comment, pending or rejected; the register's owners; the
+    visits): city-wide roles and the staff of the two units."""
+    if is_city_wide(user):
+        return True
+    return bool(user.is_authenticated and user.role_codes & flow.UNIT_STAFF_ROLES
+                and {decision.proposing_unit_id, decision.assessing_unit_id} & user.org_unit_ids)
+
+
+def comment_list(*, decision: Decision, user, status: str = "") -> QuerySet[Comment]:
+    """The comments the user may read: staff of the file every comment (or those of `status`); anyone else the
+    approved ones."""
+    qs = decision.comments.select_related("author")
+    if not is_staff_reader(decision, user):
+        return qs.filter(status=Comment.Status.APPROVED)
+    return qs.filter(status=status) if status else qs
+
+
+def my_comments(*, decision: Decision, user) -> QuerySet[Comment]:
+    if not user.is_authenticated:
+        return Comment.objects.none()
+    return decision.comments.filter(author=user)
+
+
+def stance_counts(*, decision: Decision) -> dict[str, int]:
+    """The approved comments counted by stance (支持 / 反对 / 中立), and their total."""
+    counts = Counter(decision.comments.filter(status=Comment.Status.APPROVED).values_list("stance", flat=True))
+    out = {stance: counts.get(stance, 0) for stance in Comment.Stance.values}
+    out["total"] = sum(counts.values())
+    return out
+
+
+def pending_comment_count(*, decision: Decision) -> int:
+    return decision.comments.filter(status=Comment.Status.PENDING).count()
+
+
+# --- monitoring --------------------------------------------------------------------------------------------
+def _in_area(model, decision: Decision) -> QuerySet:
+    return model.objects.filter(region_code__startswith=decision.region_code, created_at__gte=decision.published_at)
+
+
+def linked_cases(*, decision: Decision) -> QuerySet:
+    """City cases (城市事件 / 12345) reported in the decision's area after it was published."""
+    from cityops.cases.models import Case
+
+    if decision.published_at is None:
+        return Case.objects.none()
+    return _in_area(Case, decision).select_related("category").order_by("-created_at")
+
+
+def dispute_model():
+    """The disputes app's Dispute, when that app is installed (it is built beside this one)."""
+    if not apps.is_installed("cityops.disputes"):
+        return None
+    try:
+        return apps.get_model("disputes", "Dispute")
+    except LookupError:
+        return None
+
+
+def linked_disputes(*, decision: Decision) -> QuerySet | None:
+    """Disputes registered in the decision's area after it was published; None without the disputes app."""
+    model = dispute_model()
+    if model is None:
+        return None
+    if decision.published_at is None:
+        return model.objects.none()
+    return _in_area(model, decision).order_by("-created_at")
+
+
+def weekly_counts(*, decision: Decision, weeks: int = 12) -> list[dict]:
+    """Cases and disputes in the area per week since publication (the latest `weeks` weeks), Monday first."""
+    if decision.published_at is None:
+        return []
+    today = timezone.localdate()
+    first = timezone.localtime(decision.published_at).date()
+    first -= timedelta(days=first.weekday())
+    start = max(first, today - timedelta(days=today.weekday(), weeks=weeks - 1))
+    rows = {start + timedelta(weeks=n): {"week": start + timedelta(weeks=n), "cases": 0, "disputes": 0}
+            for n in range((today - start).days // 7 + 1)}
+    sources = [("cases", linked_cases(decision=decision))]
+    disputes = linked_disputes(decision=decision)
+    if disputes is not None:
+        sources.append(("disputes", disputes))
+    for key, qs in sources:
+        for created in qs.values_list("created_at", flat=True):
+            day = timezone.localtime(created).date()
+            week = day - timedelta(days=day.weekday())
+            if week in rows:
+                rows[week][key] += 1
+    return list(rows.values())
+
+
+def region_names(codes) -> dict[str, str]:
+    from cityops.geo.models import Region
+
+    return dict(Region.objects.filter(code__in=set(codes)).values_list("code", "name"))
+
