@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.translation import get_language
 
 from cityops.accounts.models import OrgUnit
@@ -90,12 +91,20 @@ def region_prefixes(region_code: str) -> list[str]:
     return ["", *(region_code[:n] for n in REGION_LENGTHS if len(region_code) >= n)]
 
 
+def _open_count(field_name: str):
+    """The open disputes of the outer row's committee or mediator: a correlated count per row that reads the
+    (committee, state) or (mediator, state) index — a join with a GROUP BY would scan every dispute."""
+    open_disputes = (Dispute.objects.filter(**{field_name: OuterRef("pk")}, state__in=OPEN_STATES).order_by()
+                     .values(field_name).annotate(n=Count("pk")).values("n"))
+    return Coalesce(Subquery(open_disputes, output_field=IntegerField()), 0)
+
+
 def committee_loads(region_code: str) -> list[OrgUnit]:
     """Every active committee covering `region_code`, with its remit and `load` (open disputes now): one query."""
     return list(
         OrgUnit.objects.filter(kind=OrgUnit.Kind.COMMITTEE, active=True, region_code__in=region_prefixes(region_code))
         .select_related("remit")
-        .annotate(load=Count("committee_disputes", filter=Q(committee_disputes__state__in=OPEN_STATES)))
+        .annotate(load=_open_count("committee"))
         .order_by("code")
     )
 
@@ -188,8 +197,7 @@ def suggest_mediator(committee: OrgUnit, dispute: Dispute | None = None):
     carries `load`."""
     users = (
         get_user_model().objects.filter(is_active=True, groups__name=roles.MEDIATOR, org_units=committee)
-        .annotate(load=Count("mediated_disputes", filter=Q(mediated_disputes__state__in=OPEN_STATES),
-                             distinct=True))
+        .annotate(load=_open_count("mediator"))
         .order_by("load", "pk")
     )
     if dispute is not None and dispute.pk:
