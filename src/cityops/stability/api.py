@@ -8,12 +8,13 @@ from datetime import date, datetime
 from typing import Any
 
 from django.http import HttpResponse
-from ninja import Query, Router
+from ninja import Router
+from ninja.responses import Status
 
 from cityops.cases.api import TimelineOut, api_response
 from cityops.core import actions
 from cityops.core.errors import Forbidden, NotFound
-from cityops.core.schemas import Day, Id, Schema
+from cityops.core.schemas import Day, Id, Schema, page_size
 from cityops.core.timeline import timeline_for
 from cityops.stability import selectors, services
 from cityops.stability.models import Comment, Decision, Risk
@@ -190,7 +191,7 @@ def list_risks(request, decision_id: Id):
 @router.post("/decisions/{decision_id}/risks", response={201: RiskOut}, summary="登记风险点 / add a risk")
 def add_risk(request, decision_id: Id, body: RiskIn):
     risk = services.risk_add(decision=_load(request, decision_id), actor=request.auth, **body.dict())
-    return 201, risk_out(risk)
+    return Status(201, risk_out(risk))
 
 
 @router.patch("/decisions/{decision_id}/risks/{risk_id}", response=RiskOut, summary="修改风险点 / change a risk")
@@ -212,7 +213,7 @@ def list_comments(request, decision_id: Id, status: str = ""):
 @router.post("/decisions/{decision_id}/comments", response={201: CommentOut}, summary="发表意见 / comment")
 def add_comment(request, decision_id: Id, body: CommentIn):
     comment = services.comment_submit(decision=_load(request, decision_id), actor=request.auth, **body.dict())
-    return 201, comment_out(comment)
+    return Status(201, comment_out(comment))
 
 
 @router.post("/decisions/{decision_id}/comments/{comment_id}/moderate", response=CommentOut,
@@ -228,23 +229,18 @@ def moderate_comment(request, decision_id: Id, comment_id: Id, body: ModerateIn)
 @router.post("/decisions/{decision_id}/visits", response={201: dict}, summary="登记走访 / record a visit")
 def add_visit(request, decision_id: Id, body: VisitIn):
     visit = services.visit_record(decision=_load(request, decision_id), actor=request.auth, **body.dict())
-    return 201, {"id": visit.pk}
+    return Status(201, {"id": visit.pk})
 
 
 @router.post("/decisions/{decision_id}/hearings", response={201: dict}, summary="登记听证 / record a hearing")
 def add_hearing(request, decision_id: Id, body: HearingIn):
     hearing = services.hearing_record(decision=_load(request, decision_id), actor=request.auth, **body.dict())
-    return 201, {"id": hearing.pk}
-
-
-class MonitoringFilters(Schema):
-    weeks: int = 12
+    return Status(201, {"id": hearing.pk})
 
 
 @router.get("/decisions/{decision_id}/monitoring", summary="跟踪监测 / cases and disputes in the area")
-def monitoring(request, decision_id: Id, filters: Query[MonitoringFilters]):
+def monitoring(request, decision_id: Id, weeks: page_size(104) = 12):
     decision = _load(request, decision_id)
-    weeks = max(1, min(filters.weeks, 104))
     disputes = selectors.linked_disputes(decision=decision)
     return {
         "published_at": decision.published_at,
@@ -260,6 +256,8 @@ def report_pdf(request, decision_id: Id):
     from cityops.stability.report import report_pdf as render
 
     decision = _load(request, decision_id)
+    if not selectors.is_staff_reader(decision, request.auth):
+        raise Forbidden("只有相关单位可以下载稳评报告", "Only the units concerned fetch the report", code="role_not_allowed")
     response = HttpResponse(render(decision=decision), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="stability-{decision.pk}.pdf"'
     return response
