@@ -1,0 +1,8 @@
+"""The evaluation page, mounted at /disputes/evaluation/ (urls.py)."""
+
+from django.urls import path
+
+from cityops.disputes import evaluation_views
+
+app_name = "disputes_evaluation"
+urlpatterns = [path("", evaluation_views.evaluation_page, name="page")]
