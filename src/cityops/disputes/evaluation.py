@@ -19,8 +19,8 @@ evaluation_fields), as they stood at that moment. For entries whose `at` lies in
   committee's level set when the centre routed it) / agreements.
 A rate whose denominator is 0 is None (shown as "—").
 
-Per campaign (排查化解行动): coverage = distinct households visited (visits to a household, the same household
-typed twice counted once per region) / households (户数, geo.Region.households) of the campaign's regions;
+Per campaign (排查化解行动), from the campaign's own figures (campaigns.campaign_figures): coverage = distinct
+households visited / households (户数, geo.Region.households) of the campaign's regions (None when unknown);
 yield = disputes tagged with the campaign + city cases found on its visits, per 100 visits.
 
 Who sees what: leaders and admins every row; the centre's staff the rows of their centre's disputes; a mediator
@@ -33,7 +33,7 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.fields.json import KT
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -43,7 +43,6 @@ from cityops.accounts.models import OrgUnit
 from cityops.core import roles
 from cityops.core.errors import Forbidden, InvalidInput
 from cityops.core.models import TimelineEntry
-from cityops.disputes.models import Campaign, Dispute, Visit
 
 SUBJECT = "disputes.dispute"
 LOCAL_LEVELS = ("community", "street")
@@ -195,59 +194,22 @@ def evaluate(*, user, start: date, end: date) -> dict:
 
 
 # --- campaigns ---------------------------------------------------------------------------------------------
-def _outermost(codes: list[str]) -> list[str]:
-    """The codes not inside another listed code (a street listed with one of its communities counts once)."""
-    codes = sorted({c for c in codes if isinstance(c, str) and c})
-    return [c for c in codes if not any(c != o and c.startswith(o) for o in codes)]
-
-
-def households_in(codes: list[str]) -> tuple[int, bool]:
-    """(households of the regions, whether any figure is an estimate or missing). A region without a figure of
-    its own counts the figures of the regions inside it."""
-    from cityops.geo.models import Region
-
-    total, estimated = 0, False
-    for code in _outermost(codes):
-        own = Region.objects.filter(code=code).values_list("households", "households_estimated").first()
-        if own and own[0] is not None:
-            total += own[0]
-            estimated |= own[1]
-            continue
-        below = Region.objects.filter(code__startswith=code, households__isnull=False).exclude(code=code)
-        # Only the deepest figures: a street with a figure and its communities with theirs would count twice.
-        for level in ("street", "community", "grid"):
-            part = below.filter(level=level).aggregate(n=Sum("households"), est=Count("pk", filter=Q(
-                households_estimated=True)))
-            if part["n"]:
-                total += part["n"]
-                estimated |= bool(part["est"])
-                break
-        else:
-            estimated = True
-    return total, estimated
-
-
-def campaign_figures(campaign: Campaign) -> dict:
-    """Coverage and yield of one campaign (see the module's docstring)."""
-    visits = Visit.objects.filter(campaign=campaign)
-    n_visits = visits.count()
-    visited = (visits.filter(place_kind=Visit.Place.HOUSEHOLD).values("region_code", "place").distinct().count())
-    households, estimated = households_in(campaign.region_codes or [])
-    disputes = Dispute.objects.filter(campaign=campaign).count()
-    cases = visits.filter(case__isnull=False).values("case").distinct().count()
-    return {
-        "visits": n_visits, "households_visited": visited, "households": households,
-        "households_estimated": estimated, "coverage": rate(visited, households),
-        "disputes_found": disputes, "cases_found": cases,
-        "yield_per_100": round((disputes + cases) * 100 / n_visits, 2) if n_visits else None,
-    }
-
-
 def campaign_rows(*, user, start: date, end: date) -> list[dict]:
-    """The campaigns running in the period that the user may read, with their coverage and yield."""
-    from cityops.disputes import campaigns as campaign_services
+    """The campaigns running in the period that the user may read (campaigns.campaign_list), with their coverage
+    and yield from the campaign's own figures (campaigns.campaign_figures)."""
+    from cityops.disputes import campaigns
 
-    qs = campaign_services.campaign_list(user=user).filter(starts_on__lte=end, ends_on__gte=start)
-    return [{"key": c.code, "name": c.name, "starts_on": c.starts_on, "ends_on": c.ends_on,
-             **campaign_figures(c)} for c in qs.order_by("-starts_on", "code")]
-
+    rows = []
+    for c in campaigns.campaign_list(user=user).filter(starts_on__lte=end, ends_on__gte=start).order_by(
+            "-starts_on", "code"):
+        f = campaigns.campaign_figures(c)
+        found = f.disputes_found + f.cases_found
+        rows.append({
+            "key": c.code, "name": c.name, "starts_on": c.starts_on, "ends_on": c.ends_on, "visits": f.visits,
+            "households_visited": f.households_visited, "households": f.households,
+            "households_estimated": f.households_estimated,
+            "coverage": None if f.coverage is None else round(f.coverage, 4),
+            "disputes_found": f.disputes_found, "cases_found": f.cases_found,
+            "yield_per_100": round(found * 100 / f.visits, 2) if f.visits else None,
+        })
+    return rows

@@ -39,7 +39,7 @@ class CampaignRow(Schema):
     ends_on: date
     visits: int
     households_visited: int
-    households: int
+    households: int | None
     households_estimated: bool
     coverage: float | None
     disputes_found: int
