@@ -24,6 +24,7 @@ _ACTIONS.update({
     "supervise": gettext_noop("下达督办单"), "supervision_answer": gettext_noop("督办回复"),
     "supervision_escalate": gettext_noop("督办升级"), "supervision_close": gettext_noop("督办办结"),
     "supervision_withdraw": gettext_noop("撤销督办"),
+    "to_dispute": gettext_noop("转为矛盾纠纷"),  # disputes.services.dispute_from_case
 })
 
 _EXTRACT = (

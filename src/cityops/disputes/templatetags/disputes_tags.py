@@ -1,0 +1,19 @@
+"""The disputes of a city case on the case page (the hotline link, both ways): `{% case_disputes case %}`."""
+
+from django import template
+
+register = template.Library()
+
+
+@register.inclusion_tag("disputes/_case_disputes.html", takes_context=True)
+def case_disputes(context, case):
+    from cityops.disputes import selectors, services
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or case is None:
+        return {"rows": [], "may_link": False}
+    rows = list(selectors.case_disputes(case=case, user=user))
+    open_states = set(selectors.OPEN_STATES)
+    may_link = bool(user.role_codes & services.CASE_LINK_ROLES) and not any(d.state in open_states for d in rows)
+    return {"rows": rows, "may_link": may_link, "case": case}
