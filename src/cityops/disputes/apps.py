@@ -23,6 +23,19 @@ class DisputesConfig(AppConfig):
 
         return load_demo()
 
+    def load_demo_users(self, stdout) -> str:
+        from cityops.disputes.demo import load_demo_users
+
+        users = load_demo_users()
+        for username, label in users:
+            stdout.write(f"  {username:<20} {label}")
+        return f"{len(users)} dispute resolution logins ready" if users else ""
+
+    def demo_usernames(self) -> list[str]:
+        from cityops.disputes.demo import demo_usernames
+
+        return demo_usernames()
+
     def load_demo_history(self, stdout, hours: float) -> None:
         from cityops.disputes.demo import load_demo_history
 
