@@ -1,0 +1,79 @@
+# ruff: noqa: F811  (pytest fixtures imported from test_campaigns are parameters here)
+"""The phone page in Chromium at 390 px: a grid worker types a visit without signal, the visit waits in the
+browser; back online it is sent by itself and stored exactly once — also when the server's first answer is lost
+on the way and the phone sends the visit again."""
+
+from __future__ import annotations
+
+import pytest
+
+from cityops.disputes.tests.test_campaigns import (  # noqa: F401 (fixtures)
+    campaign,
+    centre_staff,
+    geography,
+    hy_worker,
+    reference,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_visit_typed_offline_is_sent_once_back_online(campaign, hy_worker, browser, login, live_server):
+    from cityops.disputes.models import Visit
+
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        login(page, hy_worker)
+        page.goto(f"{live_server.url}/disputes/campaigns/visit/")
+        page.wait_for_selector("#outbox[data-waiting='0']", state="attached")  # visit.js is running
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
+
+        # No signal: the visit is kept in the browser and shown as waiting.
+        context.set_offline(True)
+        page.wait_for_selector("#net-status.offline")
+        page.fill("#id_place", "青和居 3栋2单元501")
+        page.select_option("#id_region_code", label="东社区01号网格")
+        page.fill("#id_people_met", "户主李阿姨")
+        page.select_option("#id_outcome", "resolved")
+        page.fill("#id_findings", "楼上漏水引起争执，当场协调物业维修")
+        page.click("#visit-submit")
+        page.wait_for_selector("#outbox li.waiting")
+        assert "青和居 3栋2单元501" in page.inner_text("#outbox")
+        assert page.inner_text("#outbox-count") == "1"
+        assert page.input_value("#id_place") == ""  # the form is ready for the next door
+        assert not Visit.objects.exists()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+        # The signal returns, but the server's first answer is lost on the way: the visit stays and is sent again.
+        answers = []
+
+        def lose_first_answer(route):
+            response = route.fetch()
+            answers.append(response.status)
+            if len(answers) == 1:
+                route.abort()
+            else:
+                route.fulfill(response=response)
+
+        page.route("**/api/v1/disputes/campaigns/visits", lose_first_answer)
+        context.set_offline(False)
+        page.wait_for_selector("#outbox[data-waiting='0']", state="attached", timeout=40000)
+        assert answers == [201, 200]  # stored the first time; the second sending found it
+        page.unroute_all(behavior="ignoreErrors")
+        assert "青和居 3栋2单元501" in page.inner_text("#visits-today")
+        assert page.inner_text("#outbox-count") == "0"
+
+        visit = Visit.objects.get()
+        assert visit.campaign == campaign and visit.outcome == "resolved" and visit.people_met == "户主李阿姨"
+        assert visit.region_code == "42010500100101"
+
+        # Opened again: nothing waits, nothing is sent twice.
+        page.reload()
+        page.wait_for_selector("#outbox[data-waiting='0']", state="attached")
+        assert Visit.objects.count() == 1
+        assert "青和居 3栋2单元501" in page.inner_text("#visits-today")
+    finally:
+        context.close()
