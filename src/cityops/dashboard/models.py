@@ -1,1 +1,50 @@
 """The dashboard's own rows (DESIGN.md: "reads; rollups and warnings its own")."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cityops.core.models import WorkflowModel
+from cityops.dashboard.workflow import EARLY_WARNING_WORKFLOW, OPEN_STATES
+
+
+class EarlyWarning(WorkflowModel):
+    """A spike in the reports of one category in one district or street (early_warning.py): raised by the worker,
+    acknowledged and closed by the duty officer, or closed by the worker once the counts are back to normal. At
+    most one open warning per category and region (a database constraint: two workers cannot raise it twice)."""
+
+    workflow = EARLY_WARNING_WORKFLOW
+
+    class Level(models.TextChoices):
+        DISTRICT = "district", _("区")
+        STREET = "street", _("街道")
+
+    category = models.ForeignKey("cases.Category", on_delete=models.PROTECT, related_name="+", verbose_name=_("类别"))
+    region_code = models.CharField(_("区域编码"), max_length=12)
+    region_level = models.CharField(_("区域层级"), max_length=10, choices=Level.choices)
+    region_name = models.CharField(_("区域"), max_length=100)
+    started_at = models.DateTimeField(_("起始时间"))  # the start of the window that raised it
+    detected_at = models.DateTimeField(_("预警时间"), default=timezone.now, db_index=True)
+    last_hot_at = models.DateTimeField(null=True, blank=True)  # the last run that found the counts still high
+    window_minutes = models.PositiveSmallIntegerField(_("统计窗口（分钟）"))
+    observed = models.PositiveIntegerField(_("窗口内案件数"))
+    expected = models.FloatField(_("通常数量"))
+    score = models.FloatField(_("异常分值"))  # -log10 of the Poisson tail probability
+    peak_observed = models.PositiveIntegerField(_("峰值案件数"), default=0)
+    closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
+    # The cases that make it up: those of the window that raised it, and those that came while it stayed high.
+    cases = models.ManyToManyField("cases.Case", related_name="+", blank=True, verbose_name=_("案件"))
+
+    class Meta:
+        ordering = ["-detected_at"]
+        verbose_name = _("异常预警")
+        verbose_name_plural = _("异常预警")
+        constraints = [
+            models.UniqueConstraint(fields=["category", "region_code"], condition=Q(state__in=OPEN_STATES),
+                                    name="early_warning_one_open"),
+        ]
+        indexes = [models.Index(fields=["state", "region_code"], name="early_warning_state_region")]
+
+    def __str__(self) -> str:
+        return f"{self.region_code} {self.category_id} {self.detected_at:%Y-%m-%d %H:%M}"

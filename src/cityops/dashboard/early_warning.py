@@ -1,0 +1,286 @@
+"""Early warning (预测预防, issue 15): is a category suddenly reported far more often than usual in a district or a
+street? A spike — waterlogging reports during a rainstorm, noise complaints around one site — raises a warning.
+
+The model, per series (one category in one region), in cases per hour:
+
+    expected(hour) = shrunk mix of  [the series' own mean at this profile slot]  and  [level × shape(slot)]
+
+- a profile slot is (day class, hour of day). Day classes: Monday … Sunday as usual, plus a holiday that falls on a
+  weekday (class HOLIDAY, whose prior is the weekend's profile) and a make-up workday on a weekend (调休, class
+  MAKEUP, whose prior is the weekdays' profile) — the working-day calendar is core.calendar.is_workday;
+- shape(slot) is the category's city-wide profile (all districts pooled: enough cases to be smooth), mean 1;
+- level is the series' typical rate: the median over the history's weeks of (cases ÷ shape), so one past week with
+  a storm in it does not raise it;
+- the series' own slot means use history counts capped far above the prior (again: past spikes do not
+  teach the baseline that spikes are normal), and are shrunk towards level × shape by SHRINK_WEEKS weeks' weight.
+
+A check (every few minutes, by the worker) compares what came in over the last 30 and 60 minutes with what the
+baseline expects there: the score is -log10 of the Poisson tail P(X ≥ observed | expected); a warning is raised when
+a window's score reaches THRESHOLD with at least MIN_COUNT cases. bench/early_warning.py chose the constants on a
+simulated seed and measures them on others.
+
+The functions on arrays (`fit_baseline`, `expected_between`, `score`, `hot_series`) are pure: the bench runs
+them on simulated counts, the worker (`services.early_warning_run`) on counts aggregated by the database
+(`hourly_counts`, `recent_counts`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from django.conf import settings
+from django.db.models import Count, Q
+from django.db.models.functions import TruncHour
+from scipy.special import pdtrc
+
+from cityops.core.calendar import is_workday
+
+HOLIDAY, MAKEUP = 7, 8  # day classes beyond Monday (0) … Sunday (6)
+DAY_CLASSES = 9
+SLOTS = DAY_CLASSES * 24
+
+
+@dataclass(frozen=True)
+class Params:
+    """The detector's constants. Defaults chosen on bench seed 1 (bench/early_warning.py --tune)."""
+
+    threshold: float = 5.5  # -log10 Poisson tail a window must reach
+    min_count: int = 2  # and at least this many cases in that window
+    windows: tuple[int, ...] = (30, 60)  # minutes
+    history_weeks: int = 6
+    shrink_weeks: float = 6.0  # weight of the prior against the series' own slot means
+    cap_sd: float = 4.0  # history counts above prior + cap_sd·√prior + 2 are capped (a past spike)
+    quiet_minutes: int = 60  # a warning subsides after this long with every window's score below `calm`
+    calm: float = 2.0
+    street_min_history: int = 6  # a street is watched for a category with at least this many cases in the history
+
+
+PARAMS = Params()
+
+
+def local_tz() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def day_class(day: date) -> int:
+    """Monday 0 … Sunday 6 on ordinary days; HOLIDAY for a rest day on a weekday, MAKEUP for a workday on a
+    weekend."""
+    weekday = day.weekday()
+    workday = is_workday(day)
+    if weekday < 5 and not workday:
+        return HOLIDAY
+    if weekday >= 5 and workday:
+        return MAKEUP
+    return weekday
+
+
+def hour_slots(start: datetime, hours: int) -> np.ndarray:
+    """The profile slot (day class × 24 + hour of day) of each of `hours` local hours from `start`."""
+    start = start.astimezone(local_tz()).replace(minute=0, second=0, microsecond=0)
+    classes: dict[date, int] = {}
+    slots = np.empty(hours, dtype=np.int16)
+    for i in range(hours):  # one step per hour of history (≈ 1,000), not per case
+        moment = start + timedelta(hours=i)
+        day = moment.date()
+        if day not in classes:
+            classes[day] = day_class(day)
+        slots[i] = classes[day] * 24 + moment.hour
+    return slots
+
+
+def _with_derived_classes(per_slot: np.ndarray, seen: np.ndarray, weight: float) -> np.ndarray:
+    """Slots of the HOLIDAY and MAKEUP classes (few in any history) shrunk towards their priors: the weekend's mean
+    profile for a holiday, the weekdays' for a make-up workday. `per_slot` […, 9, 24] holds sums, `seen` [9, 24]
+    how many hours each slot was observed; returns means."""
+    means = per_slot / np.maximum(seen, 1)
+    weekend = means[..., 5:7, :].mean(axis=-2)
+    weekdays = means[..., 0:5, :].mean(axis=-2)
+    for cls, prior in ((HOLIDAY, weekend), (MAKEUP, weekdays)):
+        means[..., cls, :] = (per_slot[..., cls, :] + weight * prior) / (seen[cls] + weight)
+    return means
+
+
+@dataclass
+class Baseline:
+    rates: np.ndarray  # [series, SLOTS]: expected cases per hour
+
+    def per_hour(self, slots: np.ndarray) -> np.ndarray:
+        return self.rates[:, slots]
+
+
+def fit_baseline(counts: np.ndarray, slots: np.ndarray, groups: np.ndarray, pooled: np.ndarray,
+                 params: Params = PARAMS) -> Baseline:
+    """The baseline of each series from its hourly history.
+
+    counts [series, hours]: cases per hour; slots [hours]: each hour's profile slot (`hour_slots`);
+    groups [series]: the category (an index) of each series, whose shape it shares; pooled [series] bool: the
+    series that add up to the whole city for their category (the districts), from which the shapes are made.
+    """
+    counts = np.asarray(counts, dtype=float)
+    n_series, n_hours = counts.shape
+    seen = np.bincount(slots, minlength=SLOTS).reshape(DAY_CLASSES, 24).astype(float)
+    weeks = max(1, n_hours // 168)
+
+    # The category's shape: city-wide mean per slot over its mean per hour.
+    n_groups = int(groups.max()) + 1 if n_series else 0
+    city = np.zeros((n_groups, n_hours))
+    np.add.at(city, groups[pooled], counts[pooled])
+    city_slot = np.zeros((n_groups, SLOTS))
+    np.add.at(city_slot.T, slots, city.T)
+    shape = _with_derived_classes(city_slot.reshape(n_groups, DAY_CLASSES, 24), seen, weight=2.0)
+    shape = shape.reshape(n_groups, SLOTS)
+    shape_mean = np.maximum(city.mean(axis=1, keepdims=True), 1e-9)
+    # A category never reported anywhere: a flat shape (every hour alike).
+    shape = np.where(city.sum(axis=1, keepdims=True) > 0, shape / shape_mean, 1.0)
+    shape = np.maximum(shape, 0.02)  # never certain that nothing happens at 3 a.m.
+    series_shape = shape[groups][:, slots]  # [series, hours]
+
+    # The series' level: median over whole weeks of cases ÷ shape (robust to one stormy week), with a floor so
+    # that a series with no history still expects a little.
+    whole = weeks * 168
+    week_cases = counts[:, n_hours - whole:].reshape(n_series, weeks, 168).sum(axis=2)
+    week_shape = series_shape[:, n_hours - whole:].reshape(n_series, weeks, 168).sum(axis=2)
+    level = np.median(week_cases / week_shape, axis=1)
+    level = np.maximum(level, 0.5 / series_shape.sum(axis=1))
+    prior = level[:, None] * shape[groups]  # [series, SLOTS]
+
+    # The series' own slot means, history capped at a high quantile of the prior, shrunk towards the prior.
+    hour_prior = prior[:, slots]
+    cap = np.ceil(hour_prior + params.cap_sd * np.sqrt(hour_prior)) + 2
+    capped = np.minimum(counts, cap)
+    own = np.zeros((n_series, SLOTS))
+    np.add.at(own.T, slots, capped.T)
+    weight = params.shrink_weeks
+    rates = (own + weight * prior) / (seen.reshape(SLOTS) + weight)
+    return Baseline(rates=rates)
+
+
+def expected_between(baseline: Baseline, start: datetime, end: datetime) -> np.ndarray:
+    """Expected cases of each series in [start, end): each local hour the span touches, by its share."""
+    tz = local_tz()
+    start, end = start.astimezone(tz), end.astimezone(tz)
+    total = np.zeros(baseline.rates.shape[0])
+    hour = start.replace(minute=0, second=0, microsecond=0)
+    while hour < end:
+        share = (min(end, hour + timedelta(hours=1)) - max(start, hour)).total_seconds() / 3600
+        total += share * baseline.rates[:, day_class(hour.date()) * 24 + hour.hour]
+        hour += timedelta(hours=1)
+    return total
+
+
+def score(observed, expected) -> np.ndarray:
+    """-log10 P(X ≥ observed) for X ~ Poisson(expected): 6 means a one-in-a-million surprise."""
+    observed = np.asarray(observed, dtype=float)
+    tail = pdtrc(observed - 1, np.maximum(expected, 1e-9))  # the Poisson survival function, P(X > observed - 1)
+    return -np.log10(np.maximum(tail, 1e-300))
+
+
+def hot_series(observed: dict[int, np.ndarray], expected: dict[int, np.ndarray],
+               params: Params = PARAMS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which series spike now. observed/expected: window minutes → [series] counts / expected counts.
+    Returns (hot [series] bool; the best score [series] over the windows with at least `min_count` cases, 0 where
+    none has; the window of that score [series])."""
+    windows = sorted(observed)
+    scores = np.stack([score(observed[w], expected[w]) for w in windows])
+    enough = np.stack([observed[w] >= params.min_count for w in windows])
+    eligible = np.where(enough, scores, 0.0)
+    best = eligible.max(axis=0)
+    return best >= params.threshold, best, np.asarray(windows)[eligible.argmax(axis=0)]
+
+
+# --- counts from the database ---------------------------------------------------------------------------------
+def hourly_counts(*, since: datetime, until: datetime):
+    """Cases per local hour, category, district and street in [since, until): one GROUP BY."""
+    from cityops.cases.models import Case
+
+    return (Case.objects.filter(created_at__gte=since, created_at__lt=until)
+            .annotate(hour=TruncHour("created_at", tzinfo=local_tz()))
+            .values("hour", "category_id", "district_code", "street_code")
+            .annotate(n=Count("id")).order_by())
+
+
+def recent_counts(*, now: datetime, windows: tuple[int, ...]):
+    """Cases per category, district and street in each of the last `windows` minutes: one GROUP BY."""
+    from cityops.cases.models import Case
+
+    longest = max(windows)
+    counts = {f"n{w}": Count("id", filter=Q(created_at__gte=now - timedelta(minutes=w))) for w in windows}
+    return (Case.objects.filter(created_at__gte=now - timedelta(minutes=longest), created_at__lt=now)
+            .values("category_id", "district_code", "street_code").annotate(**counts).order_by())
+
+
+@dataclass
+class Series:
+    category_id: int
+    region_code: str  # a district's 6 digits or a street's 9
+    level: str  # "district" | "street"
+
+
+@dataclass
+class Finding:
+    series: Series
+    observed: int
+    expected: float
+    score: float
+    window: int  # minutes
+
+
+def detect(*, now: datetime, params: Params = PARAMS) -> tuple[list[Finding], set[tuple[int, str]]]:
+    """What the database's counts say now: the series that spike (findings), and the (category id, region code) of
+    every series not calm yet (a window's score at least `params.calm`), for the worker to raise and close
+    warnings."""
+    tz = local_tz()
+    end = now.astimezone(tz).replace(minute=0, second=0, microsecond=0)  # history: whole hours before this one
+    start = end - timedelta(weeks=params.history_weeks)
+    n_hours = params.history_weeks * 168
+    rows = list(hourly_counts(since=start, until=end))
+    recent = list(recent_counts(now=now, windows=params.windows))
+
+    # The series: every district a category was reported in, and streets with enough history.
+    street_history: dict[tuple[int, str], int] = {}
+    districts: set[tuple[int, str]] = set()
+    for r in rows + recent:
+        if r["district_code"]:
+            districts.add((r["category_id"], r["district_code"]))
+    for r in rows:
+        if r["street_code"]:
+            key = (r["category_id"], r["street_code"])
+            street_history[key] = street_history.get(key, 0) + r["n"]
+    streets = {key for key, n in street_history.items() if n >= params.street_min_history}
+    series = ([Series(c, code, "district") for c, code in sorted(districts)]
+              + [Series(c, code, "street") for c, code in sorted(streets)])
+    if not series:
+        return [], set()
+    index = {(s.category_id, s.region_code): i for i, s in enumerate(series)}
+    categories = sorted({s.category_id for s in series})
+    groups = np.array([categories.index(s.category_id) for s in series])
+    pooled = np.array([s.level == "district" for s in series])
+
+    counts = np.zeros((len(series), n_hours))
+    for r in rows:
+        hour = int((r["hour"] - start).total_seconds() // 3600)
+        for code in (r["district_code"], r["street_code"]):
+            i = index.get((r["category_id"], code)) if code else None
+            if i is not None and 0 <= hour < n_hours:
+                counts[i, hour] += r["n"]
+    baseline = fit_baseline(counts, hour_slots(start, n_hours), groups, pooled, params)
+
+    observed = {w: np.zeros(len(series)) for w in params.windows}
+    for r in recent:
+        for code in (r["district_code"], r["street_code"]):
+            i = index.get((r["category_id"], code)) if code else None
+            if i is not None:
+                for w in params.windows:
+                    observed[w][i] += r[f"n{w}"]
+    expected = {w: expected_between(baseline, now - timedelta(minutes=w), now) for w in params.windows}
+    hot, best, window = hot_series(observed, expected, params)
+    findings = []
+    for i in np.flatnonzero(hot):
+        w = int(window[i])
+        findings.append(Finding(series[i], int(observed[w][i]), float(expected[w][i]), float(best[i]), w))
+    top = np.stack([score(observed[w], expected[w]) for w in params.windows]).max(axis=0)
+    warm = {(series[i].category_id, series[i].region_code) for i in np.flatnonzero(top >= params.calm)}
+    return findings, warm

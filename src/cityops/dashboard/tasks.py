@@ -1,0 +1,14 @@
+"""Periodic work of the dashboard for `cityops worker` (gathered by core.tasks.periodic_tasks()): the early-warning
+run every CITYOPS_EARLY_WARNING_INTERVAL seconds (300 by default)."""
+
+from django_tasks import task
+
+from cityops.dashboard.services import early_warning_run
+
+
+@task()
+def early_warning_task() -> dict[str, int]:
+    return early_warning_run()
+
+
+PERIODIC = {"early_warning": (early_warning_task, "CITYOPS_EARLY_WARNING_INTERVAL")}
