@@ -220,3 +220,22 @@ def visit_page(request):
             },
         },
     })
+
+
+# --- home cards (core.home, through disputes.home) ----------------------------------------------------------
+def campaign_home_cards(user) -> list:
+    """今日走访 for the workers who knock on doors (their visits today); 排查化解行动 for organisers and leaders (the
+    campaigns of their scope running today)."""
+    from cityops.core.home import Card
+
+    if not user.is_authenticated:
+        return []
+    cards = []
+    if user.role_codes & campaigns.VISITORS - {roles.ADMIN}:
+        cards.append(Card(gettext_lazy("今日走访"), gettext_lazy("天天敲门：登记今天走访的住户和场所，无信号也能登记"),
+                          reverse("disputes_campaign_visit"), count=campaigns.todays_visits(user=user), order=35))
+    if user.role_codes & (campaigns.ORGANISERS | {roles.LEADER}):
+        cards.append(Card(gettext_lazy("排查化解行动"), gettext_lazy("进行中的排查行动：覆盖率、发现的纠纷和事件"),
+                          reverse("disputes_campaign_list"), count=campaigns.open_campaigns(user=user).count(),
+                          order=55))
+    return cards

@@ -99,3 +99,16 @@ def test_residents_are_kept_out(make_user, reference, path):
     resident = make_user("t_resident_c", roles.RESIDENT)
     assert logged_in(resident).get(path).status_code == 403
 
+
+
+def test_home_cards(campaign, hy_worker, centre_staff, make_user):
+    from cityops.disputes.campaign_views import campaign_home_cards
+
+    visit(hy_worker, campaign)
+    cards = {str(c.title): c for c in campaign_home_cards(hy_worker)}
+    assert cards["今日走访"].count == 1 and cards["今日走访"].url == "/disputes/campaigns/visit/"
+    assert "排查化解行动" not in cards
+    cards = {str(c.title): c for c in campaign_home_cards(centre_staff)}
+    assert cards["排查化解行动"].count == 1 and "今日走访" not in cards
+    leader = make_user("t_leader_c", roles.LEADER)
+    assert {str(c.title) for c in campaign_home_cards(leader)} == {"排查化解行动"}
