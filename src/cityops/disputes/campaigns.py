@@ -420,15 +420,17 @@ def _register_dispute(*, visit: Visit, actor, data: dict) -> Dispute:
                   max_length=200, required=True)
     return services.register_dispute(
         actor=actor, source=Dispute.Source.SCREENING, title=title, description=visit.findings, kind=kind,
-        parties=parties, amount=data.get("amount"), lon=visit.lon, lat=visit.lat, address=visit.place,
-        campaign=visit.campaign, risk_level=data.get("risk_level") or "low",
-        idempotency_key=f"visit:{visit.client_id}", **({} if visit.lon is not None else _region_point(visit)))
+        parties=parties, amount=data.get("amount"), address=visit.place, campaign=visit.campaign,
+        risk_level=data.get("risk_level") or "low", idempotency_key=f"visit:{visit.client_id}", **_point(visit))
 
 
-def _region_point(visit: Visit) -> dict:
-    """A visit without a position is placed at its region's centroid (the grid the worker chose)."""
+def _point(visit: Visit) -> dict:
+    """Where a finding is: the visit's position; a visit without one at its region's centroid (the grid the worker
+    chose), so that the dispute or case is located to the same region."""
     from cityops.geo.models import Region
 
+    if visit.lon is not None and visit.lat is not None:
+        return {"lon": visit.lon, "lat": visit.lat}
     region = Region.objects.filter(code=visit.region_code).values("centroid_lon", "centroid_lat").first()
     return {"lon": region["centroid_lon"], "lat": region["centroid_lat"]} if region else {}
 
@@ -437,11 +439,10 @@ def _report_case(*, visit: Visit, actor, data: dict, photo: bytes | None, photo_
     from cityops.cases.services.intake import case_create
     from cityops.cases.services.photos import case_photo_add
 
-    point = {"lon": visit.lon, "lat": visit.lat} if visit.lon is not None else _region_point(visit)
     intake = case_create(
         actor=actor, category=str(data.get("category") or ""), source="field",
         description=f"{campaign_tag(visit.campaign)}{visit.findings}", address=visit.place,
-        urgency=str(data.get("urgency") or "normal"), idempotency_key=f"visit:{visit.client_id}", **point)
+        urgency=str(data.get("urgency") or "normal"), idempotency_key=f"visit:{visit.client_id}", **_point(visit))
     if photo and intake.created:
         case_photo_add(case=intake.case, actor=actor, data=photo, filename=photo_name, kind="report")
     return intake.case

@@ -411,3 +411,17 @@ def test_the_campaign_api_answers_its_figures(campaign, hy_worker, centre_staff,
     assert figures["households"] == 200 and figures["households_visited"] == 1
     assert figures["coverage"] == pytest.approx(1 / 200)
     assert figures["per_day"] == [[timezone.localdate().isoformat(), 1]]
+
+
+def test_findings_without_a_position_are_located_to_the_chosen_grid(campaign, hy_worker, media):
+    """The phone had no position: the worker chose their grid; the dispute and the case lie in it."""
+    from cityops.cases.models import Case
+
+    found = visit(hy_worker, campaign, lon=None, lat=None, region_code="42010500100101", outcome="dispute",
+                  findings="邻居装修噪音纠纷", dispute={"kind": "neighbour", "parties": [
+                      {"side": "applicant", "kind": "person", "name": "赵六"},
+                      {"side": "respondent", "kind": "person", "name": "钱七"}]}).visit
+    assert found.lon is None and found.dispute.region_code == "42010500100101"
+    reported = visit(hy_worker, campaign, lon=None, lat=None, region_code="42010500100101", outcome="case",
+                     findings="路灯不亮", case={"category": "E0101"}).visit
+    assert Case.objects.get(pk=reported.case_id).region_code == "42010500100101"
