@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.apps import apps
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
@@ -187,6 +188,11 @@ class Simulation:
             if t > self.end:
                 break
             self.at(t, self.report)
+        # Other apps' traffic over the same window, clock and sweep: an AppConfig's `simulate(sim)` schedules its
+        # events here (the disputes app's centres and mediators).
+        for config in apps.get_app_configs():
+            if hasattr(config, "simulate"):
+                config.simulate(self)
         sweep_at = self.start + timedelta(hours=1)
         while self.heap:
             when, _n, fn, args = heapq.heappop(self.heap)

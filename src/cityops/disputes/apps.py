@@ -36,6 +36,12 @@ class DisputesConfig(AppConfig):
 
         return demo_usernames()
 
+    # `cityops simulate` (cases.simulation): dispute traffic on the same simulated clock as the city's cases.
+    def simulate(self, sim) -> None:
+        from cityops.disputes.simulation import schedule
+
+        schedule(sim)
+
     def load_demo_history(self, stdout, hours: float) -> None:
         from cityops.disputes.demo import load_demo_history
 
