@@ -168,7 +168,7 @@ def _set(obj, **fields) -> list[str]:
 
 
 def decision_scope(*, decision, actor, scope: str) -> Decision:
-    scope = _required(scope, "scope", "评估范围")
+    scope = str(scope or "").strip()  # the transition's guards check it, after the role
     return _step(decision, "scope", actor, note=scope, fields={"scope": scope}, scope=scope)
 
 
