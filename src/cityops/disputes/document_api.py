@@ -109,7 +109,8 @@ def signature_add(request, dispute_id: Id, party_id: Form[Id], method: Form[Lite
 
 @router.get("/{dispute_id}/signatures/{signature_id}/file", summary="签名文件 / a signature's file",
             openapi_extra={"responses": {"200": {"description": "PNG, JPEG or PDF", "content": {
-                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}})
+                kind: {"schema": {"type": "string", "format": "binary"}}
+                for kind in ("image/png", "image/jpeg", "application/pdf")}}}})
 def signature_file(request, dispute_id: Id, signature_id: Id):
     dispute = documents.document_dispute(user=request.auth, dispute_id=dispute_id)
     return documents.signature_file_response(dispute, signature_id)

@@ -434,3 +434,28 @@ def test_a_document_not_there_yet_sends_the_page_back_with_the_reason(agreed, pe
     response = api(people["staff"]).get(f"/disputes/documents/{agreed.pk}/termination-notice.pdf", follow=True)
     assert response.redirect_chain[-1][0] == f"/disputes/documents/{agreed.pk}/"
     assert "调解未终止" in response.content.decode()
+
+
+def test_hostile_requests_are_coded_4xx_and_write_nothing(agreed, people, settings):
+    client = api(people["mediator"])
+    url = f"/api/v1/disputes/documents/{agreed.pk}/signatures"
+    li = party(agreed, "李四")
+    answers = [
+        client.post(url, {"party_id": li.pk, "method": "paper"}),  # no file
+        client.post(url, {"party_id": 10**30, "method": "paper", "file": _upload(scanned_jpeg(), "a.jpg")}),
+        client.post(url, {"party_id": li.pk, "method": "paper\x00", "file": _upload(scanned_jpeg(), "a.jpg")}),
+        client.post(url, {"party_id": li.pk, "method": "tablet", "file": _upload(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64,
+                                                                                "pad.png")}),
+        client.post(url, data='{"party_id": 1}', content_type="application/json"),
+        client.get(f"/api/v1/disputes/documents/{10**30}/pdf/agreement"),
+        client.get(f"/api/v1/disputes/documents/{agreed.pk}/signatures/{10**30}/file"),
+        client.get(f"/api/v1/disputes/documents/{agreed.pk}/signatures/999999/file"),
+    ]
+    for response in answers:
+        assert 400 <= response.status_code < 500, (response.status_code, response.content[:200])
+        body = response.json()
+        assert body["code"] and body["message"] and body["message_en"]
+    assert not Signature.objects.exists() and stored_files(settings) == []
+    # The pages: a huge id is a 404 page, a bad party id a message.
+    assert client.get(f"/disputes/documents/{10**30}/").status_code == 404
+    assert client.get(f"/disputes/documents/{agreed.pk}/signatures/{10**30}/file").status_code == 404
