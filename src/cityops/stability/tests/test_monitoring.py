@@ -1,0 +1,70 @@
+"""Monitoring after publication: the city cases and disputes of the decision's area created after it was published
+are linked to it, shown on its page and counted per week."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from cityops.core.workflow import create_with_timeline
+from cityops.stability import selectors
+from cityops.stability.tests.conftest import STREET
+
+pytestmark = pytest.mark.django_db
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture
+def report_case(db, operator):
+    from cityops.cases.demo import load_categories
+    from cityops.cases.models import Case, Category
+
+    load_categories()
+    category = Category.objects.get(code="E0101")
+    n = iter(range(1, 100))
+
+    def make(region_code, when):
+        case = Case(code=f"ST{next(n):06d}", source="hotline", category=category, lon=114.21, lat=30.55,
+                    region_code=region_code, district_code=region_code[:6], description="施工噪音扰民", created_at=when)
+        return create_with_timeline(case, actor=operator)
+
+    return make
+
+
+def test_cases_and_disputes_after_publication_in_the_area(client, walk, report_case, clock, assessor, operator):
+    d = walk("monitoring", start=datetime(2026, 3, 2, 9, 0))
+    published = d.published_at
+    inside, outside = STREET + "001", "420106001001"
+    before = report_case(inside, published - timedelta(days=1))
+    first = report_case(inside, published + timedelta(days=1))
+    later = report_case(STREET, published + timedelta(days=8))
+    report_case(outside, published + timedelta(days=2))
+    assert set(selectors.linked_cases(decision=d)) == {first, later} and before not in selectors.linked_cases(decision=d)
+
+    disputes = []
+    model = selectors.dispute_model()
+    if model is not None:  # the disputes app is built beside this one
+        for code, region, days in (("D1", inside, 2), ("D0", inside, -3), ("D2", outside, 2)):
+            disputes.append(create_with_timeline(model(code=f"STD{code}", title="拆迁补偿纠纷", description="补偿",
+                                                       kind="other", source="walk_in", region_code=region,
+                                                       created_at=published + timedelta(days=days)), actor=operator))
+        assert list(selectors.linked_disputes(decision=d)) == [disputes[0]]
+
+    clock(published + timedelta(days=15))
+    weeks = selectors.weekly_counts(decision=d)
+    assert sum(w["cases"] for w in weeks) == 2 and weeks[0]["week"].weekday() == 0
+    assert [w["cases"] for w in weeks if w["cases"]] == [1, 1]  # one in the week of publication, one the week after
+    if model is not None:
+        assert sum(w["disputes"] for w in weeks) == 1
+    client.force_login(assessor)
+    html = client.get(f"/stability/{d.pk}/").content.decode()
+    assert first.code in html and later.code in html and before.code not in html
+    assert "公布后区域内的案件与矛盾纠纷" in html
+    r = client.get(f"/api/v1/stability/decisions/{d.pk}/monitoring?weeks=4")
+    assert r.status_code == 200 and set(r.json()["cases"]) == {first.code, later.code}
+    assert len(r.json()["weeks"]) <= 4
+
+
+def test_nothing_is_linked_before_publication(walk):
+    d = walk("decided")
+    assert not selectors.linked_cases(decision=d).exists() and selectors.weekly_counts(decision=d) == []
