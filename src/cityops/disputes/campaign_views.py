@@ -119,6 +119,28 @@ MAP_POINTS = 2000
 OUTCOME_COLOURS = {"nothing": "#57606a", "resolved": "#1a7f37", "dispute": "#cf222e", "case": "#bf8700"}
 
 
+def map_points(visits) -> list[dict]:
+    """The visits on the map; one typed without a position at the centre of the region the worker chose
+    (`approx`, drawn hollow)."""
+    from cityops.geo.models import Region
+
+    outcomes = dict(Visit.Outcome.choices)
+    rows = list(visits.values_list("lon", "lat", "outcome", "place", "visited_at", "region_code")[:MAP_POINTS])
+    centres = {code: (lon, lat) for code, lon, lat in Region.objects.filter(
+        code__in={r[5] for r in rows if r[0] is None or r[1] is None}).values_list("code", "centroid_lon", "centroid_lat")}
+    points = []
+    for lon, lat, outcome, place, at, region in rows:
+        approx = lon is None or lat is None
+        if approx:
+            if region not in centres:
+                continue
+            lon, lat = centres[region]
+        points.append({"lon": lon, "lat": lat, "approx": approx, "outcome": outcome,
+                       "label": str(outcomes.get(outcome, outcome)), "place": place,
+                       "day": timezone.localtime(at).strftime("%m-%d")})
+    return points
+
+
 @login_required
 def campaign_detail(request, pk: int):
     from django.http import Http404
@@ -135,11 +157,7 @@ def campaign_detail(request, pk: int):
     names = _region_names({v.region_code for v in recent} | set(campaign.region_codes))
     for v in recent:
         v.region_name = names.get(v.region_code, v.region_code)
-    outcomes = dict(Visit.Outcome.choices)
-    points = [{"lon": lon, "lat": lat, "outcome": outcome, "label": str(outcomes.get(outcome, outcome)),
-               "place": place, "day": timezone.localtime(at).strftime("%m-%d")}
-              for lon, lat, outcome, place, at in visits.filter(lon__isnull=False, lat__isnull=False)
-              .values_list("lon", "lat", "outcome", "place", "visited_at")[:MAP_POINTS]]
+    points = map_points(visits)
     disputes = list(campaign.disputes.order_by("-created_at")[:50])
     peak = max((n for _d, n in figures.per_day), default=0)
     per_day = [{"day": day, "n": n, "width": round(100 * n / peak) if peak else 0} for day, n in figures.per_day]
@@ -151,7 +169,7 @@ def campaign_detail(request, pk: int):
         "map_config": {"points": points, "colours": OUTCOME_COLOURS,
                        "legend": [{"outcome": k, "label": str(v), "colour": OUTCOME_COLOURS[k]}
                                   for k, v in Visit.Outcome.choices]},
-        "unplaced": visits.filter(Q(lon__isnull=True) | Q(lat__isnull=True)).count(),
+        "approximate": sum(1 for p in points if p["approx"]),
         "can_visit": bool(user.role_codes & campaigns.VISITORS),
     })
 

@@ -1,7 +1,7 @@
 # ruff: noqa: F811  (pytest fixtures imported from test_campaigns are parameters here)
 """The phone page in Chromium at 390 px: a grid worker types a visit without signal, the visit waits in the
 browser; back online it is sent by itself and stored exactly once — also when the server's first answer is lost
-on the way and the phone sends the visit again."""
+on the way and the phone sends the visit again. Then the campaign's page on the same phone shows it."""
 
 from __future__ import annotations
 
@@ -75,5 +75,12 @@ def test_a_visit_typed_offline_is_sent_once_back_online(campaign, hy_worker, bro
         page.wait_for_selector("#outbox[data-waiting='0']", state="attached")
         assert Visit.objects.count() == 1
         assert "青和居 3栋2单元501" in page.inner_text("#visits-today")
+
+        # The campaign's page on the same phone: the visit counted and on the map over the base map.
+        page.goto(f"{live_server.url}/disputes/campaigns/{campaign.pk}/")
+        page.wait_for_selector("#campaign-map[data-points='1']", state="attached")
+        page.wait_for_selector("#campaign-map[data-basemap=loaded]", state="attached")
+        assert "当场化解 1 起" in page.inner_text("#fig-visits")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
     finally:
         context.close()

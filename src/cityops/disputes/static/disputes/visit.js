@@ -191,8 +191,10 @@
   function toggle() {
     Array.prototype.forEach.call(form.querySelectorAll("fieldset[data-outcome]"), function (fs) {
       fs.hidden = fs.dataset.outcome !== outcome.value;
-      fs.disabled = fs.hidden;  // hidden details are not sent
+      fs.disabled = fs.hidden;  // hidden details are neither checked nor sent
     });
+    // What the server would refuse is asked for here, before the visit waits in the outbox for hours.
+    form.findings.required = outcome.value !== "nothing";
   }
   outcome.addEventListener("change", toggle);
   toggle();
@@ -210,7 +212,8 @@
   form.client_id.value = newId();
   form.addEventListener("submit", function (ev) {
     ev.preventDefault();
-    if (!form.place.value.trim()) { form.place.focus(); form.place.reportValidity && form.place.reportValidity(); return; }
+    if (!form.place.value.trim()) form.place.value = "";
+    if (!form.checkValidity()) { form.reportValidity(); return; }
     var fields = {};
     new FormData(form).forEach(function (value, key) {
       if (key !== "photo" && key !== "csrfmiddlewaretoken") fields[key] = value;

@@ -1,5 +1,6 @@
 /* The campaign's map: its visits as dots coloured by outcome (nothing found, resolved on the spot, a dispute, a city
-   case) over the local base map (geo/basemap.js). Place names are put in as text, never as HTML. */
+   case) over the local base map (geo/basemap.js); a visit typed without a position is a hollow dot at the centre of
+   its grid. Place names are put in as text, never as HTML. */
 (function () {
   "use strict";
   var cfgEl = document.getElementById("campaign-map-config");
@@ -12,7 +13,10 @@
   var bounds = [];
   cfg.points.forEach(function (p) {
     var colour = cfg.colours[p.outcome] || "#57606a";
-    var dot = L.circleMarker([p.lat, p.lon], { radius: 6, color: "#fff", weight: 1, fillColor: colour, fillOpacity: 0.9 });
+    // A visit typed without a position sits at its grid's centre: hollow, so nobody takes it for the door.
+    var dot = L.circleMarker([p.lat, p.lon], p.approx
+      ? { radius: 6, color: colour, weight: 2, dashArray: "2 2", fillOpacity: 0 }
+      : { radius: 6, color: "#fff", weight: 1, fillColor: colour, fillOpacity: 0.9 });
     var tip = document.createElement("span");
     tip.textContent = p.day + " · " + p.place + " · " + p.label;
     dot.bindTooltip(tip);
