@@ -18,8 +18,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.http import FileResponse, HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext_lazy as _
 
 from cityops.core import roles
 from cityops.core.errors import Conflict, NotFound
@@ -46,19 +47,22 @@ ROUTE_TEXTS = {
 STATUTORY_ROUTES = ("arbitration", "administrative", "court")
 
 CHINESE_DIGITS = "零一二三四五六七八九十"
+DOCUMENT_LANGUAGE = "zh-hans"
 
 
 @dataclass(frozen=True)
 class Document:
     slug: str  # the file name's stem and the URL segment
-    title: str
+    title: str  # the legal title printed on the document (Chinese)
     template: str
+    label: str  # its name on a page, in the page's language
 
 
-AGREEMENT = Document("agreement", "人民调解协议书", "disputes/pdf/agreement.html")
+AGREEMENT = Document("agreement", "人民调解协议书", "disputes/pdf/agreement.html", _("人民调解协议书"))
 CONFIRMATION_APPLICATION = Document("confirmation-application", "司法确认申请书",
-                                    "disputes/pdf/confirmation_application.html")
-TERMINATION_NOTICE = Document("termination-notice", "终止调解告知书", "disputes/pdf/termination_notice.html")
+                                    "disputes/pdf/confirmation_application.html", _("司法确认申请书"))
+TERMINATION_NOTICE = Document("termination-notice", "终止调解告知书", "disputes/pdf/termination_notice.html",
+                              _("终止调解告知书"))
 DOCUMENTS = {d.slug: d for d in (AGREEMENT, CONFIRMATION_APPLICATION, TERMINATION_NOTICE)}
 
 
@@ -217,14 +221,19 @@ def confirmation_application_context(dispute: Dispute, user) -> dict:
     return context
 
 
+def _require_terminated(dispute: Dispute) -> None:
+    if not dispute.termination_reason:
+        raise Conflict("该纠纷的调解未终止，没有终止调解告知书",
+                       "Mediation of this dispute was not terminated: there is no termination notice",
+                       code="not_terminated")
+
+
 def _termination_entry(dispute: Dispute):
     return timeline_for(dispute).filter(action="terminate").order_by("-seq").first()
 
 
 def termination_notice_context(dispute: Dispute, user) -> dict:
-    if not dispute.termination_reason:
-        raise Conflict("该纠纷的调解未终止，没有终止调解告知书", "Mediation of this dispute was not terminated: there is "
-                       "no termination notice", code="not_terminated")
+    _require_terminated(dispute)
     entry = _termination_entry(dispute)
     params = (entry.params or {}) if entry else {}
     detail = str(params.get("detail") or (entry.note if entry else "") or "").strip()
@@ -255,7 +264,8 @@ def document_pdf(*, dispute: Dispute, slug: str, user) -> bytes:
     document = DOCUMENTS.get(slug)
     if document is None:
         raise NotFound("没有这种文书", "No such document", code="document_not_found")
-    return render_pdf(document.template, CONTEXTS[slug](dispute, user))
+    with translation.override(DOCUMENT_LANGUAGE):  # a legal text in Chinese, whatever the page's language
+        return render_pdf(document.template, CONTEXTS[slug](dispute, user))
 
 
 def documents_available(dispute: Dispute) -> list[dict]:
@@ -264,8 +274,7 @@ def documents_available(dispute: Dispute) -> list[dict]:
     for slug, document in DOCUMENTS.items():
         try:
             if slug == TERMINATION_NOTICE.slug:
-                if not dispute.termination_reason:
-                    raise Conflict("调解未终止", "Mediation was not terminated", code="not_terminated")
+                _require_terminated(dispute)
             else:
                 agreement_of(dispute)
         except Conflict as exc:

@@ -459,3 +459,11 @@ def test_hostile_requests_are_coded_4xx_and_write_nothing(agreed, people, settin
     # The pages: a huge id is a 404 page, a bad party id a message.
     assert client.get(f"/disputes/documents/{10**30}/").status_code == 404
     assert client.get(f"/disputes/documents/{agreed.pk}/signatures/{10**30}/file").status_code == 404
+
+
+def test_the_documents_stay_chinese_on_an_english_page(agreed, people):
+    client = api(people["staff"])
+    client.cookies["django_language"] = "en"
+    response = client.get(f"/disputes/documents/{agreed.pk}/agreement.pdf", HTTP_ACCEPT_LANGUAGE="en")
+    text = pdf_text(response.content)
+    assert "申请方：张三丰" in text and "自然人" in text and "Applicant" not in text
