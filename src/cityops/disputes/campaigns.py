@@ -287,7 +287,7 @@ def _photo(data: bytes) -> tuple[bytes, str, str]:
     return strip_metadata(data, fmt), ext, hashlib.sha256(data).hexdigest()
 
 
-def _where(*, actor, campaign, region_code, lon, lat, crs):
+def _where(*, actor, region_code, lon, lat, crs):
     """(region code, lon, lat) of a visit: the point's deepest region when the phone had a position, else the
     region the worker chose (their grid), else their only region."""
     from cityops.geo.models import Region
@@ -358,7 +358,7 @@ def visit_log(*, actor, client_id, place: str, place_kind: str = Visit.Place.HOU
             raise Unprocessable("排查行动已结束，不再接收走访记录", "The campaign has ended; no more visits are taken",
                                 code="campaign_ended")
 
-    code, lon, lat = _where(actor=actor, campaign=campaign, region_code=region_code, lon=lon, lat=lat, crs=crs)
+    code, lon, lat = _where(actor=actor, region_code=region_code, lon=lon, lat=lat, crs=crs)
     if not _inside(code, user_regions(actor)):
         raise Forbidden("走访地点不在您负责的区域内", "The visit's place is outside your regions",
                         code="region_out_of_scope")
