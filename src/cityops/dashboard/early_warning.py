@@ -52,7 +52,7 @@ class Params:
     windows: tuple[int, ...] = (30, 60)  # minutes
     history_weeks: int = 6
     shrink_weeks: float = 6.0  # weight of the prior against the series' own slot means
-    cap_sd: float = 4.0  # history counts above prior + cap_sd·√prior + 2 are capped (a past spike)
+    cap_sd: float = 3.0  # history counts above typical + cap_sd·√typical + 1 are capped (a past spike; _cap)
     quiet_minutes: int = 60  # a warning subsides after this long with every window's score below `calm`
     calm: float = 2.0
     street_min_history: int = 6  # a street is watched for a category with at least this many cases in the history
@@ -103,6 +103,12 @@ def _with_derived_classes(per_slot: np.ndarray, seen: np.ndarray, weight: float)
     return means
 
 
+def _cap(typical: np.ndarray, params: Params) -> np.ndarray:
+    """The most a history hour may count where `typical` is usual: far above it for Poisson counts (a count of
+    Poisson(0.5) passes 4 once in 5,000 hours), so only past spikes are cut down."""
+    return np.ceil(typical + params.cap_sd * np.sqrt(np.maximum(typical, 1.0))) + 1
+
+
 @dataclass
 class Baseline:
     rates: np.ndarray  # [series, SLOTS]: expected cases per hour
@@ -128,6 +134,11 @@ def fit_baseline(counts: np.ndarray, slots: np.ndarray, groups: np.ndarray, pool
     n_groups = int(groups.max()) + 1 if n_series else 0
     city = np.zeros((n_groups, n_hours))
     np.add.at(city, groups[pooled], counts[pooled])
+    # A past spike must not shape the profile: city counts far above their slot's median are capped.
+    slot_median = np.zeros((n_groups, SLOTS))
+    for slot in np.unique(slots):
+        slot_median[:, slot] = np.median(city[:, slots == slot], axis=1)
+    city = np.minimum(city, _cap(slot_median[:, slots], params))
     city_slot = np.zeros((n_groups, SLOTS))
     np.add.at(city_slot.T, slots, city.T)
     shape = _with_derived_classes(city_slot.reshape(n_groups, DAY_CLASSES, 24), seen, weight=2.0)
@@ -148,9 +159,7 @@ def fit_baseline(counts: np.ndarray, slots: np.ndarray, groups: np.ndarray, pool
     prior = level[:, None] * shape[groups]  # [series, SLOTS]
 
     # The series' own slot means, history capped at a high quantile of the prior, shrunk towards the prior.
-    hour_prior = prior[:, slots]
-    cap = np.ceil(hour_prior + params.cap_sd * np.sqrt(hour_prior)) + 2
-    capped = np.minimum(counts, cap)
+    capped = np.minimum(counts, _cap(prior[:, slots], params))
     own = np.zeros((n_series, SLOTS))
     np.add.at(own.T, slots, capped.T)
     weight = params.shrink_weeks

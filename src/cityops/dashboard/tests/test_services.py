@@ -1,0 +1,122 @@
+"""The worker's run (services.early_warning_run): a spike raises one warning, on the timeline, with the cases that
+make it up and the region and category by name, and notifies the duty officer (值班长) — not residents or
+departments; a second run raises no second warning while it stays open; it closes itself once the counts are back
+to normal; a street's warning is taken into its district's."""
+
+from datetime import timedelta
+
+import pytest
+from django.test import override_settings
+
+from cityops.core.models import Notification
+from cityops.core.timeline import timeline_for
+from cityops.dashboard.models import EarlyWarning
+from cityops.dashboard.services import early_warning_run
+
+from .conftest import JIANGAN_STREET, NOW, WUCHANG_STREET
+
+SPIKE = [2, 6, 11, 15, 19, 24, 28]  # minutes before NOW: seven noise complaints in half an hour
+
+
+@pytest.fixture
+def people(make_user):
+    from cityops.core import roles
+
+    return {
+        "shift_lead": make_user("ew_shiftlead", roles.SHIFT_LEAD),
+        "leader": make_user("ew_leader", roles.LEADER),
+        "wuchang": make_user("ew_wuchang", roles.DISTRICT_DISPATCHER, region_codes=["420106"]),
+        "jiangan": make_user("ew_jiangan", roles.DISTRICT_DISPATCHER, region_codes=["420102"]),
+        "resident": make_user("ew_resident", roles.RESIDENT),
+        "handler": make_user("ew_handler", roles.DEPT_HANDLER, org_units=["HB"]),
+    }
+
+
+def notified(user) -> list[Notification]:
+    return list(Notification.objects.filter(recipient=user, kind="early_warning"))
+
+
+def test_a_spike_raises_one_warning_with_its_cases_and_notifies_the_shift_lead(
+        quiet_history, add_cases, people, django_capture_on_commit_callbacks):
+    spike = add_cases("E0106", WUCHANG_STREET, [NOW - timedelta(minutes=m) for m in SPIKE])
+    with django_capture_on_commit_callbacks(execute=True):
+        done = early_warning_run(now=NOW)
+    assert done.get("raised") == 1
+    warning = EarlyWarning.objects.get()
+    # The district's series spikes too: its warning is the one raised, the street's is not raised beside it.
+    assert (warning.region_code, warning.region_name, warning.state) == ("420106", "武昌区", "open")
+    assert warning.category.code == "E0106" and warning.observed >= 7
+    assert {c.pk for c in spike} <= set(warning.cases.values_list("pk", flat=True))
+    entry = timeline_for(warning).get()
+    assert entry.action == "raise" and set(entry.params["cases"]) >= {c.pk for c in spike}
+    [message] = notified(people["shift_lead"])
+    assert "武昌区" in message.title and "噪声扰民" in message.title and message.url == f"/dashboard/warnings/{warning.pk}/"
+    assert len(notified(people["wuchang"])) == 1  # the district's own command centre
+    for other in ("jiangan", "resident", "handler", "leader"):
+        assert notified(people[other]) == []
+
+
+@override_settings(CITYOPS_EARLY_WARNING_NOTIFY_LEADERS=True)
+def test_leaders_are_notified_when_the_city_says_so(quiet_history, add_cases, people, django_capture_on_commit_callbacks):
+    add_cases("E0106", WUCHANG_STREET, [NOW - timedelta(minutes=m) for m in SPIKE])
+    with django_capture_on_commit_callbacks(execute=True):
+        early_warning_run(now=NOW)
+    assert len(notified(people["leader"])) == 1
+
+
+def test_one_open_warning_until_it_subsides(quiet_history, add_cases, people, django_capture_on_commit_callbacks):
+    add_cases("E0106", WUCHANG_STREET, [NOW - timedelta(minutes=m) for m in SPIKE])
+    with django_capture_on_commit_callbacks(execute=True):
+        early_warning_run(now=NOW)
+        later = add_cases("E0106", WUCHANG_STREET, [NOW + timedelta(minutes=m) for m in (1, 2, 3)])
+        done = early_warning_run(now=NOW + timedelta(minutes=5))  # still high: kept, no second warning
+    assert done.get("raised") is None and done.get("kept", 0) >= 1
+    warning = EarlyWarning.objects.get()
+    assert {c.pk for c in later} <= set(warning.cases.values_list("pk", flat=True))
+    assert len(notified(people["shift_lead"])) == 1
+    early_warning_run(now=NOW + timedelta(minutes=50))  # calm again perhaps, but not for an hour yet
+    assert EarlyWarning.objects.get().state == "open"
+    done = early_warning_run(now=NOW + timedelta(minutes=130))
+    assert done.get("subsided") == 1
+    warning = EarlyWarning.objects.get()
+    assert warning.state == "closed" and warning.closed_at is not None
+    assert [e.action for e in timeline_for(warning)] == ["raise", "subside"]
+
+
+def test_a_street_warning_is_taken_into_its_district_warning(quiet_history, add_cases, categories, people):
+    # Lots of everyday noise complaints in another street of the district: a few more in our street stand out there,
+    # not in the district.
+    from cityops.geo.models import Region
+
+    busy = "420106002"
+    Region.objects.create(code=busy, name="水果湖街道", level="street", parent=Region.objects.get(code="420106"),
+                          **{k: getattr(Region.objects.get(code="420106"), k) for k in (
+                              "geometry", "min_lon", "min_lat", "max_lon", "max_lat", "centroid_lon", "centroid_lat",
+                              "area_km2")})
+    add_cases("E0106", busy, [NOW - timedelta(hours=6 * 168) + timedelta(minutes=30 * i) for i in range(6 * 168 * 2)])
+    add_cases("E0106", WUCHANG_STREET, [NOW - timedelta(minutes=m) for m in SPIKE])
+    early_warning_run(now=NOW)
+    street = EarlyWarning.objects.get()
+    assert street.region_level == "street" and street.region_name == "中南路街道"
+    # Then the whole district spikes.
+    add_cases("E0106", busy, [NOW + timedelta(minutes=1 + m / 2) for m in range(40)])
+    done = early_warning_run(now=NOW + timedelta(minutes=25))
+    assert done.get("raised") == 1 and done.get("merged") == 1
+    street.refresh_from_db()
+    district = EarlyWarning.objects.get(region_code="420106")
+    assert street.state == "closed" and [e.action for e in timeline_for(street)][-1] == "merge"
+    assert district.state == "open"
+    assert set(street.cases.values_list("pk", flat=True)) <= set(district.cases.values_list("pk", flat=True))
+
+
+def test_the_database_refuses_a_second_open_warning(quiet_history, add_cases, people):
+    from django.db import IntegrityError, transaction
+
+    add_cases("E0106", JIANGAN_STREET, [NOW - timedelta(minutes=m) for m in SPIKE])
+    early_warning_run(now=NOW)
+    first = EarlyWarning.objects.get()
+    copy = EarlyWarning(category=first.category, region_code=first.region_code, region_level=first.region_level,
+                        region_name=first.region_name, started_at=first.started_at, window_minutes=30, observed=1,
+                        expected=0.1, score=6, state="open")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        copy.save()
