@@ -159,8 +159,7 @@ def suggest(dispute: Dispute) -> Suggestion:
             reasons.append(Reason("本区域无特邀调解组织，由属地人民调解委员会承接",
                                   "No court-invited committee covers the region: the local people's committee"))
     else:
-        specialised = [c for c in committees
-                       if remit_of(c)[0] != PEOPLE and kind in remit_of(c)[1]]
+        specialised = [c for c in committees if (remit := remit_of(c))[0] != PEOPLE and kind in remit[1]]
         if specialised:
             committee = _best(specialised)
             channel = remit_of(committee)[0]
@@ -188,7 +187,6 @@ def suggest(dispute: Dispute) -> Suggestion:
         reasons.append(Reason(f"{_person(mediator)}在办纠纷最少（{mediator.load} 件）",
                               f"{_person(mediator)} has the fewest open disputes ({mediator.load})"))
     return Suggestion(channel, committee, mediator, reasons)
-
 
 
 def suggest_mediator(committee: OrgUnit, dispute: Dispute | None = None):
