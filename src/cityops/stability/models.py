@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cityops.core.models import WorkflowModel
@@ -182,7 +183,7 @@ class Comment(models.Model):
         name = ""
         if self.author is not None:
             name = (self.author.first_name or self.author.get_username()).split()[-1]
-        return f"{name[:1]}{'*' * max(1, min(2, len(name) - 1))}" if name else "市民"
+        return f"{name[:1]}{'*' * max(1, min(2, len(name) - 1))}" if name else gettext("市民")
 
 
 class Visit(models.Model):

@@ -24,8 +24,9 @@ from cityops.stability import workflow as flow
 from cityops.stability.models import Comment
 
 # The timeline's steps that are no transition, by name.
-EXTRA_ACTIONS = {"create": "登记", "risk_add": "登记风险点", "risk_update": "修改风险点", "comment": "收到公众意见",
-                 "comment_moderate": "审核意见", "visit": "走访", "hearing": "听证"}
+EXTRA_ACTIONS = {"create": gettext_lazy("登记"), "risk_add": gettext_lazy("登记风险点"),
+                 "risk_update": gettext_lazy("修改风险点"), "comment": gettext_lazy("收到公众意见"),
+                 "comment_moderate": gettext_lazy("审核意见"), "visit": gettext_lazy("走访"), "hearing": gettext_lazy("听证")}
 
 
 def _load(user, pk):
