@@ -467,3 +467,13 @@ def test_the_documents_stay_chinese_on_an_english_page(agreed, people):
     response = client.get(f"/disputes/documents/{agreed.pk}/agreement.pdf", HTTP_ACCEPT_LANGUAGE="en")
     text = pdf_text(response.content)
     assert "申请方：张三丰" in text and "自然人" in text and "Applicant" not in text
+
+
+def test_the_page_speaks_english(agreed, people):
+    client = api(people["mediator"])
+    client.cookies["django_language"] = "en"
+    html = client.get(f"/disputes/documents/{agreed.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    for expected in ("Dispute documents", "Mediation agreement", "Application for judicial confirmation",
+                     "Mediation of this dispute was not terminated", "Signed on paper: upload the scan",
+                     "Signature on a tablet", "Not signed"):
+        assert expected in html, expected
