@@ -21,7 +21,6 @@ from django.contrib.staticfiles import finders
 from django.core.exceptions import SuspiciousFileOperation
 from django.template.loader import render_to_string
 
-
 # Templates are rendered with this base URL, so `{% static %}`'s "/static/..." resolves to BASE_URL + "static/...".
 # The host is reserved (RFC 6761 .invalid) and never contacted: the fetcher answers from disk or refuses.
 BASE_URL = "https://cityops.invalid/"
