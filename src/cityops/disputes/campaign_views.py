@@ -158,7 +158,10 @@ def campaign_detail(request, pk: int):
     for v in recent:
         v.region_name = names.get(v.region_code, v.region_code)
     points = map_points(visits)
-    disputes = list(campaign.disputes.order_by("-created_at")[:50])
+    from cityops.disputes.selectors import dispute_list
+
+    # The disputes themselves (titles name people) as the dispute pages' own scope allows; the counts are above.
+    disputes = list(dispute_list(user=user).filter(campaign=campaign).order_by("-created_at")[:50])
     peak = max((n for _d, n in figures.per_day), default=0)
     per_day = [{"day": day, "n": n, "width": round(100 * n / peak) if peak else 0} for day, n in figures.per_day]
     return render(request, "disputes/campaign_detail.html", {

@@ -112,3 +112,16 @@ def test_home_cards(campaign, hy_worker, centre_staff, make_user):
     assert cards["排查化解行动"].count == 1 and "今日走访" not in cards
     leader = make_user("t_leader_c", roles.LEADER)
     assert {str(c.title) for c in campaign_home_cards(leader)} == {"排查化解行动"}
+
+
+def test_the_disputes_found_are_listed_in_the_readers_scope(campaign, hy_worker, centre_staff, make_user):
+    logged = visit(hy_worker, campaign, outcome="dispute", findings="楼上漏水，两户多次争吵", dispute={
+        "kind": "neighbour", "parties": [{"side": "applicant", "kind": "person", "name": "张三"},
+                                         {"side": "respondent", "kind": "person", "name": "李四"}]})
+    dispute = logged.visit.dispute
+    html = logged_in(centre_staff).get(f"/disputes/campaigns/{campaign.pk}/").content.decode()
+    assert f'href="/disputes/{dispute.pk}/"' in html and dispute.code in html
+    # A street's staff of the other street reads the campaign's counts but not the dispute of another region.
+    west = make_user("t_street_other", roles.REGION_STAFF, region_codes=["420105001002"])
+    html = logged_in(west).get(f"/disputes/campaigns/{campaign.pk}/").content.decode()
+    assert dispute.code not in html and "您无权查看其详情" in html
