@@ -156,6 +156,9 @@ TASKS = {
     }
 }
 CITYOPS_SWEEP_INTERVAL = env.int("CITYOPS_SWEEP_INTERVAL", default=60)
+# Live feed of the dashboard (dashboard.live): committed events travel through Redis pub/sub to every web worker's
+# screens. Empty (the embedded default): each screen's stream polls the timeline once a second instead.
+CITYOPS_REDIS_URL = env.str("CITYOPS_REDIS_URL", default="")
 CITYOPS_HOTLINE_RETRAIN_INTERVAL = env.int("CITYOPS_HOTLINE_RETRAIN_INTERVAL", default=3600)
 # Early warning (dashboard.early_warning): how often the worker looks for spikes in case counts.
 CITYOPS_EARLY_WARNING_INTERVAL = env.int("CITYOPS_EARLY_WARNING_INTERVAL", default=300)

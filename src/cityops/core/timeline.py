@@ -8,11 +8,16 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, models, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from cityops.core.models import TimelineEntry, WorkflowModel
 
 SYSTEM = "system"
+
+# Sent for every appended entry, inside the transaction that writes it (sender=TimelineEntry, entry=the entry).
+# A listener acting on the committed change registers transaction.on_commit (dashboard.live publishes it).
+entry_appended = Signal()
 
 
 def _canonical(value: Any) -> str:
@@ -176,6 +181,7 @@ def timeline_append(
             cursor.execute(_UPDATE_HEAD, [seq, fields["hash"], head_id])
     entry = TimelineEntry(id=entry_id, **fields)
     entry._state.adding = False  # a stored row: saving it again is refused like any other
+    entry_appended.send(sender=TimelineEntry, entry=entry)
     return entry
 
 
