@@ -271,6 +271,8 @@ def _refused(answer, status, code):
     ({"ends_on": "2026-01-01", "starts_on": "2026-02-01"}, "ends_before_start"),
     ({"kinds": ["gossip"]}, "unknown_dispute_kind"),
     ({"name": "  "}, "name_required"),
+    ({"goal_households": 10**12}, "invalid_input"),
+    ({"ends_on": "9999-12-31"}, "invalid_input"),
 ])
 def test_bad_campaigns_are_refused_and_nothing_written(centre_staff, api_client_for, change, code):
     from cityops.disputes.models import Campaign
@@ -328,6 +330,10 @@ def test_an_oversize_photo_is_refused_and_nothing_written(campaign, hy_worker, a
     ({"region_code": "420105999999", "lon": "", "lat": ""}, 400, "unknown_region"),
     ({"visited_at": "2099-01-01T10:00:00+08:00"}, 400, "visit_in_future"),
     ({"campaign_id": 999999}, 404, "campaign_not_found"),
+    ({"campaign_id": 10**30}, 400, "invalid_input"),
+    ({"lon": "1e308", "lat": "30.55"}, 400, "invalid_coordinates"),
+    ({"place_kind": "castle"}, 400, "invalid_place_kind"),
+    ({"place": "x" * 201}, 400, "invalid_input"),
 ])
 def test_bad_visits_are_refused_and_nothing_written(campaign, hy_worker, api_client_for, media, change, status, code):
     from cityops.cases.models import Case
