@@ -160,7 +160,8 @@ def desk(request):
         else:
             messages.success(request, _("已登记纠纷 %(code)s，请确认分流") % {"code": d.code})
             return redirect(f"/disputes/{d.pk}/#actions")
-    return render(request, "disputes/desk.html", {"form": form, "error": error})
+    waiting = list(selectors.dispute_list(user=request.user).filter(state="registered").order_by("deadline_at")[:30])
+    return render(request, "disputes/desk.html", {"form": form, "error": error, "rows": waiting, "page": None})
 
 
 @login_required

@@ -38,6 +38,7 @@ def test_desk_registers_and_staff_confirm_the_routing_suggestion(world):
     d = Dispute.objects.get()
     assert answer.url == f"/disputes/{d.pk}/#actions"
     assert staff.post("/disputes/desk/", DESK).status_code == 302 and Dispute.objects.count() == 1  # sent twice
+    assert d.code in staff.get("/disputes/desk/").content.decode()  # waiting at the desk to be routed
     html = staff.get(f"/disputes/{d.pk}/").content.decode()
     assert "110105********002X" in html and ID_A not in html and "138****5678" in html
     assert 'id="form-accept"' in html and 'id="form-assign"' not in html and 'id="form-start"' not in html
