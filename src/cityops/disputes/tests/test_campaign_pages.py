@@ -16,6 +16,7 @@ from cityops.disputes.tests.test_campaigns import (  # noqa: F401 (fixtures)
     centre_staff,
     geography,
     hy_worker,
+    jpeg,
     media,
     reference,
     visit,
@@ -32,8 +33,8 @@ def logged_in(user) -> Client:
 def test_the_campaign_page_shows_coverage_findings_and_the_map(campaign, hy_worker, centre_staff, media):
     visit(hy_worker, campaign, place="青和居 3栋2单元501")
     visit(hy_worker, campaign, place="青和居 3栋2单元502", outcome="resolved", findings="停车纠纷当场化解")
-    visit(hy_worker, campaign, place="青和居 3栋2单元503", outcome="case", findings="楼道堆物",
-          case={"category": "E0101"})
+    with_photo = visit(hy_worker, campaign, place="青和居 3栋2单元503", outcome="case", findings="楼道堆物",
+                       case={"category": "E0101"}, photo=jpeg()).visit
     page = logged_in(centre_staff).get(f"/disputes/campaigns/{campaign.pk}/")
     assert page.status_code == 200
     html = page.content.decode()
@@ -43,6 +44,7 @@ def test_the_campaign_page_shows_coverage_findings_and_the_map(campaign, hy_work
     assert "青和居 3栋2单元503" in html and "发现城市事件" in html
     assert "邻里纠纷" in html and "neighbour" not in html.split('id="campaign-map-config"')[0]
     assert 'id="per-day"' in html
+    assert with_photo.photo.url in html
 
 
 def test_the_list_shows_the_campaigns_in_scope(campaign, hy_worker, wc_worker, centre_staff):
