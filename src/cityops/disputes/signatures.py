@@ -66,6 +66,8 @@ def _pixels(data: bytes) -> int:
     try:
         with Image.open(io.BytesIO(data)) as img:  # reads the header only
             width, height = img.size
+    except Image.DecompressionBombError as exc:
+        raise InvalidInput("图片尺寸过大", "The image has too many pixels", code="image_too_large") from exc
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise InvalidInput("无法读取图片", "The image could not be read", code="invalid_image") from exc
     return width * height

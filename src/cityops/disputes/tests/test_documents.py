@@ -82,6 +82,18 @@ def scanned_jpeg() -> bytes:
     return out.getvalue()
 
 
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG that claims a size (a decompression bomb's header) and holds no pixels."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IEND", b""))
+
+
 SCANNED_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
                b"trailer<</Root 1 0 R>>\n%%EOF\n")
 
@@ -324,6 +336,8 @@ def test_a_signature_is_on_the_timeline_and_its_scan_loses_its_metadata(agreed, 
     ("paper", b"%PDF-1.4\n1 0 obj<<>>endobj\n", "cut.pdf", 400, "invalid_pdf"),
     ("tablet", None, "pad.jpg", 400, "invalid_signature_type"),  # a JPEG from a tablet: only PNG
     ("tablet", "blank", "pad.png", 400, "empty_signature"),
+    ("tablet", "bomb", "pad.png", 400, "image_too_large"),  # 30000 × 30000 claimed
+    ("paper", "big", "scan.png", 400, "image_too_large"),  # 8000 × 8000: more than a 600 dpi A4 scan
     ("fingerprint", None, "x.jpg", 400, None),
 ])
 def test_bad_signature_files_are_refused_and_nothing_is_written(agreed, people, settings, method, data, name, status,
@@ -332,6 +346,10 @@ def test_bad_signature_files_are_refused_and_nothing_is_written(agreed, people, 
         data = scanned_jpeg()
     elif data == "blank":
         data = tablet_png(blank=True)
+    elif data == "bomb":
+        data = png_header_only(30000, 30000)
+    elif data == "big":
+        data = png_header_only(8000, 8000)
     response = sign(people["mediator"], agreed, party(agreed, "李四"), method=method, data=data, name=name)
     assert response.status_code == status, response.content
     body = response.json()
