@@ -38,7 +38,7 @@ chromium: fonts
 # PDF documents (core/pdf.py, WeasyPrint on Pango) embed Debian's Noto CJK font, found through fontconfig. Without
 # root (or apt) this only warns: the system check cityops.W011 says so again, and the PDF tests fail.
 fonts:
-	@if ! fc-list 2>/dev/null | grep -q "Noto S[a-z]* CJK" || ! ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0; then \
+	@if ! fc-list 2>/dev/null | grep -q "Noto S[a-z]* CJK" || ! (ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null) | grep -q libpangoft2-1.0; then \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk fontconfig libpango-1.0-0 libpangoft2-1.0-0 >/dev/null) \
 		|| echo "fonts: could not install fonts-noto-cjk (root needed): PDF documents will have no Chinese font"; \
 	fi
