@@ -44,7 +44,6 @@ def documents_page(request, dispute_id: int):
         "status": status,
         "unsigned": [row["party"] for row in status if row["signature"] is None],
         "can_record": signatures.can_record(dispute=dispute, user=request.user),
-        "methods": Signature.Method,
         "max_scan_mb": signatures.max_scan_bytes() // (1024 * 1024),
     })
 

@@ -136,7 +136,7 @@ def _party_rows(dispute: Dispute, user) -> list[dict]:
 
 
 def _signature_rows(agreement, parties: list[dict]) -> list[dict]:
-    by_party = {s.party_id: s for s in agreement.signatures.select_related("recorded_by")}
+    by_party = {s.party_id: s for s in agreement.signatures.select_related("party", "recorded_by")}
     rows = []
     for row in parties:
         signature: Signature | None = by_party.get(row["party"].pk)

@@ -189,7 +189,8 @@ def signature_record(*, dispute: Dispute, actor, party_id: int, method: str, dat
 def signature_status(dispute: Dispute) -> list[dict]:
     """Each party of the dispute with its signature (or None): what the documents page and the API show."""
     try:
-        signatures = {s.party_id: s for s in dispute.agreement.signatures.select_related("recorded_by")}
+        recorded = dispute.agreement.signatures.select_related("party", "recorded_by")
+        signatures = {s.party_id: s for s in recorded}
     except Agreement.DoesNotExist:
         signatures = {}
     return [{"party": party, "signature": signatures.get(party.pk)} for party in dispute.parties.all()]
