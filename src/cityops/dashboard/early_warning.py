@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.db.models.functions import TruncHour
 from scipy.special import pdtrc
 
@@ -221,6 +221,23 @@ def recent_counts(*, now: datetime, windows: tuple[int, ...]):
             .values("category_id", "district_code", "street_code").annotate(**counts).order_by())
 
 
+_history: dict[tuple, list[dict]] = {}
+
+
+def _history_rows(*, since: datetime, until: datetime) -> list[dict]:
+    """`hourly_counts`, kept in the process while the history is the same: the worker runs every few minutes, the
+    history (whole hours) changes once an hour. The key holds the history's count and highest id, so a case
+    written late into a past hour, or removed, is seen at the next run."""
+    from cityops.cases.models import Case
+
+    stamp = Case.objects.filter(created_at__gte=since, created_at__lt=until).aggregate(n=Count("id"), last=Max("id"))
+    key = (since, until, stamp["n"], stamp["last"])
+    if key not in _history:
+        _history.clear()
+        _history[key] = list(hourly_counts(since=since, until=until))
+    return _history[key]
+
+
 @dataclass
 class Series:
     category_id: int
@@ -245,7 +262,7 @@ def detect(*, now: datetime, params: Params = PARAMS) -> tuple[list[Finding], se
     end = now.astimezone(tz).replace(minute=0, second=0, microsecond=0)  # history: whole hours before this one
     start = end - timedelta(weeks=params.history_weeks)
     n_hours = params.history_weeks * 168
-    rows = list(hourly_counts(since=start, until=end))
+    rows = _history_rows(since=start, until=end)
     recent = list(recent_counts(now=now, windows=params.windows))
 
     # The series: every district a category was reported in, and streets with enough history.

@@ -44,3 +44,11 @@ def test_detect_reads_the_database(quiet_history, add_cases):
     spike = next(f for f in findings if f.series.region_code == WUCHANG_STREET)
     assert spike.observed == 7 and spike.expected < 1 and spike.score >= ew.PARAMS.threshold
     assert all(not code.startswith("420102") for _c, code in warm)
+
+
+def test_the_kept_history_sees_a_case_written_late_into_a_past_hour(add_cases):
+    since, until = datetime(2026, 5, 1, tzinfo=TZ), datetime(2026, 5, 12, tzinfo=TZ)
+    add_cases("E0106", WUCHANG_STREET, [datetime(2026, 5, 10, 9, 5, tzinfo=TZ)])
+    assert sum(r["n"] for r in ew._history_rows(since=since, until=until)) == 1
+    add_cases("E0106", WUCHANG_STREET, [datetime(2026, 5, 3, 9, 5, tzinfo=TZ)])  # reported late, dated back
+    assert sum(r["n"] for r in ew._history_rows(since=since, until=until)) == 2
