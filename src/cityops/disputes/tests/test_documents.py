@@ -176,6 +176,12 @@ def party(dispute, name):
     return dispute.parties.get(name=name)
 
 
+def sign_everyone(dispute, people):
+    """Every party signs (on paper), as the agreement needs before judicial confirmation is requested."""
+    for p in dispute.parties.all():
+        assert sign(people["mediator"], dispute, p).status_code == 201
+
+
 def stored_files(settings) -> list[Path]:
     root = Path(settings.MEDIA_ROOT)
     return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
@@ -233,6 +239,7 @@ def test_confirmation_application_is_addressed_to_the_court_within_30_days(agree
         assert expected in text, expected
     assert cjk_fonts_embedded(pdf)
     # The court the request names wins over the committee's district court.
+    sign_everyone(agreed, people)
     services.request_confirmation(dispute=agreed, actor=people["mediator"], court="武汉市中级人民法院")
     requested = documents.document_dispute(user=people["staff"], dispute_id=agreed.pk)
     text = pdf_text(documents.document_pdf(dispute=requested, slug="confirmation-application", user=people["staff"]))
@@ -398,12 +405,13 @@ def test_only_the_mediator_and_centre_staff_record_signatures(agreed, people):
     assert not Signature.objects.exists()
 
 
-def test_signing_is_open_only_while_the_agreement_awaits_confirmation(dispute, agreed, people):
-    before = sign(people["mediator"], dispute, party(dispute, "李四"))  # `dispute` is the same row: now agreed
-    assert before.status_code == 201
+def test_signing_is_open_only_while_the_agreement_awaits_confirmation(agreed, people):
+    sign_everyone(agreed, people)
     requested = services.request_confirmation(dispute=agreed, actor=people["mediator"], court="武汉市武昌区人民法院")
+    Signature.objects.filter(party=party(requested, "张三丰")).delete()  # as if one had not signed
     response = sign(people["mediator"], requested, party(requested, "张三丰"))
     assert response.status_code == 409 and response.json()["code"] == "signing_closed"
+    assert Signature.objects.count() == 2
 
 
 def test_signing_before_an_agreement_is_refused(dispute, people):
