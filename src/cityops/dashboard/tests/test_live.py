@@ -1,0 +1,255 @@
+"""The live feed (dashboard.live, live_views.stream): a case committed through the intake service reaches an open
+stream through Redis pub/sub (real Redis: with CI=true a missing Redis fails, never skips), each screen gets only
+its user's scope and no personal data, a reconnecting screen first gets what it missed (Last-Event-ID), without
+Redis the stream reads the timeline, and the refusals are coded."""
+
+import json
+import os
+import time
+
+import pytest
+from django.test import Client
+
+from cityops.cases.tests import conftest as cases_fixtures
+from cityops.cases.tests.conftest import POINT_JIANGAN, POINT_WUCHANG_A
+from cityops.core import roles
+from cityops.dashboard import live
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# The cases tests' two-district city, categories, departments and case factory.
+geography, reference, district_units = cases_fixtures.geography, cases_fixtures.reference, cases_fixtures.district_units
+district_dispatcher, new_case = cases_fixtures.district_dispatcher, cases_fixtures.new_case
+
+REDIS_URL = os.environ.get("CITYOPS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def redis_live(settings, monkeypatch):
+    """The live feed on a real Redis. Absent Redis skips the test on a laptop, fails it in CI."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.RedisError as exc:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"CI=true but Redis is not reachable at {REDIS_URL}: {exc}")
+        pytest.skip(f"Redis not reachable at {REDIS_URL}")
+    settings.CITYOPS_REDIS_URL = REDIS_URL
+    monkeypatch.setattr(live, "HEARTBEAT_SECONDS", 0.5)
+    return REDIS_URL
+
+
+@pytest.fixture
+def no_redis(settings, monkeypatch):
+    settings.CITYOPS_REDIS_URL = ""
+    monkeypatch.setattr(live, "HEARTBEAT_SECONDS", 0.5)
+    monkeypatch.setattr(live, "POLL_SECONDS", 0.2)
+
+
+@pytest.fixture
+def jiangan_dispatcher(make_user, district_units):
+    return make_user("t_district_ja", roles.DISTRICT_DISPATCHER, org_units=["ZH-420102"], region_codes=["420102"])
+
+
+class Stream:
+    """An open stream read frame by frame, as a browser's EventSource would."""
+
+    def __init__(self, user, **headers):
+        self.client = Client()
+        self.client.force_login(user)
+        self.response = self.client.get("/dashboard/live/stream/", **headers)
+        assert self.response.status_code == 200, self.response.content
+        assert self.response["Content-Type"] == "text/event-stream"
+        self.chunks = iter(self.response.streaming_content)
+
+    def frames(self, until: str, timeout: float = 5.0) -> list[dict]:
+        """The event frames read until one of type `until` (or a heartbeat past the timeout)."""
+        got, deadline = [], time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = next(self.chunks).decode()
+            if text.startswith(":") or text.startswith("retry:"):
+                continue
+            fields = dict(line.split(": ", 1) for line in text.strip().splitlines())
+            frame = {"event": fields["event"], "id": fields.get("id"), "data": json.loads(fields["data"])}
+            got.append(frame)
+            if frame["event"] == until:
+                return got
+        return got
+
+    def events(self, timeout: float = 3.0) -> list[dict]:
+        """The case/alarm/state frames arriving within `timeout` (heartbeats every 0.5 s keep the reading going)."""
+        got, deadline = [], time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = next(self.chunks).decode()
+            if text.startswith("id:"):
+                fields = dict(line.split(": ", 1) for line in text.strip().splitlines())
+                got.append({"event": fields["event"], "id": fields["id"], "data": json.loads(fields["data"])})
+        return got
+
+    def close(self):
+        self.response.close()
+
+
+def _wait_subscribed():
+    assert live.hub.subscribed.wait(5), "the process never subscribed to Redis"
+
+
+def test_a_committed_case_reaches_an_open_screen_through_redis(redis_live, new_case, leader):
+    stream = Stream(leader)
+    try:
+        assert [f["event"] for f in stream.frames(until="ready")] == ["ready"]
+        _wait_subscribed()
+        started = time.monotonic()
+        case = new_case(point=POINT_WUCHANG_A, description="路边有暴露垃圾，联系人张三 13912345678",
+                        reporter_phone="13912345678")
+        frames = stream.frames(until="case")
+        assert time.monotonic() - started < 2
+        event = frames[-1]["data"]
+        assert event["code"] == case.code and event["kind"] == "case" and event["state"] == case.state
+        assert (event["lon"], event["lat"]) == pytest.approx((case.lon, case.lat))
+        assert event["url"] == f"/cases/{case.code}/" and event["label"] == case.category.name_zh
+        assert event["state_label"] and event["state_label"] != case.state  # by its name, not its code
+        entry = live.TimelineEntry.objects.filter(subject_type="cases.case", subject_id=str(case.pk)).get()
+        assert frames[-1]["id"] == event["id"] == str(entry.id)
+        # No personal data travels: not the description, the phone, the reporter, the unit it is scoped by.
+        raw = json.dumps(event, ensure_ascii=False)
+        assert "13912345678" not in raw and "张三" not in raw and "org_id" not in event
+    finally:
+        stream.close()
+    assert live.hub.count() == 0  # the closed screen left the hub
+
+
+def test_a_rolled_back_change_is_never_published(redis_live, new_case, leader):
+    from django.db import transaction
+
+    stream = Stream(leader)
+    try:
+        stream.frames(until="ready")
+        _wait_subscribed()
+        with pytest.raises(RuntimeError), transaction.atomic():
+            new_case(point=POINT_WUCHANG_A)
+            raise RuntimeError("the caller fails after the case was written")
+        assert stream.events(timeout=1.5) == []
+    finally:
+        stream.close()
+
+
+def test_a_district_sees_only_its_own_district(redis_live, new_case, district_dispatcher, jiangan_dispatcher, leader):
+    wuchang, jiangan, city = Stream(district_dispatcher), Stream(jiangan_dispatcher), Stream(leader)
+    try:
+        for s in (wuchang, jiangan, city):
+            s.frames(until="ready")
+        _wait_subscribed()
+        in_wuchang = new_case(point=POINT_WUCHANG_A)
+        in_jiangan = new_case(point=POINT_JIANGAN)
+        assert [f["data"]["code"] for f in wuchang.events()] == [in_wuchang.code]
+        assert [f["data"]["code"] for f in jiangan.events()] == [in_jiangan.code]
+        assert sorted(f["data"]["code"] for f in city.events()) == sorted([in_wuchang.code, in_jiangan.code])
+    finally:
+        for s in (wuchang, jiangan, city):
+            s.close()
+
+
+def test_state_changes_are_sent_as_state_events(redis_live, new_case, operator, leader):
+    from cityops.core.workflow import transition
+
+    case = new_case(point=POINT_WUCHANG_A)
+    stream = Stream(leader)
+    try:
+        stream.frames(until="ready")
+        _wait_subscribed()
+        action = next(t.action for t in case.workflow.transitions if case.state in t.sources and t.action == "register")
+        transition(case, action, actor=operator)
+        frames = stream.events(timeout=1.5)
+        assert [(f["event"], f["data"]["code"], f["data"]["action"]) for f in frames] == [("state", case.code, action)]
+    finally:
+        stream.close()
+
+
+def test_a_reconnecting_screen_first_gets_what_it_missed(redis_live, new_case, district_dispatcher):
+    seen = new_case(point=POINT_WUCHANG_A)
+    last_id = live.TimelineEntry.objects.filter(subject_id=str(seen.pk), subject_type="cases.case").get().id
+    missed = [new_case(point=POINT_WUCHANG_A), new_case(point=POINT_JIANGAN), new_case(point=POINT_WUCHANG_A)]
+    stream = Stream(district_dispatcher, HTTP_LAST_EVENT_ID=str(last_id))
+    try:
+        frames = stream.frames(until="ready")
+        # The two missed cases of 武昌区, in order, before the stream says it is live; not 江岸区's, not the one seen.
+        assert [(f["event"], f["data"].get("code")) for f in frames] == [
+            ("case", missed[0].code), ("case", missed[2].code), ("ready", None)]
+        _wait_subscribed()
+        later = new_case(point=POINT_WUCHANG_A)
+        assert [f["data"]["code"] for f in stream.events(timeout=1.5)] == [later.code]  # nothing sent twice
+    finally:
+        stream.close()
+
+
+def test_too_much_missed_asks_the_page_to_reload(redis_live, new_case, leader, monkeypatch):
+    monkeypatch.setattr(live, "CATCH_UP_LIMIT", 2)
+    first = new_case(point=POINT_WUCHANG_A)
+    last_id = live.TimelineEntry.objects.filter(subject_id=str(first.pk), subject_type="cases.case").get().id
+    new_case(point=POINT_WUCHANG_A)
+    new_case(point=POINT_WUCHANG_A)
+    stream = Stream(leader, HTTP_LAST_EVENT_ID=str(last_id))
+    assert [f["event"] for f in stream.frames(until="reload")] == ["reload"]
+    stream.close()
+
+
+def test_without_redis_the_stream_reads_the_timeline(no_redis, new_case, district_dispatcher):
+    stream = Stream(district_dispatcher)
+    try:
+        stream.frames(until="ready")
+        started = time.monotonic()
+        case = new_case(point=POINT_WUCHANG_A)
+        new_case(point=POINT_JIANGAN)
+        frames = stream.events(timeout=1.5)
+        assert [f["data"]["code"] for f in frames] == [case.code]
+        assert time.monotonic() - started < 2
+    finally:
+        stream.close()
+
+
+def test_refusals_are_coded(no_redis, settings, reference, resident, leader):
+    assert Client().get("/dashboard/live/stream/").json()["code"] == "not_authenticated"
+    client = Client()
+    client.force_login(resident)
+    answer = client.get("/dashboard/live/stream/")
+    assert (answer.status_code, answer.json()["code"]) == (403, "live_forbidden")
+    assert client.post("/dashboard/live/stream/").status_code == 405
+
+    settings.CITYOPS_LIVE_MAX_PER_USER = 1
+    first = Stream(leader)
+    second = Client()
+    second.force_login(leader)
+    answer = second.get("/dashboard/live/stream/")
+    assert (answer.status_code, answer.json()["code"]) == (429, "live_too_many_screens")
+    assert "1" in answer.json()["message"]
+    first.close()
+    again = Stream(leader)  # the closed one's place is free
+    again.close()
+
+    settings.CITYOPS_LIVE_MAX_STREAMS = 0
+    answer = second.get("/dashboard/live/stream/")
+    assert (answer.status_code, answer.json()["code"]) == (503, "live_busy")
+
+
+def test_a_hostile_last_event_id_is_ignored(no_redis, reference, leader):
+    for value in ("abc", "1" * 40, "-5", "١٢"):
+        stream = Stream(leader, HTTP_LAST_EVENT_ID=value)
+        assert [f["event"] for f in stream.frames(until="ready")] == ["ready"]
+        stream.close()
+
+
+def test_scope_test_follows_the_roles(make_user, reference):
+    leader = make_user("t_lead2", roles.LEADER)
+    street = make_user("t_street2", roles.REGION_STAFF, region_codes=["420106001"])
+    dept = make_user("t_dept2", roles.DEPT_HANDLER, org_units=["HW"])
+    resident = make_user("t_res2", roles.RESIDENT)
+    hw = dept.org_units.get().pk
+    inside = {"region_code": "42010600100101", "org_id": None}
+    outside = {"region_code": "42010200100101", "org_id": None}
+    led = {"region_code": "42010200100101", "org_id": hw}
+    assert all(live.scope_test(leader)(e) for e in (inside, outside, led))
+    assert [live.scope_test(street)(e) for e in (inside, outside, led)] == [True, False, False]
+    assert [live.scope_test(dept)(e) for e in (inside, outside, led)] == [False, False, True]
+    assert live.scope_test(resident) is None
