@@ -92,3 +92,11 @@ actions.add_action_routes(
     answer=_answer, load=lambda request, warning_id: selectors.warning_get(user=request.auth, pk=warning_id),
     name="warning",
 )
+
+from cityops.dashboard import replay  # noqa: E402 - the replay of a day (dashboard-live)
+
+router.add_router("/replay", replay.router)
+
+from cityops.dashboard import map_api  # noqa: E402  (the map, its layers, drill-down and figures: dashboard-map)
+
+router.add_router("/map", map_api.router)

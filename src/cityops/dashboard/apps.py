@@ -12,3 +12,6 @@ class DashboardConfig(AppConfig):
     verbose_name = "一图展示"
     api_prefix = "dashboard"
     url_prefix = "dashboard/"
+
+    def ready(self):
+        from cityops.dashboard import live  # noqa: F401 - connects the live feed to the timeline (entry_appended)

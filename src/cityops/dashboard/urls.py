@@ -3,7 +3,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from cityops.dashboard import views
+from cityops.dashboard import live_views, views
 
 app_name = "dashboard"
 urlpatterns = [
@@ -11,4 +11,6 @@ urlpatterns = [
     path("warnings/", views.warning_list, name="warnings"),
     path("warnings/<int:pk>/", views.warning_detail, name="warning"),
     path("warnings/<int:pk>/<str:action>/", views.warning_action, name="warning_action"),
+    path("live/", live_views.page, name="live"),
+    path("live/stream/", live_views.stream, name="live_stream"),
 ]
