@@ -1,0 +1,237 @@
+"""The dashboard's figures: today's and a chosen period's, for the user's area or a region drilled into.
+
+Cases (the same definitions as the home page's figures, cases/home.py, and the evaluation — all from the
+timeline): intake by channel (Case.source), open and overdue now, the on-time rate of what was handled
+(`handle` entries with on_time), satisfaction (follow-ups against reopenings), the top categories, 属地解决率 (the
+four levels' shares, cases/levels.py) and the trend per day. Open IoT alarms. The other domains' headline figures
+come through each AppConfig's `dashboard_figures(user, start, end, region)` hook (a list of core.home.Figure);
+disputes and stability have theirs here until their apps declare one (an app's own hook replaces these).
+
+Scope: the cases are the user's (cases.selectors.case_list); the timeline's entries are counted inside the region
+(their `region` stamp) and, for a department's staff, their units' entries only (the `dept` stamp).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from django.apps import apps
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from cityops.cases.models import Case, Category
+from cityops.cases.workflow import OPEN_STATES
+from cityops.core import roles
+from cityops.core.errors import InvalidInput
+from cityops.core.home import Figure, percent
+from cityops.core.models import TimelineEntry
+from cityops.core.scope import is_city_wide
+from cityops.dashboard import aggregation
+
+MAX_DAYS = 366
+
+
+def parse_period(start_text, end_text, *, today: date | None = None) -> tuple[date, date]:
+    """[from, to] as dates (both inclusive); by default the last 7 days up to today."""
+    today = today or timezone.localdate()
+    values = []
+    for key, text in (("from", start_text), ("to", end_text)):
+        text = aggregation._clean_text(text, field=f"{key}_date", max_length=10)
+        try:
+            values.append(date.fromisoformat(text) if text else None)
+        except ValueError:
+            raise InvalidInput(f"日期格式应为 YYYY-MM-DD：{text!r}", f"Dates are YYYY-MM-DD: {text!r}",
+                               code="invalid_date") from None
+    end = values[1] or today
+    start = values[0] or end - timedelta(days=6)
+    if end < start:
+        raise InvalidInput("结束日期早于开始日期", "'to' is before 'from'", code="invalid_range")
+    if (end - start).days >= MAX_DAYS:
+        raise InvalidInput(f"时间段最长 {MAX_DAYS} 天", f"A period is at most {MAX_DAYS} days", code="period_too_long")
+    return start, end
+
+
+def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    return (timezone.make_aware(datetime.combine(start, time.min)),
+            timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min)))
+
+
+def _unit_codes(user) -> list[str] | None:
+    """The org units whose timeline entries a department's staff count; None: not limited by unit."""
+    if is_city_wide(user) or user.role_codes & roles.REGION_BOUND_ROLES:
+        return None
+    return list(user.org_units.values_list("code", flat=True))
+
+
+def _entries(user, region: str, lo: datetime, hi: datetime):
+    qs = TimelineEntry.objects.filter(subject_type=Case._meta.label_lower, at__gte=lo, at__lt=hi)
+    if region:
+        qs = qs.filter(params__region__startswith=region)
+    units = _unit_codes(user)
+    if units is not None:
+        qs = qs.filter(params__dept__in=units)
+    return qs
+
+
+def case_figures(*, user, region: str, start: date, end: date) -> dict:
+    """Today's and the period's figures of the cases the user may read inside `region` ("" = the user's area)."""
+    now = timezone.localtime()
+    today_lo, today_hi = _bounds(now.date(), now.date())
+    lo, hi = _bounds(start, end)
+    everything = aggregation.cases_in_scope(user=user, filters={"status": "all"}, region=region)
+    period = everything.filter(created_at__gte=lo, created_at__lt=hi)
+    now_open = everything.filter(state__in=OPEN_STATES).aggregate(
+        open=Count("pk"), late=Count("pk", filter=aggregation.late_q()))
+    today_intake = everything.filter(created_at__gte=today_lo, created_at__lt=today_hi).count()
+    by_source = dict(period.values_list("source").annotate(n=Count("pk")))
+    labels = dict(Case.Source.choices)
+    channels = [{"key": k, "label": str(labels.get(k, k)), "n": n}
+                for k, n in sorted(by_source.items(), key=lambda kv: -kv[1])]
+    top = list(period.values("category_id").annotate(n=Count("pk")).order_by("-n")[:5])
+    names = {c.pk: c for c in Category.objects.filter(pk__in=[t["category_id"] for t in top])}
+    english = (get_language() or "").startswith("en")
+    top_categories = [{"code": names[t["category_id"]].code, "n": t["n"],
+                       "name": (names[t["category_id"]].name_en if english and names[t["category_id"]].name_en
+                                else names[t["category_id"]].name_zh)} for t in top]
+    entries = _entries(user, region, lo, hi)
+    got = entries.aggregate(
+        handled=Count("pk", filter=Q(action__in=("handle", "self_handle"))),
+        handled_late=Count("pk", filter=Q(action__in=("handle", "self_handle"), params__on_time=False)),
+        satisfied=Count("pk", filter=Q(action="follow_up")),
+        unsatisfied=Count("pk", filter=Q(action="reopen")),
+    )
+    followed = got["satisfied"] + got["unsatisfied"]
+    intake_per_day = dict(period.annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
+                          .values_list("day").annotate(n=Count("pk")))
+    handled_per_day = dict(entries.filter(action__in=("handle", "self_handle"))
+                           .annotate(day=TruncDate("at", tzinfo=timezone.get_current_timezone()))
+                           .values_list("day").annotate(n=Count("pk")))
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    return {
+        "today": {"intake": today_intake, "open": now_open["open"], "overdue": now_open["late"]},
+        "period": {
+            "intake": sum(by_source.values()), "channels": channels, "top_categories": top_categories,
+            "handled": got["handled"], "on_time_rate": _rate(got["handled"] - got["handled_late"], got["handled"]),
+            "followed_up": followed, "satisfaction": _rate(got["satisfied"], followed),
+        },
+        "levels": _levels(user, region, start, end),
+        "trend": {"days": [d.isoformat() for d in days], "intake": [intake_per_day.get(d, 0) for d in days],
+                  "handled": [handled_per_day.get(d, 0) for d in days]},
+    }
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _levels(user, region: str, start: date, end: date) -> list[dict] | None:
+    """属地解决率 by level inside the region, for those who see an area (not a department's own cases: None)."""
+    from cityops.cases.levels import resolution_by_level
+
+    if _unit_codes(user) is not None:
+        return None
+    return resolution_by_level(start=start, end=end, region=region)
+
+
+def alarm_figures(*, user, region: str, start: date, end: date) -> list[Figure]:
+    if not apps.is_installed("cityops.iot"):
+        return []
+    from cityops.iot.selectors import alarm_list
+
+    qs = alarm_list(user=user).order_by()
+    if region:
+        qs = qs.filter(device__region_code__startswith=region)
+    lo, hi = _bounds(start, end)
+    from cityops.iot.workflow import OPEN_STATES as ALARM_OPEN
+
+    got = qs.aggregate(open=Count("pk", filter=Q(state__in=ALARM_OPEN)),
+                       period=Count("pk", filter=Q(opened_at__gte=lo, opened_at__lt=hi)))
+    return [Figure(_("未处理告警"), str(got["open"]), url="/iot/alarms/", alert=got["open"] > 0),
+            Figure(_("期间告警"), str(got["period"]), url="/iot/alarms/")]
+
+
+# --- the other domains: built-in until their apps declare dashboard_figures ----------------------------------
+def dispute_figures(user, start: date, end: date, region: str = "") -> list[Figure]:
+    """Open disputes (high risk among them) in the region; agreements and the success rate of the period
+    (disputes/evaluation.py, its centres' rows) for those who may read the evaluation, at the user's top only —
+    the evaluation is per centre, not per region."""
+    from cityops.core.errors import Forbidden
+    from cityops.disputes import evaluation
+    from cityops.disputes.selectors import dispute_list
+    from cityops.disputes.workflow import DISPUTE_WORKFLOW
+
+    done = [s for s, st in DISPUTE_WORKFLOW.states.items() if st.terminal]
+    qs = dispute_list(user=user).order_by()
+    if region:
+        qs = qs.filter(region_code__startswith=region)
+    got = qs.exclude(state__in=done).aggregate(open=Count("pk"), high=Count("pk", filter=Q(risk_level="high")))
+    out = [Figure(_("在调纠纷"), str(got["open"]), url="/disputes/", hint=_("其中高风险 %(n)d 件") % {"n": got["high"]},
+                  alert=got["high"] > 0)]
+    if not region:
+        try:
+            rows = evaluation.evaluate(user=user, start=start, end=end)["centres"]
+        except Forbidden:
+            rows = []
+        if rows:
+            agreed = sum(r.get("agreements", 0) for r in rows)
+            finished = sum(r.get("finished", 0) for r in rows)
+            out += [Figure(_("调解成功"), str(agreed), url="/disputes/evaluation/"),
+                    Figure(_("调解成功率"), percent(agreed, finished), url="/disputes/evaluation/",
+                           hint=_("办结 %(n)d 件") % {"n": finished})]
+    return out
+
+
+def decision_figures(user, start: date, end: date, region: str = "") -> list[Figure]:
+    from cityops.stability.selectors import decision_list
+
+    qs = decision_list(user=user).order_by()
+    if region:
+        qs = qs.filter(region_code__startswith=region)
+    got = qs.aggregate(consultation=Count("pk", filter=Q(state="consultation")),
+                       monitoring=Count("pk", filter=Q(state="monitoring")))
+    return [Figure(_("稳评征求意见中"), str(got["consultation"]), url="/stability/"),
+            Figure(_("稳评跟踪监测中"), str(got["monitoring"]), url="/stability/")]
+
+
+BUILT_IN = {"disputes": dispute_figures, "stability": decision_figures}
+
+
+def domain_figures(*, user, start: date, end: date, region: str = "") -> list[dict]:
+    """Every domain's headline figures: {"app", "label", "figures": [...]}."""
+    out = []
+    for config in apps.get_app_configs():
+        hook = getattr(config, "dashboard_figures", None) or BUILT_IN.get(config.label)
+        if hook is None:
+            continue
+        if config.label in BUILT_IN and getattr(config, "dashboard_figures", None) is None and not _reads(user, config.label):
+            continue
+        figures = hook(user, start, end, region)
+        if figures:
+            out.append({"app": config.label, "label": str(config.verbose_name),
+                        "figures": [_figure(f) for f in figures]})
+    return out
+
+
+def _reads(user, label: str) -> bool:
+    """Whether the built-in figures of `label` concern the user (its readers: the city-wide roles and the app's own)."""
+    if is_city_wide(user):
+        return True
+    if label == "disputes":
+        return bool(user.role_codes & {roles.MEDIATOR, roles.CENTRE_STAFF, *roles.REGION_BOUND_ROLES})
+    return bool(user.role_codes & roles.REGION_BOUND_ROLES) or user.org_units.exists()
+
+
+def _figure(f: Figure) -> dict:
+    return {"label": str(f.label), "value": f.value, "url": f.url, "hint": str(f.hint), "alert": f.alert}
+
+
+def figures(*, user, region: str, start: date, end: date) -> dict:
+    return {
+        "from": start.isoformat(), "to": end.isoformat(),
+        "cases": case_figures(user=user, region=region, start=start, end=end),
+        "alarms": [_figure(f) for f in alarm_figures(user=user, region=region, start=start, end=end)],
+        "domains": domain_figures(user=user, start=start, end=end, region=region),
+    }
