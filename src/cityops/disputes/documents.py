@@ -30,7 +30,7 @@ from cityops.core.workflow import actor_roles
 from cityops.disputes import privacy
 from cityops.disputes import workflow as dwf
 from cityops.disputes.guards import confirmation_deadline
-from cityops.disputes.models import Agreement, Dispute, Party, Signature
+from cityops.disputes.models import Agreement, Dispute, Party, Referrer, Signature
 
 DOCUMENT_READERS = frozenset({dwf.CENTRE_STAFF, dwf.COMMITTEE_MEDIATOR, dwf.ASSIGNED_MEDIATOR, dwf.PARTY,
                               roles.LEADER, roles.ADMIN})
@@ -72,7 +72,7 @@ def can_read_documents(*, dispute: Dispute, user) -> bool:
 
 def document_dispute(*, user, dispute_id: int) -> Dispute:
     """The dispute whose documents `user` may read; 404 otherwise (whether it exists is not told)."""
-    dispute = (Dispute.objects.select_related("committee", "centre", "mediator", "agreement")
+    dispute = (Dispute.objects.select_related("committee", "centre", "mediator", "agreement", "referrer")
                .filter(pk=dispute_id).first())
     if dispute is None or not can_read_documents(dispute=dispute, user=user):
         raise NotFound("未找到该纠纷的文书", "No documents of this dispute were found", code="dispute_not_found")
@@ -168,10 +168,13 @@ def signature_content_type(signature: Signature) -> str:
 
 
 def _court(dispute: Dispute, agreement) -> str:
-    """The court the application goes to: the one recorded with the request, else the basic people's court of
-    the district where the committee sits (人民调解法 §33; 民事诉讼法: 调解组织所在地基层人民法院)."""
+    """The court the application goes to: the one recorded with the request; else the court that referred the
+    dispute (民事诉讼法: 人民法院邀请调解组织开展先行调解的，向作出邀请的人民法院提出); else the basic people's court
+    of the district where the committee sits (人民调解法 §33; 调解组织所在地基层人民法院)."""
     if agreement.court.strip():
         return agreement.court.strip()
+    if dispute.referrer is not None and dispute.referrer.kind == Referrer.Kind.COURT:
+        return dispute.referrer.name
     from cityops.geo.models import Region
 
     code = (dispute.committee.region_code if dispute.committee else "") or dispute.district_code

@@ -246,6 +246,26 @@ def test_confirmation_application_is_addressed_to_the_court_within_30_days(agree
     assert "此致武汉市中级人民法院" in text
 
 
+def test_a_court_referred_dispute_applies_to_the_referring_court(people, make_user):
+    from cityops.disputes.models import Referrer
+
+    court_user = make_user("t_doc_court", roles.REFERRER)
+    court = Referrer.objects.create(code="FY-WC", name="武汉市武昌区人民法院（诉前调解）", kind="court",
+                                    user=court_user, centre=people["centre"])
+    d = services.register_dispute(
+        actor=court_user, source="court", referrer=court, external_ref="(2026)鄂0106民诉前调1号", title="货款纠纷",
+        description="货款未付", kind="consumer", lon=POINT_WUCHANG_A[0], lat=POINT_WUCHANG_A[1],
+        parties=[{"side": "applicant", "kind": "person", "name": "张三丰", "id_number": ID_ZHANG},
+                 {"side": "respondent", "kind": "organisation", "name": "武汉市某物业服务有限公司", "uscc": USCC}])
+    d = services.accept(dispute=d, actor=people["staff"], channel="court_invited", committee_id=people["committee"].pk)
+    d = services.assign(dispute=d, actor=people["staff"], mediator_id=people["mediator"].pk)
+    d = services.agree(dispute=transition(d, "start", people["mediator"]), actor=people["mediator"], facts="货款未付",
+                       terms="被申请方于十日内支付货款五千元。", performance_method="转账")
+    d = documents.document_dispute(user=people["staff"], dispute_id=d.pk)
+    text = pdf_text(documents.document_pdf(dispute=d, slug="confirmation-application", user=people["staff"]))
+    assert "此致武汉市武昌区人民法院（诉前调解）" in text
+
+
 def test_termination_notice_gives_the_reason_and_the_routes(terminated, people):
     text = pdf_text(documents.document_pdf(dispute=terminated, slug="termination-notice", user=people["mediator"]))
     for expected in ("终止调解告知书", "张三丰、李四、武汉市某物业服务有限公司：", "经调解不能达成协议",
