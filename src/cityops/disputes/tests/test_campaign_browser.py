@@ -37,7 +37,11 @@ def test_a_visit_typed_offline_is_sent_once_back_online(campaign, hy_worker, bro
         page.fill("#id_place", "青和居 3栋2单元501")
         page.select_option("#id_region_code", label="东社区01号网格")
         page.fill("#id_people_met", "户主李阿姨")
+        assert not page.locator("#dispute-fields").is_visible()  # the parties only when a dispute is found
+        page.select_option("#id_outcome", "dispute")
+        assert page.locator("#dispute-fields").is_visible() and not page.locator("#case-fields").is_visible()
         page.select_option("#id_outcome", "resolved")
+        assert not page.locator("#dispute-fields").is_visible() and not page.locator("#case-fields").is_visible()
         page.fill("#id_findings", "楼上漏水引起争执，当场协调物业维修")
         page.click("#visit-submit")
         page.wait_for_selector("#outbox li.waiting")
