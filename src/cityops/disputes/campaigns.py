@@ -412,10 +412,9 @@ def _register_dispute(*, visit: Visit, actor, data: dict) -> Dispute:
     parties = data.get("parties")
     if not isinstance(parties, list) or not parties:
         raise InvalidInput("请填写当事人", "Give the parties of the dispute", code="parties_required")
+    # A campaign's dispute types are what it looks for, not a filter: a dispute of another type found at a door
+    # is registered all the same (with the campaign), never turned away.
     kind = data.get("kind") or ""
-    if visit.campaign and visit.campaign.kinds and kind not in visit.campaign.kinds:
-        raise Unprocessable("该纠纷类型不在本次排查行动的范围内", "This dispute type is not one the campaign screens for",
-                            code="kind_outside_campaign")
     title = _text(data.get("title") or visit.findings.splitlines()[0][:60], field="title", label="纠纷事由",
                   max_length=200, required=True)
     return services.register_dispute(

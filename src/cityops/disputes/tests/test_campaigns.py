@@ -188,14 +188,22 @@ def test_a_finding_that_is_a_dispute_is_registered_with_the_campaign(campaign, h
     assert Dispute.objects.filter(campaign=campaign).count() == 1
 
 
-def test_a_dispute_type_the_campaign_does_not_screen_is_refused_and_nothing_written(campaign, hy_worker):
-    from cityops.core.errors import Unprocessable
+def test_a_dispute_of_a_type_the_campaign_does_not_focus_on_is_registered_all_the_same(campaign, hy_worker):
+    """The campaign looks for neighbour and property disputes; unpaid wages found at a door are not turned away."""
+    logged = visit(hy_worker, campaign, outcome="dispute", findings="装修公司拖欠三名工人工资", dispute={
+        "kind": "labour", "parties": [{"side": "applicant", "kind": "person", "name": "张三"},
+                                      {"side": "respondent", "kind": "organisation", "name": "某装修公司"}]})
+    assert logged.visit.dispute.kind == "labour" and logged.visit.dispute.campaign == campaign
+
+
+def test_a_refused_dispute_leaves_nothing_written(campaign, hy_worker):
+    from cityops.core.errors import InvalidInput
     from cityops.disputes.models import Dispute, Visit
 
-    with pytest.raises(Unprocessable) as refused:
+    with pytest.raises(InvalidInput) as refused:  # register_dispute's own check: both sides are needed
         visit(hy_worker, campaign, outcome="dispute", findings="欠薪", dispute={
             "kind": "labour", "parties": [{"side": "applicant", "kind": "person", "name": "张三"}]})
-    assert refused.value.code == "kind_outside_campaign"
+    assert refused.value.code == "parties_incomplete"
     assert not Visit.objects.exists() and not Dispute.objects.exists()
 
 
