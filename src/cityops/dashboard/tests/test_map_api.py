@@ -176,3 +176,13 @@ def test_bad_input_is_refused_with_a_code(cases, leader_client, path, code):
 def test_no_login_no_map(cases):
     answer = Client().get(f"{API}/layers/cases", {"bbox": CITY, "zoom": "10"})
     assert answer.status_code == 401
+
+
+def test_the_page_is_a_shell_around_the_api(cases, leader_client, client):
+    page = leader_client.get("/dashboard/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'id="dmap-map"' in html and "dashboard/map.js" in html and '"api": "/api/v1/dashboard/map"' in html
+    assert "dash-wall" not in html.split("<body", 1)[1].split(">", 1)[0]
+    assert 'class="dmap dmap-wall"' in leader_client.get("/dashboard/?wall=1").content.decode()
+    assert client.get("/dashboard/").status_code == 302  # the login first

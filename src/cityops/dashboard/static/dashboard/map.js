@@ -1,0 +1,337 @@
+/* 一图展示: the dashboard's map and figures (dashboard/map_views.py, API dashboard/map_api.py).
+   - The layers the user may see come from /layers; each switched-on layer is fetched for the map's view (bbox,
+     zoom, the drill-down region, the cases' filter) after every move, the older answer dropped.
+   - Cases come as points (few) or as counts per bin (many): circles sized by count, coloured by the overdue share;
+     the density layer draws the same bins as shaded squares. A click on a bin zooms in.
+   - The areas layer is the drill-down: the current region's children coloured by load; a click drills in (map and
+     figures together), the breadcrumb goes back up.
+   - The figures (/kpis) for the region and the period; trend and bars drawn by dashChart (map_chart.js).
+   Every text from the server is put in as text, never as HTML. */
+(function () {
+  "use strict";
+  var cfg = JSON.parse(document.getElementById("dmap-config").textContent);
+  var T = cfg.text;
+  var root = document.getElementById("dmap");
+  var mapEl = document.getElementById("dmap-map");
+  var state = { region: "", layers: {}, on: {}, drawn: {}, seq: {}, area: null };
+  var LIGHT = { green: "#1a7f37", yellow: "#bf8700", red: "#cf222e", "": "#6e7781" };
+
+  if (cfg.wall) document.body.classList.add("dash-wall");
+  var map = L.map(mapEl, { preferCanvas: true, zoomSnap: 1 });
+  if (window.cityopsBasemap) { cityopsBasemap.add(map); cityopsBasemap.fitCity(map); }
+  if (!map._loaded) map.setView([30.59, 114.3], 10);
+
+  function node(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = text;
+    return e;
+  }
+
+  function get(path, params) {
+    var q = new URLSearchParams(params || {}).toString();
+    return fetch(cfg.api + path + (q ? "?" + q : ""), { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.json().then(function (body) { if (!r.ok) throw body; return body; }); });
+  }
+
+  // --- period and filters --------------------------------------------------------------------------------------
+  function period() {
+    var days = parseInt(document.getElementById("dmap-days").value, 10) || 7;
+    var end = new Date(cfg.today + "T00:00:00");
+    var start = new Date(end.getTime() - (days - 1) * 86400000);
+    function iso(d) { return d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" + String(d.getDate()).padStart(2, "0"); }
+    return { from: iso(start), to: iso(end) };
+  }
+
+  function caseFilter() {
+    var status = document.getElementById("dmap-status").value;
+    if (status === "period") { var p = period(); return { status: "all", from: p.from, to: p.to }; }
+    return { status: status };
+  }
+
+  function viewParams() {
+    var b = map.getBounds();
+    function c(v, lo, hi) { return Math.max(lo, Math.min(hi, v)).toFixed(5); }
+    var params = {
+      bbox: [c(b.getWest(), -180, 179.9), c(b.getSouth(), -90, 89.9), c(b.getEast(), -179.9, 180), c(b.getNorth(), -89.9, 90)].join(","),
+      zoom: String(Math.max(3, Math.min(19, Math.round(map.getZoom())))),
+    };
+    if (state.region) params.region = state.region;
+    var f = caseFilter();
+    Object.keys(f).forEach(function (k) { params[k] = f[k]; });
+    return params;
+  }
+
+  // --- cards ----------------------------------------------------------------------------------------------------
+  function card(p, extra) {
+    var box = node("div", "dmap-card");
+    box.appendChild(node("strong", "", p.title));
+    (p.lines || []).forEach(function (line) { if (line) box.appendChild(node("div", "", line)); });
+    if (p.url) { var a = node("a", "", T.open_page); a.href = p.url; box.appendChild(a); }
+    if (extra) box.appendChild(extra);
+    return box;
+  }
+
+  function caseCard(p) {
+    var lines = [p.category + " · " + p.state_label, p.place || "", p.created_at.slice(0, 16).replace("T", " ")];
+    return card({ title: p.code, lines: lines, url: p.url });
+  }
+
+  // --- drawing ---------------------------------------------------------------------------------------------------
+  function radius(n, max) { return 6 + 22 * Math.sqrt(n / Math.max(max, 1)); }
+
+  function drawCases(data) {
+    var group = L.featureGroup();
+    if (data.kind === "points") {
+      data.points.forEach(function (p) {
+        L.circleMarker([p.lat, p.lon], { radius: 5, color: "#fff", weight: 1, fillColor: LIGHT[p.light] || LIGHT[""], fillOpacity: 0.9 })
+          .bindPopup(caseCard(p)).addTo(group);
+      });
+    } else {
+      var max = 0;
+      data.bins.forEach(function (b) { if (b.n > max) max = b.n; });
+      data.bins.forEach(function (b) {
+        var share = b.late / b.n;
+        var color = share > 0.2 ? LIGHT.red : share > 0.05 ? LIGHT.yellow : "#0b5cad";
+        var m = L.circleMarker([b.lat, b.lon], { radius: radius(b.n, max), color: "#fff", weight: 1, fillColor: color, fillOpacity: 0.75 });
+        m.bindTooltip(String(b.n), { permanent: b.n >= max / 4, direction: "center", className: "dmap-count" });
+        m.on("click", function () { map.setView([b.lat, b.lon], Math.min(map.getZoom() + 2, 19)); });
+        m.addTo(group);
+      });
+    }
+    return group;
+  }
+
+  function drawHeat(data) {
+    var group = L.featureGroup();
+    if (data.kind === "points") {
+      data.points.forEach(function (p) {
+        L.circleMarker([p.lat, p.lon], { radius: 10, stroke: false, fillColor: "#e16f24", fillOpacity: 0.25, interactive: false }).addTo(group);
+      });
+      return group;
+    }
+    var max = 0, s = data.size;
+    data.bins.forEach(function (b) { if (b.n > max) max = b.n; });
+    data.bins.forEach(function (b) {
+      var x = Math.floor(b.lon / s) * s, y = Math.floor(b.lat / s) * s;
+      var t = Math.sqrt(b.n / Math.max(max, 1));
+      L.rectangle([[y, x], [y + s, x + s]], { stroke: false, fillColor: t > 0.66 ? "#b3261e" : t > 0.33 ? "#e16f24" : "#f2c94c", fillOpacity: 0.2 + 0.5 * t, interactive: false }).addTo(group);
+    });
+    return group;
+  }
+
+  function drawAreas(data) {
+    var max = 0;
+    data.features.forEach(function (f) { if (f.properties.n > max) max = f.properties.n; });
+    return L.geoJSON(data, {
+      style: function (f) {
+        var t = f.properties.n / Math.max(max, 1);
+        return { color: "#0a2540", weight: 1.5, fillColor: t > 0.66 ? "#b3261e" : t > 0.33 ? "#e16f24" : "#f2c94c", fillOpacity: 0.08 + 0.3 * t };
+      },
+      onEachFeature: function (f, lyr) {
+        var p = f.properties;
+        lyr.bindTooltip(p.title + " " + p.n, { sticky: true });
+        lyr.on("click", function (e) {
+          if (p.drill) { L.DomEvent.stop(e); drill(p.code); }
+          else lyr.bindPopup(card(p)).openPopup(e.latlng);
+        });
+      },
+    });
+  }
+
+  function drawGeneric(data) {
+    return L.geoJSON(data, {
+      pointToLayer: function (f, latlng) {
+        var p = f.properties;
+        var r = p.n ? radius(p.n, p.n * 2) : 6;
+        return L.circleMarker(latlng, { radius: r, color: "#fff", weight: 1, fillColor: p.color || "#6e7781", fillOpacity: 0.85 });
+      },
+      style: function (f) { return { color: f.properties.color || "#6e7781", weight: 2, fillOpacity: 0.15 }; },
+      onEachFeature: function (f, lyr) { lyr.bindPopup(card(f.properties)); },
+    });
+  }
+
+  var DRAW = { cases: drawCases, heat: drawHeat, areas: drawAreas };
+
+  function loadLayer(key) {
+    var seq = (state.seq[key] || 0) + 1;
+    state.seq[key] = seq;
+    var done = window.cityopsBasemap ? cityopsBasemap.busy(map) : function () {};
+    return get("/layers/" + encodeURIComponent(key), viewParams()).then(function (data) {
+      done();
+      if (state.seq[key] !== seq || !state.on[key]) return;
+      if (state.drawn[key]) map.removeLayer(state.drawn[key]);
+      state.drawn[key] = (DRAW[key] || drawGeneric)(data).addTo(map);
+      if (key === "areas" && state.drawn[key].bringToBack) state.drawn[key].bringToBack();
+      var total = data.total !== undefined ? data.total : (data.features || []).length;
+      mapEl.dataset["layer_" + key] = String(total);
+      if (key === "cases") {
+        document.getElementById("dmap-note").textContent = T.in_view + " " + T.cases + " " + total.toLocaleString() +
+          " · " + (data.kind === "bins" ? T.bins : T.points);
+        mapEl.dataset.casesKind = data.kind;
+      }
+    }).catch(function () { done(); });
+  }
+
+  function refreshLayers() {
+    Object.keys(state.on).forEach(function (key) { if (state.on[key]) loadLayer(key); });
+  }
+
+  function buildLayerSwitches(list) {
+    var box = document.getElementById("dmap-layers");
+    list.forEach(function (layer) {
+      state.layers[layer.key] = layer;
+      state.on[layer.key] = layer.on;
+      var label = node("label", "dmap-layer");
+      var input = document.createElement("input");
+      input.type = "checkbox"; input.checked = layer.on; input.name = "layer"; input.value = layer.key;
+      input.addEventListener("change", function () {
+        state.on[layer.key] = input.checked;
+        if (input.checked) loadLayer(layer.key);
+        else {
+          if (state.drawn[layer.key]) map.removeLayer(state.drawn[layer.key]);
+          delete state.drawn[layer.key];
+          delete mapEl.dataset["layer_" + layer.key];
+        }
+      });
+      label.appendChild(input);
+      label.appendChild(node("span", "", layer.label));
+      (layer.legend || []).forEach(function (pair) {
+        var sw = node("i", "dmap-swatch"); sw.style.background = pair[0]; sw.title = pair[1];
+        label.appendChild(sw);
+      });
+      box.appendChild(label);
+    });
+  }
+
+  // --- drill-down ---------------------------------------------------------------------------------------------------
+  function crumbs(area) {
+    var nav = document.getElementById("dmap-crumbs");
+    nav.textContent = "";
+    function link(text, code) {
+      var b = node("button", "linklike dmap-crumb", text);
+      b.type = "button";
+      b.addEventListener("click", function () { drill(code); });
+      return b;
+    }
+    var items = [link(cfg.top, "")].concat((area.breadcrumb || []).map(function (c) { return link(c.name, c.code); }));
+    items.forEach(function (item, i) {
+      if (i) nav.appendChild(node("span", "dmap-sep", "›"));
+      if (i === items.length - 1) item.setAttribute("aria-current", "page");
+      nav.appendChild(item);
+    });
+  }
+
+  function drill(code) {
+    state.region = code;
+    root.dataset.region = code;
+    return get("/area", { region: code, status: "open" }).then(function (area) {
+      state.area = area;
+      crumbs(area);
+      if (area.bounds) map.fitBounds([[area.bounds[1], area.bounds[0]], [area.bounds[3], area.bounds[2]]], { animate: false });
+      refreshLayers();
+      loadFigures();
+    }).catch(showError);
+  }
+
+  // --- figures -----------------------------------------------------------------------------------------------------
+  function pct(v) { return v === null || v === undefined ? "—" : (100 * v).toFixed(1) + "%"; }
+
+  function tile(label, value, alert, url) {
+    var t = node(url ? "a" : "div", "dfig" + (alert ? " dfig-alert" : ""));
+    if (url) t.href = url;
+    t.appendChild(node("span", "dfig-value", value));
+    t.appendChild(node("span", "dfig-label", label));
+    return t;
+  }
+
+  function section(title) {
+    var s = node("div", "dfig-section");
+    s.appendChild(node("h2", "", title));
+    return s;
+  }
+
+  function showError() {
+    var box = document.getElementById("dmap-figures");
+    box.textContent = "";
+    box.appendChild(node("p", "dmap-error", T.error));
+  }
+
+  function loadFigures() {
+    var p = period();
+    var params = { from: p.from, to: p.to };
+    if (state.region) params.region = state.region;
+    var want = JSON.stringify(params);
+    state.figuresFor = want;
+    return get("/kpis", params).then(function (k) {
+      if (state.figuresFor !== want) return;
+      var box = document.getElementById("dmap-figures");
+      box.textContent = "";
+      box.dataset.region = k.region || "";
+      var c = k.cases;
+      var tiles = node("div", "dfigs");
+      tiles.appendChild(tile(T.today_intake, c.today.intake.toLocaleString()));
+      tiles.appendChild(tile(T.open, c.today.open.toLocaleString()));
+      tiles.appendChild(tile(T.overdue, c.today.overdue.toLocaleString(), c.today.overdue > 0));
+      tiles.appendChild(tile(T.period_intake, c.period.intake.toLocaleString()));
+      tiles.appendChild(tile(T.on_time, pct(c.period.on_time_rate)));
+      tiles.appendChild(tile(T.satisfaction, pct(c.period.satisfaction)));
+      (k.alarms || []).forEach(function (f) { tiles.appendChild(tile(f.label, f.value, f.alert, f.url)); });
+      box.appendChild(tiles);
+
+      var trend = section(T.trend);
+      trend.appendChild(dashChart.line([c.trend.intake, c.trend.handled], c.trend.days, [T.intake, T.handled]));
+      box.appendChild(trend);
+
+      var ch = section(T.channels);
+      ch.appendChild(c.period.channels.length ? dashChart.bars(c.period.channels.map(function (r) { return { label: r.label, n: r.n }; }))
+                                              : node("p", "muted", T.nothing));
+      box.appendChild(ch);
+      var top = section(T.top_categories);
+      top.appendChild(c.period.top_categories.length ? dashChart.bars(c.period.top_categories.map(function (r) { return { label: r.name, n: r.n }; }))
+                                                     : node("p", "muted", T.nothing));
+      box.appendChild(top);
+      if (k.cases.levels) {
+        var lv = section(T.levels);
+        var closed = k.cases.levels.reduce(function (s, r) { return s + r.resolved; }, 0);
+        lv.appendChild(closed ? dashChart.bars(k.cases.levels.map(function (r) {
+          return { label: (document.documentElement.lang || "").indexOf("en") === 0 ? r.name_en : r.name, n: r.resolved, value: pct(r.local_rate) };
+        })) : node("p", "muted", T.no_levels));
+        box.appendChild(lv);
+      }
+      (k.domains || []).forEach(function (d) {
+        var s = section(d.label);
+        var t = node("div", "dfigs");
+        d.figures.forEach(function (f) {
+          var fig = tile(f.label, f.value, f.alert, f.url);
+          if (f.hint) fig.appendChild(node("span", "dfig-hint", f.hint));
+          t.appendChild(fig);
+        });
+        s.appendChild(t);
+        box.appendChild(s);
+      });
+      box.dataset.loaded = "1";
+    }).catch(showError);
+  }
+
+  // --- wall mode -----------------------------------------------------------------------------------------------------
+  document.getElementById("dmap-wall-btn").addEventListener("click", function () {
+    var on = !document.body.classList.contains("dash-wall");
+    document.body.classList.toggle("dash-wall", on);
+    root.classList.toggle("dmap-wall", on);
+    this.textContent = on ? T.wall_off : T.wall_on;
+    if (on && document.documentElement.requestFullscreen) document.documentElement.requestFullscreen().catch(function () {});
+    if (!on && document.fullscreenElement) document.exitFullscreen();
+    setTimeout(function () { map.invalidateSize(); }, 100);
+  });
+
+  document.getElementById("dmap-days").addEventListener("change", function () { loadFigures(); if (document.getElementById("dmap-status").value === "period") refreshLayers(); });
+  document.getElementById("dmap-status").addEventListener("change", refreshLayers);
+  var moveTimer = null;
+  map.on("moveend", function () { clearTimeout(moveTimer); moveTimer = setTimeout(refreshLayers, 150); });
+
+  get("/layers").then(function (list) {
+    buildLayerSwitches(list);
+    return drill("");
+  }).catch(showError);
+})();
