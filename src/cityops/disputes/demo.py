@@ -314,8 +314,10 @@ def load_demo_campaign(centre: OrgUnit) -> Campaign | None:
             ends_on=today + timedelta(days=23), region_codes=streets,
             kinds=["neighbour", "family", "property", "labour"], goal="翠微街、建桥街住户全覆盖走访，矛盾纠纷早发现早化解",
             goal_households=2000, description="“枫桥经验”天天敲门组：网格员逐户走访，发现矛盾当场化解或登记调解（演示数据）")
-    point = _point(0)
+    now = timezone.now()
     for i, (place, kind, outcome, findings) in enumerate(VISITS):
+        # Over the last days and across 翠微街's communities, so the campaign's daily counts and map have a shape.
+        point, visited_at = _point(i), now - timedelta(days=i % 5, hours=i)
         extra = {}
         if outcome == "dispute":
             extra["dispute"] = {"kind": "property", "title": "停车费收取纠纷", "parties": [
@@ -324,7 +326,7 @@ def load_demo_campaign(centre: OrgUnit) -> Campaign | None:
         campaigns.visit_log(actor=worker, client_id=uuid.uuid5(uuid.NAMESPACE_URL, f"cityops-demo-visit-{i}"),
                             place=place, place_kind=kind, campaign_id=campaign.pk, outcome=outcome,
                             findings=findings, people_met="住户本人" if kind == "household" else "摊主",
-                            **point, **extra)
+                            visited_at=visited_at, **point, **extra)
     return campaign
 
 

@@ -4,6 +4,7 @@ bodies, disputes in various states and a screening campaign — and a second loa
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from cityops.accounts.models import OrgUnit, User
 from cityops.core import roles
@@ -82,7 +83,11 @@ def test_the_campaign_and_its_visits(loaded):
     campaign = Campaign.objects.get(name__startswith="汉阳区矛盾纠纷排查化解专项行动")
     streets = [s.code for s in demo._streets()[:2]]
     assert campaign.region_codes == streets
-    assert Visit.objects.filter(campaign=campaign).count() == len(demo.VISITS)
+    visits = Visit.objects.filter(campaign=campaign)
+    assert visits.count() == len(demo.VISITS)
+    # Spread over days and communities (the campaign page's daily counts and its map).
+    assert len({timezone.localdate(v.visited_at) for v in visits}) >= 3
+    assert len(set(visits.values_list("region_code", flat=True))) >= 3
     found = Dispute.objects.get(campaign=campaign)
     assert found.source == "screening"
     from cityops.disputes.campaigns import campaign_figures
