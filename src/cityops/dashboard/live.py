@@ -32,9 +32,10 @@ from django.conf import settings
 from django.db import transaction
 from django.dispatch import receiver
 from django.urls import reverse
+from django.utils import translation
 
 from cityops.core import roles
-from cityops.core.models import TimelineEntry
+from cityops.core.models import TimelineEntry, state_label_for
 from cityops.core.scope import is_city_wide
 from cityops.core.timeline import entry_appended
 
@@ -107,21 +108,20 @@ def events_for(entries) -> list[dict]:
     return events
 
 
-def _state_labels() -> dict[str, dict]:
+def _workflows() -> dict:
     from cityops.cases.models import Case
     from cityops.iot.models import Alarm
 
-    return {"case": Case.workflow.states, "alarm": Alarm.workflow.states}
+    return {"case": Case.workflow, "alarm": Alarm.workflow}
 
 
 def public(event: dict, english: bool) -> dict:
     """What a screen receives: the event without the unit it is scoped by, in the screen's language."""
-    states = _state_labels()[event["kind"]]
-    state = states.get(event["state"])
     out = {k: v for k, v in event.items() if k not in ("org_id", "label_zh", "label_en")}
     out["id"] = str(event["id"])
     out["label"] = event["label_en"] if english else event["label_zh"]
-    out["state_label"] = str(state.label) if state is not None else event["state"]
+    with translation.override("en" if english else settings.LANGUAGE_CODE):  # a stream outlives its request
+        out["state_label"] = state_label_for(_workflows()[event["kind"]], event["state"])
     return out
 
 
