@@ -11,14 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from cityops.accounts.models import OrgUnit
-from cityops.cases.tests.conftest import (  # noqa: F401  (fixtures)
-    POINT_JIANGAN,
-    POINT_WUCHANG_A,
-    POINT_WUCHANG_B,
-    clock,
-    geography,
-    reference,
-)
+from cityops.cases.tests import conftest as cases_fixtures
+from cityops.cases.tests.conftest import POINT_JIANGAN, POINT_WUCHANG_A
 from cityops.core import roles
 from cityops.core.errors import CityopsError
 from cityops.core.timeline import timeline_for
@@ -26,6 +20,9 @@ from cityops.disputes import privacy, services
 from cityops.disputes.models import Dispute, Party, Referrer
 
 pytestmark = pytest.mark.django_db
+
+# The cases tests' small two-district city (武昌区, 江岸区) and their frozen clock.
+geography, reference, clock = cases_fixtures.geography, cases_fixtures.reference, cases_fixtures.clock
 
 # Valid numbers (GB 11643 / GB 32100 check characters).
 ID_A = "11010519491231002X"
@@ -48,7 +45,7 @@ def parties(applicant="张三", respondent="李四", **extra):
 
 
 @pytest.fixture
-def world(reference, make_user):  # noqa: F811
+def world(reference, make_user):
     """武昌区's centre, two community committees (东社区, 西社区) and one person per role; 江岸区 has its own
     centre."""
     centre = OrgUnit.objects.create(code="ZX-420106", name="武昌区矛盾纠纷多元化解中心", kind=OrgUnit.Kind.CENTRE,
