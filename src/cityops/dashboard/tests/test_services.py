@@ -120,3 +120,13 @@ def test_the_database_refuses_a_second_open_warning(quiet_history, add_cases, pe
                         expected=0.1, score=6, state="open")
     with pytest.raises(IntegrityError), transaction.atomic():
         copy.save()
+
+
+def test_the_worker_runs_it_periodically(quiet_history, add_cases, people):
+    from django.conf import settings
+
+    from cityops.core.tasks import periodic_tasks
+
+    task, interval = periodic_tasks()["early_warning"]
+    assert interval == "CITYOPS_EARLY_WARNING_INTERVAL" and getattr(settings, interval) == 300
+    assert task.call() == {}  # nothing spikes now (the history ended weeks before today)
