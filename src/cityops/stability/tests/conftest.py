@@ -17,6 +17,14 @@ AREA = {"type": "Polygon", "coordinates": [[[114.20, 30.54], [114.23, 30.54], [1
                                             [114.20, 30.54]]]}
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_windows():
+    """Comments are rate-limited per user id in the cache; ids repeat across tests (SQLite reuses them)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def area_regions(db):
     from cityops.geo.geometry import shape_fields
@@ -26,7 +34,8 @@ def area_regions(db):
     for level, code, name, box in (("district", HANYANG, "汉阳区", (114.1, 30.45, 114.3, 30.6)),
                                    ("street", STREET, "鹦鹉街道", (114.2, 30.5, 114.25, 30.57)),
                                    ("community", COMMUNITY, "鹦鹉社区", (114.2, 30.54, 114.23, 30.56))):
-        parent, _ = Region.objects.get_or_create(
+        # update_or_create: the Wuhan demo (loaded by other tests) has these codes under other names
+        parent, _ = Region.objects.update_or_create(
             code=code, defaults={"name": name, "level": level, "parent": parent, **shape_fields(shapely.box(*box))})
     return parent
 

@@ -112,6 +112,7 @@ def test_comments_are_rate_limited_and_validated(api_client_for, walk, resident,
     assert post(client, url, {"stance": "maybe", "text": "我有意见要说"}).json()["code"] == "unknown_stance"
     assert post(client, url, {"stance": "support", "text": "好"}).json()["code"] == "text_too_short"
     assert post(client, url, {"stance": "support", "text": "支持改造，早日实施"}).status_code == 201
+    assert post(client, url, {"stance": "neutral", "text": "希望公布安置房选址"}).status_code == 201
     r = post(client, url, {"stance": "support", "text": "再次表示支持改造"})
     assert (r.status_code, r.json()["code"]) == (429, "rate_limited")
-    assert Comment.objects.filter(decision=d).count() == 1
+    assert Comment.objects.filter(decision=d).count() == 2
