@@ -36,4 +36,6 @@ def home_cards(user) -> list:
         cards.append(Card(_("我的纠纷"), _("申请调解、查看进度"), "/disputes/mine/",
                           count=selectors.own_disputes(user=user).filter(state__in=selectors.OPEN_STATES).count(),
                           order=40))
-    return cards
+    from cityops.disputes.campaign_views import campaign_home_cards  # 今日走访, 排查化解行动 (campaigns)
+
+    return cards + campaign_home_cards(user)

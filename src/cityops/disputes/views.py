@@ -31,6 +31,7 @@ STAFF_ROLES = frozenset(roles.ALL_ROLES) - {roles.RESIDENT}
 DESK_ROLES = frozenset({roles.CENTRE_STAFF, roles.ADMIN})
 # Timeline entries that are no transition of the workflow.
 EXTRA_ACTIONS = {"register": gettext_lazy("登记"), "raise_risk": gettext_lazy("上调风险等级"),
+                 "sign": gettext_lazy("当事人签署协议"),
                  "overdue": gettext_lazy("超期"), "remind": gettext_lazy("催办"), "notice": gettext_lazy("通报")}
 # What a resident reads of each state (follow my dispute).
 RESIDENT_STEPS = {
@@ -102,6 +103,15 @@ def _suggested_mediator(dispute: Dispute):
         return routing.suggest_mediator(dispute.committee, dispute)
     except Exception:  # routing absent or failing: no pre-selection
         return None
+
+
+def _documents(dispute: Dispute, user) -> bool:
+    """Whether the documents page (documents.py, another part of the app) is there for this user."""
+    try:
+        from cityops.disputes.documents import can_read_documents
+    except ImportError:
+        return False
+    return can_read_documents(dispute=dispute, user=user)
 
 
 def _may_raise_risk(dispute: Dispute, user) -> bool:
@@ -178,7 +188,7 @@ def detail(request, pk: int):
         "timeline": timeline_shown(d, extra_actions=EXTRA_ACTIONS), "acts": acts,
         "suggestion": suggestion if any(a["t"].action == "accept" for a in acts) else None,
         "risk_form": forms.RiskForm(auto_id="risk-%s") if _may_raise_risk(d, user) else None,
-        "now": timezone.now(), "en": (get_language() or "").startswith("en"),
+        "now": timezone.now(), "en": (get_language() or "").startswith("en"), "documents": _documents(d, user),
     })
 
 
@@ -283,5 +293,5 @@ def _track(request, d: Dispute):
     shown = [e for e in timeline_shown(d, extra_actions=EXTRA_ACTIONS) if e["state"]]
     return render(request, "disputes/track.html", {
         "d": d, "status_text": RESIDENT_STEPS.get(d.state, d.state_label()), "steps": shown,
-        "parties": list(d.parties.all()),
+        "parties": list(d.parties.all()), "documents": _documents(d, request.user),
     })
