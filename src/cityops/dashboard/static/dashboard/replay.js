@@ -34,7 +34,7 @@
   function fire(name, detail) { document.dispatchEvent(new CustomEvent(name, {detail: detail})); }
 
   function showClock() {
-    var minutes = Math.floor(position / 60000);
+    var minutes = Math.min(1439, Math.floor(position / 60000));
     clock.textContent = String(Math.floor(minutes / 60)).padStart(2, "0") + ":" + String(minutes % 60).padStart(2, "0");
     slider.value = String(Math.floor(position / 1000));
   }
