@@ -26,7 +26,7 @@ def dashboard(request):
         "text": {
             "cases": _("案件"), "late": _("超期"), "open_page": _("打开详情"), "zoom_in": _("放大查看"),
             "drill": _("下钻到此区域"), "nothing": _("暂无数据"), "loading": _("加载中…"),
-            "bins": _("按网格聚合"), "points": _("逐件显示"), "in_view": _("视野内"),
+            "bins": _("按方格汇总"), "points": _("逐件显示"), "in_view": _("视野内"),
             "intake": _("受理"), "handled": _("办结"), "open": _("在办"), "overdue": _("超期在办"),
             "today_intake": _("今日受理"), "on_time": _("按时办结率"), "satisfaction": _("满意率"),
             "channels": _("受理渠道"), "top_categories": _("高发类别"), "levels": _("属地解决率"),

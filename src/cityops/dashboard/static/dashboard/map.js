@@ -330,6 +330,9 @@
   var moveTimer = null;
   map.on("moveend", function () { clearTimeout(moveTimer); moveTimer = setTimeout(refreshLayers, 150); });
 
+  // For the live feed's script and the browser tests: the map, the drill-down and a refresh of the layers.
+  window.cityopsDashboard = { map: map, drill: drill, refresh: refreshLayers, region: function () { return state.region; } };
+
   get("/layers").then(function (list) {
     buildLayerSwitches(list);
     return drill("");
