@@ -159,6 +159,11 @@ CITYOPS_SWEEP_INTERVAL = env.int("CITYOPS_SWEEP_INTERVAL", default=60)
 # Live feed of the dashboard (dashboard.live): committed events travel through Redis pub/sub to every web worker's
 # screens. Empty (the embedded default): each screen's stream polls the timeline once a second instead.
 CITYOPS_REDIS_URL = env.str("CITYOPS_REDIS_URL", default="")
+# `cityops serve` runs CITYOPS_THREADS threads per worker; a connected screen holds one. Each process accepts at most
+# CITYOPS_LIVE_MAX_STREAMS screens (the other threads stay for pages and the API), CITYOPS_LIVE_MAX_PER_USER per account.
+CITYOPS_THREADS = env.int("CITYOPS_THREADS", default=64)
+CITYOPS_LIVE_MAX_STREAMS = env.int("CITYOPS_LIVE_MAX_STREAMS", default=max(CITYOPS_THREADS - 8, 1))
+CITYOPS_LIVE_MAX_PER_USER = env.int("CITYOPS_LIVE_MAX_PER_USER", default=5)
 CITYOPS_HOTLINE_RETRAIN_INTERVAL = env.int("CITYOPS_HOTLINE_RETRAIN_INTERVAL", default=3600)
 # Early warning (dashboard.early_warning): how often the worker looks for spikes in case counts.
 CITYOPS_EARLY_WARNING_INTERVAL = env.int("CITYOPS_EARLY_WARNING_INTERVAL", default=300)

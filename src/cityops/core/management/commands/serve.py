@@ -1,4 +1,6 @@
-"""`cityops serve`: the production web server (gunicorn, sync workers — measured fastest here, DESIGN.md)."""
+"""`cityops serve`: the production web server (gunicorn). Threaded workers (gthread, CITYOPS_THREADS threads each):
+every connected dashboard screen holds one thread for as long as it watches the live feed (server-sent events);
+`--threads 1` gives the plain sync workers (measured fastest here, DESIGN.md) for a site without live screens."""
 
 import os
 
@@ -16,6 +18,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--bind", default=os.environ.get("CITYOPS_BIND", "127.0.0.1:8000"))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("CITYOPS_WORKERS", "2")))
+        parser.add_argument("--threads", type=int, default=settings.CITYOPS_THREADS)
         parser.add_argument("--check", action="store_true", help="only run the start-up safety checks")
 
     def handle(self, *args, **opts):
@@ -34,7 +37,9 @@ class Command(BaseCommand):
             def load_config(self):
                 self.cfg.set("bind", opts["bind"])
                 self.cfg.set("workers", opts["workers"])
-                self.cfg.set("worker_class", "sync")
+                threads = max(1, opts.get("threads") or settings.CITYOPS_THREADS)
+                self.cfg.set("worker_class", "gthread" if threads > 1 else "sync")
+                self.cfg.set("threads", threads)
                 self.cfg.set("timeout", 60)
                 self.cfg.set("accesslog", "-" if os.environ.get("CITYOPS_ACCESS_LOG") else None)
                 self.cfg.set("limit_request_line", 8190)
@@ -48,5 +53,5 @@ class Command(BaseCommand):
                         warm_up()
                 return application
 
-        self.stdout.write(f"cityops serving on http://{opts['bind']} ({opts['workers']} workers, {settings.CITYOPS_ENV})")
+        self.stdout.write(f"cityops serving on http://{opts['bind']} ({opts['workers']} workers × {opts.get('threads') or settings.CITYOPS_THREADS} threads, {settings.CITYOPS_ENV})")
         App().run()
