@@ -6,7 +6,11 @@ Mediation committees (调解委员会) and the one-stop centre (矛盾纠纷多�
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from django.conf import settings
+from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -234,6 +238,32 @@ class Agreement(models.Model):
         verbose_name_plural = _("调解协议")
 
 
+class PrivateFiles(FileSystemStorage):
+    """Files that are personal data (a party's signature scan): under DATA_DIR/private/<folder>, never below
+    MEDIA_ROOT and without a URL — served only through the scoped views. The place is read from the settings when
+    used, so a test can move DATA_DIR."""
+
+    def __init__(self, folder: str):
+        self.folder = folder
+        super().__init__()
+
+    @property
+    def base_location(self):
+        return str(Path(settings.DATA_DIR) / "private" / self.folder)
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
+
+    @property
+    def base_url(self):
+        return None
+
+
+def signature_storage() -> PrivateFiles:
+    return PrivateFiles("dispute_signatures")
+
+
 class Signature(models.Model):
     """A party's signature on the agreement: who, when, how (paper scanned or on a tablet), and the image."""
 
@@ -244,7 +274,7 @@ class Signature(models.Model):
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="signatures")
     party = models.ForeignKey(Party, on_delete=models.CASCADE, related_name="signatures")
     method = models.CharField(_("签署方式"), max_length=8, choices=Method.choices)
-    file = models.FileField(_("签名文件"), upload_to="disputes/signatures/%Y/%m/")
+    file = models.FileField(_("签名文件"), upload_to="disputes/signatures/%Y/%m/", storage=signature_storage)
     signed_at = models.DateTimeField(_("签署时间"), default=timezone.now)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
 
