@@ -48,3 +48,6 @@ class EarlyWarning(WorkflowModel):
 
     def __str__(self) -> str:
         return f"{self.region_code} {self.category_id} {self.detected_at:%Y-%m-%d %H:%M}"
+
+
+from cityops.dashboard.briefing_models import Briefing  # noqa: E402,F401 - scheduled briefings (dashboard-briefings)
