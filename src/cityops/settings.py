@@ -167,6 +167,19 @@ CITYOPS_LIVE_MAX_PER_USER = env.int("CITYOPS_LIVE_MAX_PER_USER", default=5)
 CITYOPS_HOTLINE_RETRAIN_INTERVAL = env.int("CITYOPS_HOTLINE_RETRAIN_INTERVAL", default=3600)
 # Early warning (dashboard.early_warning): how often the worker looks for spikes in case counts.
 CITYOPS_EARLY_WARNING_INTERVAL = env.int("CITYOPS_EARLY_WARNING_INTERVAL", default=300)
+# Briefings (dashboard.briefings): the worker looks for due ones this often; made at this local hour (daily for the
+# day before, weekly on Monday, monthly on the 1st) for these levels (city, district; "street" adds every street).
+CITYOPS_BRIEFING_INTERVAL = env.int("CITYOPS_BRIEFING_INTERVAL", default=600)
+CITYOPS_BRIEFING_HOUR = env.int("CITYOPS_BRIEFING_HOUR", default=7)
+CITYOPS_BRIEFING_LEVELS = env.list("CITYOPS_BRIEFING_LEVELS", default=["city", "district"])
+# Notification channels (core.notify): the inbox always; "cityops.core.notify.EmailBackend" adds e-mail through
+# Django's mail (EMAIL_HOST, EMAIL_PORT, DEFAULT_FROM_EMAIL ... as Django reads them). Links in mails start with
+# CITYOPS_SITE_URL.
+CITYOPS_NOTIFY_BACKENDS = env.list("CITYOPS_NOTIFY_BACKENDS", default=["cityops.core.notify.ConsoleBackend"])
+CITYOPS_SITE_URL = env.str("CITYOPS_SITE_URL", default="http://localhost:8000")
+EMAIL_HOST = env.str("CITYOPS_EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("CITYOPS_EMAIL_PORT", default=25)
+DEFAULT_FROM_EMAIL = env.str("CITYOPS_EMAIL_FROM", default="cityops@localhost")
 
 # --- Audit: keyed checkpoints of the timeline (core.checkpoint; docs/security.md) ----------------------------
 # The key never lives in the database: the variable, or a file only the worker's user can read (≥ 32 bytes).

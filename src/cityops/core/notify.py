@@ -20,6 +20,24 @@ class ConsoleBackend:
         logger.info("notify %s: %s — %s", notification.recipient, notification.title, notification.body)
 
 
+class EmailBackend:
+    """Sends the notification by e-mail through Django's mail (EMAIL_BACKEND; tests use its locmem backend) to
+    recipients with an e-mail address; others keep the inbox row only. The link is absolute: CITYOPS_SITE_URL +
+    the notification's url (a page behind the login, so nothing personal travels in the mail)."""
+
+    def send(self, notification: Notification) -> None:
+        from django.core.mail import send_mail
+
+        address = getattr(notification.recipient, "email", "")
+        if not address:
+            return
+        body = notification.body
+        if notification.url:
+            site = getattr(settings, "CITYOPS_SITE_URL", "").rstrip("/")
+            body = f"{body}\n\n{site}{notification.url}".strip()
+        send_mail(notification.title, body, None, [address])
+
+
 def _backends():
     paths = getattr(settings, "CITYOPS_NOTIFY_BACKENDS", ["cityops.core.notify.ConsoleBackend"])
     return [import_string(p)() for p in paths]
