@@ -101,7 +101,9 @@ SCANNED_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<<
 # --- the world: a centre in 武昌区, its committee (东社区), another committee, one person per role ---------------
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
+    """Signature files of the tests go to a temporary place (the private storage is under DATA_DIR)."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.DATA_DIR = tmp_path
 
 
 @pytest.fixture
@@ -183,7 +185,9 @@ def sign_everyone(dispute, people):
 
 
 def stored_files(settings) -> list[Path]:
-    root = Path(settings.MEDIA_ROOT)
+    """The signature files stored (the storage's place follows settings.DATA_DIR)."""
+    root = Path(Signature._meta.get_field("file").storage.location)
+    assert Path(settings.DATA_DIR) in root.parents
     return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
 
 
