@@ -1,6 +1,6 @@
 """Early warning on simulated traffic with injected spikes (issue 15, 预测预防).
 
-    .venv/bin/python bench/early_warning.py [--tune-seed 1] [--seeds 2 3 4] [--weeks 4] [--no-db] [--pg URL]
+    .venv/bin/python bench/early_warning.py [--tune-seed 1] [--seeds 5 6 7] [--weeks 4] [--no-db] [--pg URL]
 
 1. Simulates case counts in 5-minute bins for 10 weeks (2026-03-09 … 2026-05-17: Qingming and the May Day holiday
    with its make-up Saturday inside) per category × region: 10 categories, Wuhan's 13 districts, 6–14 streets each.
@@ -13,14 +13,15 @@
      outage      停水 / 停电 in one street, 8–25 an hour front-loaded, 1–2 h;
      small       a busy category in one street, 3–5 an hour, 1–2 h (hard on purpose).
 2. Runs the detector's pure functions (cityops.dashboard.early_warning) every 5 minutes as the worker does
-   (CITYOPS_EARLY_WARNING_INTERVAL = 300 s), the baseline refitted each midnight on the six weeks before, with the
+   (CITYOPS_EARLY_WARNING_INTERVAL = 300 s), the baseline refitted each midnight on the six weeks before (the worker
+   refits each hour), streets watched for a category once they have STREET_MIN_HISTORY cases of it, with the
    worker's rules for raising (one open warning per category and region; a district's warning absorbs its streets')
    and closing (after an hour of calm). A warning matches a spike of its category in the same district (the
    district or one of its streets) between the spike's start and one hour after its end; any other is false.
 3. Tunes: THRESHOLD × MIN_COUNT on `--tune-seed` (the most spikes warned within 30 minutes, then the most recall,
-   with at most BUDGET = 0.75 false warnings per district per week: a margin under the target of 1), then reports that choice on the held-out `--seeds`. Both tables are printed.
+   with at most BUDGET = 0.5 false warnings per district per week: a margin under the target of 1), then reports that choice on the held-out `--seeds`. Both tables are printed.
 4. End to end through the database (SQLite by default, `--pg` for PostgreSQL): a smaller city (2 districts,
-   3 categories) written as Case rows, `services.early_warning_run` every 5 minutes over two days with spikes,
+   4 categories) written as Case rows, `services.early_warning_run` every 5 minutes over two days with spikes,
    the warnings read back from the EarlyWarning table.
 """
 
@@ -32,7 +33,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -61,13 +62,28 @@ CATEGORIES = [
 ]
 SPIKE_TYPES = ("rainstorm", "noise", "outage", "small")
 # Tuning keeps false warnings at most this many per district per week on the tuning seed: a margin under the
-# target of 1, so that the held-out seeds' spread stays under it.
-BUDGET = 0.75
+# target of 1, so that the held-out seeds' spread stays under it. (A first budget of 0.75 chose threshold 5.0,
+# whose false warnings reached 1.02 on held-out seed 2; seeds 2–4 have been looked at since, so the default
+# held-out seeds are now 5–7.)
+BUDGET = 0.5
+
+
+def fresh_postgres(url: str) -> str:
+    """A scratch PostgreSQL database, emptied for this run: `url` names the server and the database."""
+    import psycopg
+
+    server, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return url
 
 
 def setup_django(url: str | None = None) -> None:
     if url is None:
         url = f"sqlite:///{tempfile.mkdtemp(prefix='cityops_ew_')}/bench.sqlite3"
+    elif url.startswith("postgres"):
+        url = fresh_postgres(url)
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cityops.settings")
     os.environ.setdefault("CITYOPS_LOG_LEVEL", "WARNING")
@@ -250,6 +266,8 @@ def candidates(counts, series, groups, pooled, eval_weeks: int, params):
         history_start = START + timedelta(hours=h0)
         slots = ew.hour_slots(history_start, params.history_weeks * 168)
         baseline = ew.fit_baseline(hourly[:, h0:day * 24], slots, groups, pooled, params)
+        # As early_warning.detect: a street is watched for a category once it has enough history.
+        watched = pooled | (hourly[:, h0:day * 24].sum(axis=1) >= params.street_min_history)
         # Expected per bin from an hour before midnight to the day's end, with today's baseline.
         first_bin = day * day_bins - BINS_PER_HOUR * 2
         bin_slots = np.repeat(ew.hour_slots(START + timedelta(hours=day * 24 - 2), 26), BINS_PER_HOUR)
@@ -257,7 +275,7 @@ def candidates(counts, series, groups, pooled, eval_weeks: int, params):
         ecum = np.concatenate([np.zeros((n_series, 1)), np.cumsum(expected_bins, axis=1)], axis=1)
         for check in range(day * day_bins + 1, (day + 1) * day_bins + 1):
             obs = [cum[:, check] - cum[:, check - w // BIN_MIN] for w in windows]
-            busy = np.flatnonzero(np.max(obs, axis=0) >= 2)
+            busy = np.flatnonzero((np.max(obs, axis=0) >= 2) & watched)
             if not busy.size:
                 continue
             k = check - first_bin
@@ -397,8 +415,9 @@ def tune(seed: int, eval_weeks: int, params):
 
 # --- end to end through the database ----------------------------------------------------------------------------
 def end_to_end(seed: int, params) -> None:
-    """A smaller city in the database: 2 districts (3 streets each), 3 categories, 6 weeks of history and two days
-    of checks every 5 minutes through services.early_warning_run, with three spikes."""
+    """A smaller city in the database: 2 districts (3 streets each), 4 categories, 6 weeks of history and two days
+    of checks every 5 minutes through services.early_warning_run, with four spikes."""
+    from django.contrib.auth.models import Group
     from django.db import connection
 
     from cityops.accounts.demo import load_roles
@@ -409,18 +428,24 @@ def end_to_end(seed: int, params) -> None:
 
     load_roles()
     load_categories()
+    from cityops.accounts.models import User
+
+    shift_lead = User.objects.create_user(username="bench_shift_lead")
+    shift_lead.groups.add(Group.objects.get(name="shift_lead"))
     rng = np.random.default_rng(seed)
-    cats = {c.code: c for c in Category.objects.filter(code__in=["E0101", "E0106", "E0501"])}
+    cats = {c.code: c for c in Category.objects.filter(code__in=["E0101", "E0106", "E0501", "E0602"])}
     districts = ["420106", "420102"]
     streets = [(f"{d}{i:03d}", d) for d in districts for i in (1, 2, 3)]
-    per_day = {"E0101": 60, "E0106": 25, "E0501": 4}
-    curve = {"E0101": daily_curve("day"), "E0106": daily_curve("evening"), "E0501": daily_curve("day")}
+    per_day = {"E0101": 60, "E0106": 25, "E0501": 4, "E0602": 3}
+    curve = {"E0101": daily_curve("day"), "E0106": daily_curve("evening"), "E0501": daily_curve("day"),
+             "E0602": daily_curve("day")}
     from cityops.core.calendar import is_workday
 
     end = START + timedelta(weeks=HISTORY_WEEKS, days=2)
     hours = int((end - START).total_seconds() // 3600)
     spikes = [  # (category, street, start hour offset from the checks' start, hours, per hour)
-        ("E0501", "420106001", 9, 2.0, 15.0), ("E0106", "420102002", 21, 1.5, 6.0), ("E0101", "420106003", 34, 1.5, 8.0),
+        ("E0501", "420106001", 9.25, 2.0, 15.0), ("E0106", "420102002", 21.5, 1.5, 6.0),
+        ("E0101", "420106003", 34.1, 1.5, 8.0), ("E0602", "420102001", 40.7, 1.0, 20.0),
     ]
     checks_start = START + timedelta(weeks=HISTORY_WEEKS)
     rows, seq = [], 0
@@ -430,10 +455,6 @@ def end_to_end(seed: int, params) -> None:
         for code, cat in cats.items():
             for street, district in streets:
                 rate = per_day[code] / 24 / len(streets) * curve[code][at.hour] * (1.0 if workday else 0.8)
-                for sp_code, sp_street, sp_start, sp_hours, sp_rate in spikes:
-                    offset = (at - checks_start).total_seconds() / 3600
-                    if sp_code == code and sp_street == street and sp_start <= offset < sp_start + sp_hours:
-                        rate += sp_rate
                 for _ in range(rng.poisson(rate)):
                     seq += 1
                     rows.append(Case(
@@ -441,6 +462,15 @@ def end_to_end(seed: int, params) -> None:
                         region_code=street + "00101", district_code=district, street_code=street,
                         description="bench", state="reported", created_at=at + timedelta(seconds=float(rng.uniform(0, 3600))),
                     ))
+    for code, street, start_h, hours_, per_hour in spikes:  # the spikes' own reports, to the minute
+        start = checks_start + timedelta(hours=start_h)
+        for _ in range(rng.poisson(per_hour * hours_)):
+            seq += 1
+            rows.append(Case(
+                code=f"EW{seq:08d}", source="field", category=cats[code], lon=114.3, lat=30.55,
+                region_code=street + "00101", district_code=street[:6], street_code=street, description="bench spike",
+                state="reported", created_at=start + timedelta(hours=float(rng.uniform(0, hours_))),
+            ))
     Case.objects.bulk_create(rows, batch_size=5000)
     print(f"\nend to end ({connection.vendor}): {len(rows):,} cases written; checks every 5 min for 2 days")
     t0 = time.monotonic()
@@ -473,17 +503,22 @@ def end_to_end(seed: int, params) -> None:
         w.category.code == c and w.region_code[:6] == s[:6]
         and checks_start + timedelta(hours=h) < w.detected_at <= checks_start + timedelta(hours=h + d + 1)
         for c, s, h, d, _r in spikes)]
-    print(f"warnings {len(warnings)}, false {len(others)} (over 2 districts × 2 days)")
+    from cityops.core.models import Notification
+
+    sent = Notification.objects.filter(recipient=shift_lead, kind="early_warning").count()
+    print(f"warnings {len(warnings)}, false {len(others)} (over 2 districts × 2 days); the shift lead was notified "
+          f"{sent} times; states now: {dict(Counter(w.state for w in warnings))}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tune-seed", type=int, default=1)
-    parser.add_argument("--seeds", type=int, nargs="*", default=[2, 3, 4])
+    parser.add_argument("--seeds", type=int, nargs="*", default=[5, 6, 7])
     parser.add_argument("--weeks", type=int, default=4, help="evaluation weeks after the six of history")
     parser.add_argument("--no-tune", action="store_true", help="use the defaults of early_warning.Params")
     parser.add_argument("--no-db", action="store_true", help="skip the end-to-end run through the database")
-    parser.add_argument("--pg", default="", help="postgres URL of a scratch database for the end-to-end run")
+    parser.add_argument("--pg", default="", help="postgres URL of a scratch database for the end-to-end run, "
+                        "dropped and created anew (e.g. postgres://postgres@127.0.0.1:5432/cityops_bench_ew)")
     args = parser.parse_args()
     setup_django(args.pg or None)
     from cityops.dashboard.early_warning import PARAMS
