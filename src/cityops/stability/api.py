@@ -245,7 +245,7 @@ def monitoring(request, decision_id: Id, weeks: page_size(104) = 12):
     return {
         "published_at": decision.published_at,
         "cases": [c.code for c in selectors.linked_cases(decision=decision)[:200]],
-        "disputes": None if disputes is None else [d.pk for d in disputes[:200]],
+        "disputes": None if disputes is None else [d.code for d in disputes[:200]],
         "weeks": [{"week": w["week"], "cases": w["cases"], "disputes": w["disputes"]}
                   for w in selectors.weekly_counts(decision=decision, weeks=weeks)],
     }

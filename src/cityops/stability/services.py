@@ -142,6 +142,9 @@ def decision_create(*, actor, title: str, description: str, proposing_unit: str,
                     region_code: str, area=None) -> Decision:
     """A major decision is registered by its proposing unit (or admin); its assessment starts at `proposed`."""
     proposer = _unit(proposing_unit, "proposing_unit")
+    if not actor_roles(actor, Decision(proposing_unit=proposer)) & {flow.PROPOSER, *flow.ADMIN}:
+        raise Forbidden("只有决策提出单位的工作人员可以登记重大决策", "Only the proposing unit's staff may register a decision",
+                        code="not_proposer")
     assessor = _unit(assessing_unit, "assessing_unit")
     draft = Decision(
         title=_required(title, "title", "决策事项", limit=MAX_TITLE),
@@ -149,9 +152,6 @@ def decision_create(*, actor, title: str, description: str, proposing_unit: str,
         proposing_unit=proposer, assessing_unit=assessor, region_code=_region(region_code),
         area=area_checked(area), created_by=actor,
     )
-    if not actor_roles(actor, draft) & {flow.PROPOSER, *flow.ADMIN}:
-        raise Forbidden("只有决策提出单位的工作人员可以登记重大决策", "Only the proposing unit's staff may register a decision",
-                        code="not_proposer")
     return create_with_timeline(draft, actor=actor, params={"proposing_unit": proposer.code,
                                                            "assessing_unit": assessor.code, "region": draft.region_code})
 

@@ -111,6 +111,9 @@ def test_staff_of_another_unit_cannot_act(walk, other_staff, proposer):
     err = refused(services.risk_add, decision=d, actor=other_staff, dimension="security", description="x",
                   likelihood=1, impact=1)
     assert err.code == "not_assessor"
+    err = refused(services.decision_create, actor=other_staff, title="t", description="d", proposing_unit="ST-ZSB",
+                  assessing_unit="ST-WPB", region_code="420105")
+    assert (err.code, err.status) == ("not_proposer", 403)
     # the proposing unit neither assesses its own decision
     assert refused(services.risk_add, decision=d, actor=proposer, dimension="security", description="x",
                    likelihood=1, impact=1).code == "not_assessor"
