@@ -45,7 +45,8 @@ SLOTS = DAY_CLASSES * 24
 
 @dataclass(frozen=True)
 class Params:
-    """The detector's constants. Defaults chosen on bench seed 1 (bench/early_warning.py --tune)."""
+    """The detector's constants. threshold and min_count chosen on bench seed 1 (bench/early_warning.py tunes them
+    and prints what held-out seeds give)."""
 
     threshold: float = 5.5  # -log10 Poisson tail a window must reach
     min_count: int = 2  # and at least this many cases in that window
@@ -104,17 +105,14 @@ def _with_derived_classes(per_slot: np.ndarray, seen: np.ndarray, weight: float)
 
 
 def _cap(typical: np.ndarray, params: Params) -> np.ndarray:
-    """The most a history hour may count where `typical` is usual: far above it for Poisson counts (a count of
-    Poisson(0.5) passes 4 once in 5,000 hours), so only past spikes are cut down."""
+    """The most a history hour may count where `typical` is usual: far above it for Poisson counts (Poisson(0.5)
+    passes its cap of 5 about once in 70,000 hours), so only past spikes are cut down."""
     return np.ceil(typical + params.cap_sd * np.sqrt(np.maximum(typical, 1.0))) + 1
 
 
 @dataclass
 class Baseline:
     rates: np.ndarray  # [series, SLOTS]: expected cases per hour
-
-    def per_hour(self, slots: np.ndarray) -> np.ndarray:
-        return self.rates[:, slots]
 
 
 def fit_baseline(counts: np.ndarray, slots: np.ndarray, groups: np.ndarray, pooled: np.ndarray,
@@ -158,7 +156,7 @@ def fit_baseline(counts: np.ndarray, slots: np.ndarray, groups: np.ndarray, pool
     level = np.maximum(level, 0.5 / series_shape.sum(axis=1))
     prior = level[:, None] * shape[groups]  # [series, SLOTS]
 
-    # The series' own slot means, history capped at a high quantile of the prior, shrunk towards the prior.
+    # The series' own slot means, history capped far above the prior, shrunk towards the prior.
     capped = np.minimum(counts, _cap(prior[:, slots], params))
     own = np.zeros((n_series, SLOTS))
     np.add.at(own.T, slots, capped.T)

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cityops.core import roles
+from cityops.core.errors import IllegalTransition
 from cityops.core.notify import notify
 from cityops.core.workflow import create_with_timeline, transition
 from cityops.dashboard.early_warning import PARAMS, Finding, Params, detect
@@ -97,6 +98,16 @@ def _close(warning: EarlyWarning, action: str, *, actor, now: datetime, note: st
     return transition(warning, action, actor, note=note, params={"cases": warning.cases.count()}, apply=apply)
 
 
+def _close_by_system(warning: EarlyWarning, action: str, *, now: datetime, note: str = "") -> bool:
+    """Subside or merge; False when a person closed the warning meanwhile (the run goes on)."""
+    try:
+        with transaction.atomic():
+            _close(warning, action, actor=None, now=now, note=note)
+    except IllegalTransition:
+        return False
+    return True
+
+
 def early_warning_close(*, warning: EarlyWarning, actor, note: str = "") -> EarlyWarning:
     """The duty officer closes a warning (dealt with, or no real spike); the worker raises a new one should the
     counts climb again after it."""
@@ -121,13 +132,14 @@ def early_warning_run(*, now: datetime | None = None, params: Params = PARAMS) -
             warning.cases.add(*new)
             recent = _series_cases(category_id=key[0], region_code=key[1], since=now - timedelta(
                 minutes=warning.window_minutes), until=now).count()
+            # Bookkeeping of an open warning, not a step of it: no timeline entry (raise, acknowledge, close,
+            # subside and merge are on the timeline, with the number of cases at that time).
             EarlyWarning.objects.filter(pk=warning.pk).update(
                 last_hot_at=now, peak_observed=max(warning.peak_observed, recent))
             done["kept"] += 1
         elif (warning.last_hot_at or warning.detected_at) <= now - quiet:
-            _close(warning, "subside", actor=None, now=now)
             del open_warnings[key]
-            done["subsided"] += 1
+            done["subsided"] += _close_by_system(warning, "subside", now=now)
     for finding in sorted(findings, key=lambda f: (f.series.level != "district", -f.score)):
         series = finding.series
         district_key = (series.category_id, series.region_code[:6])
@@ -144,8 +156,8 @@ def early_warning_run(*, now: datetime | None = None, params: Params = PARAMS) -
             for key, street_warning in list(open_warnings.items()):
                 if street_warning.region_level == "street" and (key[0], key[1][:6]) == district_key:
                     warning.cases.add(*street_warning.cases.all())
-                    _close(street_warning, "merge", actor=None, now=now, note=f"并入 {warning.region_name} 的预警 #{warning.pk}")
                     del open_warnings[key]
-                    done["merged"] += 1
+                    done["merged"] += _close_by_system(street_warning, "merge", now=now,
+                                                       note=f"并入 {warning.region_name} 的预警 #{warning.pk}")
     return dict(done)
 

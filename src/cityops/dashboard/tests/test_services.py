@@ -130,3 +130,19 @@ def test_the_worker_runs_it_periodically(quiet_history, add_cases, people):
     task, interval = periodic_tasks()["early_warning"]
     assert interval == "CITYOPS_EARLY_WARNING_INTERVAL" and getattr(settings, interval) == 300
     assert task.call() == {}  # nothing spikes now (the history ended weeks before today)
+
+
+def test_a_warning_closed_by_a_person_meanwhile_does_not_stop_the_run(quiet_history, add_cases, people):
+    from cityops.dashboard.services import early_warning_close
+
+    add_cases("E0106", JIANGAN_STREET, [NOW - timedelta(minutes=m) for m in SPIKE])
+    early_warning_run(now=NOW)
+    warning = EarlyWarning.objects.get()
+    stale = EarlyWarning.objects.get(pk=warning.pk)  # the run's view, loaded before the shift lead closes it
+    early_warning_close(warning=warning, actor=people["shift_lead"], note="已处置")
+    from cityops.dashboard import services
+
+    assert services._close_by_system(stale, "subside", now=NOW + timedelta(hours=2)) is False
+    assert [e.action for e in timeline_for(warning)] == ["raise", "close"]
+    add_cases("E0106", WUCHANG_STREET, [NOW + timedelta(hours=2) - timedelta(minutes=m) for m in SPIKE])
+    assert early_warning_run(now=NOW + timedelta(hours=2)).get("raised") == 1
