@@ -73,7 +73,7 @@
   }
 
   function caseCard(p) {
-    var lines = [p.category + " · " + p.state_label, p.place || "", p.created_at.slice(0, 16).replace("T", " ")];
+    var lines = [p.category + " · " + p.state_label, p.place || "", new Date(p.created_at).toLocaleString()];
     return card({ title: p.code, lines: lines, url: p.url });
   }
 
