@@ -1,0 +1,565 @@
+"""城市运行日报/周报/月报: briefings of a day, an ISO week (Monday to Sunday) or a month, for the city, each district
+and (with CITYOPS_BRIEFING_LEVELS) each street — their figures, charts and notable cases, as PDF and Excel.
+
+- Schedule: the worker (tasks.PERIODIC "briefings", every CITYOPS_BRIEFING_INTERVAL seconds) asks `due(now)`: from
+  CITYOPS_BRIEFING_HOUR (07:00) local on, yesterday's daily briefing, on Mondays last week's, on the 1st last
+  month's — for every region of the levels. `make` is idempotent: a (kind, period, region) is made once (a database
+  constraint); a rerun replaces nothing unless forced. Only the latest period of each kind is due: a worker that was
+  down for days does not make the days it missed (the command makes any period by hand).
+- Figures: the dashboard's own (kpis.py: intake by channel, on-time rate, satisfaction, top categories, 属地解决率
+  from cases/levels.py, trend, IoT alarms, the disputes' headline figures from disputes/evaluation.py and the
+  stability decisions in consultation) counted for the period inside the region, as a city-wide reader counts
+  them; open and overdue are the count when the briefing is made. Early warnings raised in the period.
+- Notable cases: the most overdue open cases, the open supervision orders, the urgent cases of the period, the open
+  high-risk disputes — code, category, place and state; no reporter's or party's personal data.
+- Sent: an inbox notification to the level's leaders (city: the leader role; a district or street: the staff of a
+  region-bound role whose regions include that region's code), with an e-mail through core.notify.EmailBackend when
+  configured. The mail carries the link to the briefing's page, not the files: the files hold case addresses and
+  are read behind the login and the scope.
+"""
+
+from __future__ import annotations
+
+import calendar
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from io import BytesIO
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone, translation
+
+from cityops.core import roles
+from cityops.core.errors import InvalidInput, NotFound
+from cityops.dashboard.briefing_models import Briefing, BriefingFiles
+
+logger = logging.getLogger(__name__)
+
+KINDS = tuple(Briefing.Kind.values)
+KIND_TITLES = {"daily": "城市运行日报", "weekly": "城市运行周报", "monthly": "城市运行月报"}
+LEVEL_LENGTHS = {"district": 6, "street": 9}
+NOTABLE_MAX = 10
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+# --- periods and the schedule ---------------------------------------------------------------------------------
+def period_of(kind: str, day: date) -> tuple[date, date]:
+    """The period of `kind` that contains `day`: the day, its ISO week (Monday–Sunday) or its month."""
+    if kind == "daily":
+        return day, day
+    if kind == "weekly":
+        start = day - timedelta(days=day.weekday())
+        return start, start + timedelta(days=6)
+    if kind == "monthly":
+        return day.replace(day=1), day.replace(day=calendar.monthrange(day.year, day.month)[1])
+    raise clean_kind(kind)  # pragma: no cover - clean_kind raises
+
+
+def period_label(kind: str, start: date) -> str:
+    if kind == "weekly":
+        year, week, _ = start.isocalendar()
+        return f"{year}-W{week:02d}"
+    if kind == "monthly":
+        return start.strftime("%Y-%m")
+    return start.isoformat()
+
+
+def ready_at(kind: str, start: date) -> datetime:
+    """When a period's briefing becomes due: CITYOPS_BRIEFING_HOUR local on the day after it ends."""
+    end = period_of(kind, start)[1]
+    hour = getattr(settings, "CITYOPS_BRIEFING_HOUR", 7)
+    return timezone.make_aware(datetime.combine(end + timedelta(days=1), time(hour)))
+
+
+def latest_periods(now: datetime) -> list[tuple[str, date, date]]:
+    """The latest finished period of each kind whose briefing is due at `now`."""
+    today = timezone.localtime(now).date()
+    out = []
+    for kind in KINDS:
+        start, end = period_of(kind, today - timedelta(days=1))
+        if ready_at(kind, start) > now:  # before the hour: the period before it
+            start, end = period_of(kind, start - timedelta(days=1))
+        out.append((kind, start, end))
+    return out
+
+
+@dataclass(frozen=True)
+class Place:
+    code: str  # "" = the whole city
+    level: str
+    name: str
+
+
+def places(levels=None) -> list[Place]:
+    """The regions briefings are made for: the city, then the districts (and the streets) by code."""
+    from cityops.geo.models import Region
+
+    levels = list(levels if levels is not None else getattr(settings, "CITYOPS_BRIEFING_LEVELS", ["city", "district"]))
+    out = [Place("", "city", "全市")] if "city" in levels else []
+    wanted = [lv for lv in ("district", "street") if lv in levels]
+    for region in Region.objects.filter(level__in=wanted).order_by("code"):
+        out.append(Place(region.code, region.level, region.display_name))
+    return out
+
+
+def place_of(code: str) -> Place:
+    """The city ("" or "city") or a district's or street's code."""
+    from cityops.geo.models import Region
+
+    text = "" if code is None else str(code).strip()
+    if text in ("", "city"):
+        return Place("", "city", "全市")
+    if "\x00" in text or len(text) > 12 or not text.isdigit():
+        raise InvalidInput("区域编码无效", "Invalid region code", code="invalid_region")
+    region = Region.objects.filter(code=text, level__in=("district", "street")).first()
+    if region is None:
+        raise NotFound(f"没有编码为 {text} 的区或街道", f"No district or street with the code {text}",
+                       code="region_not_found", status=404)
+    return Place(region.code, region.level, region.display_name)
+
+
+def due(now: datetime, levels=None) -> list[tuple[str, date, date, Place]]:
+    """The briefings due at `now` that are not made yet: (kind, start, end, place)."""
+    wanted = [(kind, start, end, place) for kind, start, end in latest_periods(now) for place in places(levels)]
+    periods = _or([Q(kind=k, period_start=s) for k, s, _e in latest_periods(now)])
+    made = set(Briefing.objects.filter(periods).values_list("kind", "period_start", "region_code"))
+    return [(k, s, e, p) for k, s, e, p in wanted if (k, s, p.code) not in made]
+
+
+def _or(qs: list[Q]) -> Q:
+    out = Q(pk__in=[])
+    for q in qs:
+        out |= q
+    return out
+
+
+def clean_kind(kind) -> str:
+    text = "" if kind is None else str(kind)
+    if text not in KINDS:
+        raise InvalidInput(f"类型应为 {'、'.join(KINDS)} 之一", f"kind must be one of {', '.join(KINDS)}",
+                           code="invalid_kind")
+    return text
+
+
+def clean_day(value) -> date:
+    if isinstance(value, date):
+        return value
+    text = "" if value is None else str(value).strip()
+    try:
+        if "\x00" in text or len(text) > 10:
+            raise ValueError
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"日期格式应为 YYYY-MM-DD：{text[:20]!r}", f"Dates are YYYY-MM-DD: {text[:20]!r}",
+                           code="invalid_date") from None
+
+
+# --- the figures ------------------------------------------------------------------------------------------------
+def viewer():
+    """Who the figures are counted as: a city-wide reader (the leader role), never saved — the briefing is the
+    region's, and who may read it is decided when it is listed or downloaded (selectors below)."""
+    from cityops.accounts.models import User
+
+    user = User(username="cityops-briefing", is_active=True)
+    user.__dict__.update(role_codes=frozenset({roles.LEADER}), org_unit_ids=frozenset(), org_unit_codes=frozenset())
+    return user
+
+
+def gather(*, kind: str, start: date, end: date, place: Place, now: datetime | None = None) -> dict:
+    """Every figure and notable case of the briefing, as plain JSON (kept on the row, drawn in PDF and Excel)."""
+    from cityops.dashboard import kpis
+
+    now = now or timezone.now()
+    user = viewer()
+    region = place.code
+    cases = kpis.case_figures(user=user, region=region, start=start, end=end)
+    trend = cases["trend"]
+    if kind == "daily":  # one day's bar says little: the trend shows the week up to it
+        trend = kpis.case_figures(user=user, region=region, start=end - timedelta(days=6), end=end)["trend"]
+    alarms = [kpis._figure(f) for f in kpis.alarm_figures(user=user, region=region, start=start, end=end)]
+    domains = kpis.domain_figures(user=user, start=start, end=end, region=region)
+    levels = [{**lv, "share_text": pct(lv["share"]), "local_rate_text": pct(lv["local_rate"])}
+              for lv in cases["levels"] or []]
+    return {
+        "kind": kind, "title": KIND_TITLES[kind], "period": period_label(kind, start),
+        "from": start.isoformat(), "to": end.isoformat(),
+        "region": {"code": place.code, "level": place.level, "name": place.name},
+        "generated_at": timezone.localtime(now).isoformat(timespec="minutes"),
+        "open": cases["today"]["open"], "overdue": cases["today"]["overdue"],
+        "period_figures": cases["period"], "levels": levels, "trend": trend,
+        "rates": {"on_time": pct(cases["period"]["on_time_rate"]), "satisfaction": pct(cases["period"]["satisfaction"])},
+        "alarms": alarms, "domains": domains,
+        "warnings": _warnings(region, start, end),
+        "notable": _notable(region, start, end, now),
+    }
+
+
+def pct(rate: float | None) -> str:
+    """0.9355 → "93.6%" (half up); None (nothing to rate) → "—"."""
+    from cityops.cases.evaluation_export import Cell
+
+    return "—" if rate is None else Cell(rate, "rate").text
+
+
+def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    return (timezone.make_aware(datetime.combine(start, time.min)),
+            timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min)))
+
+
+def _warnings(region: str, start: date, end: date) -> dict:
+    from cityops.dashboard.models import EarlyWarning
+
+    lo, hi = _bounds(start, end)
+    qs = (EarlyWarning.objects.filter(detected_at__gte=lo, detected_at__lt=hi, region_code__startswith=region)
+          .select_related("category").order_by("-score"))
+    rows = [{"category": w.category.name_zh, "region": w.region_name, "observed": w.observed,
+             "expected": round(w.expected, 1), "detected_at": timezone.localtime(w.detected_at).strftime("%m-%d %H:%M"),
+             "state": w.state_label(), "url": f"/dashboard/warnings/{w.pk}/"} for w in qs[:NOTABLE_MAX]]
+    return {"count": qs.count(), "rows": rows}
+
+
+def _place(case) -> str:
+    return " ".join(p for p in (case.district_name, case.street_name, case.community_name) if p) or case.address
+
+
+def _case_row(case, now: datetime, **extra) -> dict:
+    row = {"code": case.code, "category": case.category.name_zh, "place": _place(case), "state": case.state_label(),
+           "reported": timezone.localtime(case.created_at).strftime("%Y-%m-%d %H:%M"),
+           "deadline": timezone.localtime(case.deadline_at).strftime("%Y-%m-%d %H:%M") if case.deadline_at else "",
+           "department": case.lead_department.name if case.lead_department_id else "",
+           "url": f"/cases/{case.code}/"}
+    row.update(extra)
+    return row
+
+
+def _notable(region: str, start: date, end: date, now: datetime) -> dict:
+    from cityops.cases.models import Case, SupervisionOrder
+    from cityops.cases.supervision import OPEN_ORDER_STATES
+    from cityops.cases.workflow import OPEN_STATES
+
+    in_region = Case.objects.filter(region_code__startswith=region).select_related("category", "lead_department")
+    late = (in_region.filter(state__in=OPEN_STATES, deadline_at__lt=now, clock_paused_at__isnull=True)
+            .order_by("deadline_at", "id")[:NOTABLE_MAX])
+    overdue = [_case_row(c, now, late_hours=int((now - c.deadline_at).total_seconds() // 3600)) for c in late]
+    orders = (SupervisionOrder.objects.filter(state__in=OPEN_ORDER_STATES, case__region_code__startswith=region)
+              .select_related("case__category", "case__lead_department", "unit").order_by("-issued_at", "-id"))
+    supervised = [_case_row(o.case, now, level=o.get_level_display(), unit=o.unit.name if o.unit_id else "",
+                            issued=timezone.localtime(o.issued_at).strftime("%Y-%m-%d %H:%M") if o.issued_at else "")
+                  for o in orders[:NOTABLE_MAX]]
+    lo, hi = _bounds(start, end)
+    urgent = [_case_row(c, now) for c in in_region.filter(urgency="urgent", created_at__gte=lo, created_at__lt=hi)
+              .order_by("-created_at", "-id")[:NOTABLE_MAX]]
+    return {"overdue": overdue, "supervised": supervised, "urgent": urgent, "disputes": _disputes(region)}
+
+
+def _disputes(region: str) -> list[dict]:
+    from django.apps import apps
+
+    if not apps.is_installed("cityops.disputes"):
+        return []
+    from cityops.disputes.models import Dispute
+    from cityops.disputes.workflow import DISPUTE_WORKFLOW
+
+    done = [s for s, st in DISPUTE_WORKFLOW.states.items() if st.terminal]
+    qs = (Dispute.objects.filter(risk_level="high", region_code__startswith=region).exclude(state__in=done)
+          .order_by("created_at", "id")[:NOTABLE_MAX])
+    return [{"code": d.code, "title": d.title, "kind": d.get_kind_display(), "state": d.state_label(),
+             "reported": timezone.localtime(d.created_at).strftime("%Y-%m-%d %H:%M"),
+             "url": f"/disputes/{d.pk}/"} for d in qs]
+
+
+# --- charts (drawn as inline SVG by the PDF template) ---------------------------------------------------------------
+def column_chart(labels: list[str], series: list[list[int]], *, width: int = 480, height: int = 150) -> dict:
+    """Columns per label (one per series, side by side) scaled to the highest value: rectangles for the template."""
+    top = max([v for s in series for v in s] + [1])
+    left, bottom, plot_h = 30, 20, height - 30
+    slot = (width - left) / max(len(labels), 1)
+    bar_w = max(slot * 0.8 / max(len(series), 1), 1)
+    bars, ticks = [], []
+    for i, label in enumerate(labels):
+        x0 = left + i * slot + slot * 0.1
+        for j, values in enumerate(series):
+            h = values[i] / top * plot_h
+            bars.append({"x": round(x0 + j * bar_w, 1), "y": round(height - bottom - h, 1), "w": round(bar_w, 1),
+                         "h": round(h, 1), "series": j, "value": values[i]})
+        ticks.append({"x": round(left + i * slot + slot / 2, 1), "label": label})
+    return {"width": width, "height": height, "bars": bars, "ticks": ticks, "top": top, "left": left,
+            "base": height - bottom, "top_y": height - bottom - plot_h}
+
+
+def bar_chart(rows: list[tuple[str, int]], *, width: int = 480, row_h: int = 18) -> dict:
+    """Horizontal bars (label, value) scaled to the largest."""
+    top = max([v for _label, v in rows] + [1])
+    label_w = 150
+    bars = [{"y": i * row_h, "w": round(v / top * (width - label_w - 40), 1), "label": label, "value": v,
+             "text_y": i * row_h + row_h * 0.7} for i, (label, v) in enumerate(rows)]
+    return {"width": width, "height": max(len(rows), 1) * row_h, "bars": bars, "label_w": label_w}
+
+
+def charts(figures: dict) -> dict:
+    trend = figures["trend"]
+    period = figures["period_figures"]
+    return {
+        "trend": column_chart([d[5:] for d in trend["days"]], [trend["intake"], trend["handled"]])
+        if len(trend["days"]) <= 31 else None,
+        "channels": bar_chart([(c["label"], c["n"]) for c in period["channels"]]),
+        "categories": bar_chart([(c["name"], c["n"]) for c in period["top_categories"]]),
+    }
+
+
+# --- the files --------------------------------------------------------------------------------------------------
+def pdf_bytes(figures: dict) -> bytes:
+    from cityops.core.pdf import render_pdf
+
+    return render_pdf("dashboard/pdf/briefing.html", {"b": figures, "charts": charts(figures),
+                                                      "title": _heading(figures)})
+
+
+def _heading(figures: dict) -> str:
+    return f"{figures['region']['name']}{figures['title']}"
+
+
+def xlsx_bytes(figures: dict) -> bytes:
+    """The same figures as a workbook: 概要 (headline figures), 受理渠道, 高发类别, 属地解决率, 趋势 (with a column
+    chart), 重点案件 and 预警."""
+    from openpyxl import Workbook
+    from openpyxl.chart import BarChart, Reference
+    from openpyxl.styles import Font
+
+    bold = Font(bold=True)
+    period = figures["period_figures"]
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "概要"
+    ws.append([_heading(figures)])
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.append([f"统计期间 {figures['from']} 至 {figures['to']}", f"生成于 {figures['generated_at'][:16].replace('T', ' ')}"])
+    ws.append([])
+    ws.append(["指标", "数值"])
+    for cell in ws[4]:
+        cell.font = bold
+    rows = [("期间受理", period["intake"]), ("期间办结", period["handled"]),
+            ("按时办结率", period["on_time_rate"]), ("回访数", period["followed_up"]),
+            ("满意率", period["satisfaction"]), ("在办（生成时）", figures["open"]),
+            ("超期在办（生成时）", figures["overdue"]), ("期间异常预警", figures["warnings"]["count"])]
+    rows += [(f["label"], f["value"]) for f in figures["alarms"]]
+    rows += [(f"{d['label']}：{f['label']}", f["value"]) for d in figures["domains"] for f in d["figures"]]
+    for label, value in rows:
+        ws.append([label, _cell(value)])
+        if label in ("按时办结率", "满意率"):
+            ws.cell(ws.max_row, 2).number_format = "0.0%"
+    ws.column_dimensions["A"].width = 30
+    ws.column_dimensions["B"].width = 18
+
+    def sheet(title: str, headers: list[str], body: list[list]):
+        s = wb.create_sheet(title)
+        s.append(headers)
+        for cell in s[1]:
+            cell.font = bold
+        for row in body:
+            s.append([_cell(v) for v in row])
+        if not body:
+            s.append(["（无）"])
+        for i in range(len(headers)):
+            s.column_dimensions[chr(65 + i)].width = 20
+        return s
+
+    sheet("受理渠道", ["渠道", "件数"], [[c["label"], c["n"]] for c in period["channels"]])
+    sheet("高发类别", ["类别", "件数"], [[c["name"], c["n"]] for c in period["top_categories"]])
+    levels = sheet("属地解决率", ["层级", "解决", "占比", "属地解决率"],
+                   [[lv["name"], lv["resolved"], lv["share"], lv["local_rate"]] for lv in figures["levels"]])
+    for row in levels.iter_rows(min_row=2, min_col=3, max_col=4):
+        for cell in row:
+            cell.number_format = "0.0%"
+    trend = figures["trend"]
+    t = sheet("趋势", ["日期", "受理", "办结"], [list(r) for r in zip(trend["days"], trend["intake"], trend["handled"], strict=True)])
+    if trend["days"]:
+        chart = BarChart()
+        chart.title = "受理与办结"
+        chart.add_data(Reference(t, min_col=2, max_col=3, min_row=1, max_row=len(trend["days"]) + 1), titles_from_data=True)
+        chart.set_categories(Reference(t, min_col=1, min_row=2, max_row=len(trend["days"]) + 1))
+        t.add_chart(chart, "E2")
+    notable = figures["notable"]
+    body = []
+    for key, label in NOTABLE_LABELS.items():
+        for r in notable[key]:
+            if key == "disputes":
+                body.append([label, r["code"], r["kind"], r["title"], r["state"], r["reported"], "", ""])
+            else:
+                extra = (f"超期 {r['late_hours']} 小时" if key == "overdue" else
+                         f"{r['level']} {r['unit']}" if key == "supervised" else "")
+                body.append([label, r["code"], r["category"], r["place"], r["state"], r["reported"], r["deadline"], extra])
+    sheet("重点案件", ["类别", "编号", "事项", "地点/标题", "状态", "上报时间", "时限", "说明"], body)
+    sheet("预警", ["类别", "区域", "窗口内案件数", "通常数量", "预警时间", "状态"],
+          [[w["category"], w["region"], w["observed"], w["expected"], w["detected_at"], w["state"]]
+           for w in figures["warnings"]["rows"]])
+    out = BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+NOTABLE_LABELS = {"overdue": "超期最久", "supervised": "督办中", "urgent": "紧急案件", "disputes": "高风险纠纷"}
+
+
+def _cell(value):
+    """A figure as Excel keeps it: numbers as numbers ("12" → 12, "93.5%" → 0.935), other text as it is."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return float(text[:-1]) / 100 if text.endswith("%") else int(text)
+        except ValueError:
+            return value
+    return value
+
+
+# --- making and sending -----------------------------------------------------------------------------------------
+def make(*, kind: str, day, region: str = "", force: bool = False, send: bool = True,
+         now: datetime | None = None) -> tuple[Briefing, bool]:
+    """The briefing of the `kind` period containing `day` for `region` ("" = the city): made unless it exists
+    (then returned as it is, False) or `force` (files and figures replaced, not sent again). A period is made only
+    once it is over. Returns (briefing, made)."""
+    kind = clean_kind(kind)
+    start, end = period_of(kind, clean_day(day))
+    place = place_of(region)
+    now = now or timezone.now()
+    if timezone.localtime(now).date() <= end:
+        raise InvalidInput(f"{period_label(kind, start)} 尚未结束，不能生成简报",
+                           f"{period_label(kind, start)} is not over yet", code="period_not_over")
+    existing = Briefing.objects.filter(kind=kind, period_start=start, region_code=place.code).first()
+    if existing is not None and not force:
+        return existing, False
+    with translation.override(settings.LANGUAGE_CODE):
+        figures = gather(kind=kind, start=start, end=end, place=place, now=now)
+        pdf, xlsx = pdf_bytes(figures), xlsx_bytes(figures)
+    base = f"{kind}/{period_label(kind, start)}/{place.code or 'city'}"
+    storage = BriefingFiles()
+    try:
+        with transaction.atomic():
+            row = (Briefing.objects.select_for_update()
+                   .filter(kind=kind, period_start=start, region_code=place.code).first())
+            if row is not None and not force:  # another worker made it meanwhile
+                return row, False
+            fields = {"period_end": end, "region_level": place.level, "region_name": place.name,
+                      "generated_at": now, "figures": figures,
+                      "pdf_name": _save(storage, f"{base}.pdf", pdf), "xlsx_name": _save(storage, f"{base}.xlsx", xlsx)}
+            if row is None:
+                row = Briefing.objects.create(kind=kind, period_start=start, region_code=place.code, **fields)
+                if send:
+                    transaction.on_commit(lambda: deliver(row))
+            else:
+                for key, value in fields.items():
+                    setattr(row, key, value)
+                row.generations += 1
+                row.save()
+    except IntegrityError:  # made by another worker between our look and our insert
+        return Briefing.objects.get(kind=kind, period_start=start, region_code=place.code), False
+    return row, True
+
+
+def _save(storage, name: str, content: bytes) -> str:
+    if storage.exists(name):
+        storage.delete(name)
+    return storage.save(name, ContentFile(content))
+
+
+def make_due(now: datetime | None = None) -> dict[str, int]:
+    """The worker's job: make every briefing due at `now`; one failing is logged and the others go on."""
+    now = now or timezone.now()
+    made = failed = 0
+    for kind, start, _end, place in due(now):
+        try:
+            _row, fresh = make(kind=kind, day=start, region=place.code, now=now)
+            made += fresh
+        except Exception:
+            failed += 1
+            logger.exception("briefing %s %s %s failed", kind, start, place.code or "city")
+    return {"made": made, "failed": failed}
+
+
+def subscribers(briefing: Briefing):
+    """The leaders of the briefing's level: for the city the leader role; for a district or street the active
+    staff of a region-bound role (a district's command centre, a street's office) whose regions include exactly
+    its code."""
+    from cityops.accounts.models import User
+
+    users = User.objects.filter(is_active=True)
+    if not briefing.region_code:
+        return list(users.filter(groups__name=roles.LEADER).distinct())
+    candidates = users.filter(groups__name__in=roles.REGION_BOUND_ROLES).distinct()
+    return [u for u in candidates if briefing.region_code in (u.region_codes or [])]
+
+
+def deliver(briefing: Briefing) -> int:
+    """Send the briefing's notice through the notification backends (inbox, e-mail: the link to its page)."""
+    from cityops.core.notify import notify
+
+    recipients = subscribers(briefing)
+    figures = briefing.figures
+    period = figures.get("period_figures", {})
+    body = (f"{figures.get('from')} 至 {figures.get('to')}：受理 {period.get('intake', 0)} 件，办结 "
+            f"{period.get('handled', 0)} 件，在办 {figures.get('open', 0)} 件，其中超期 {figures.get('overdue', 0)} 件。")
+    notify(recipients=recipients, kind="briefing", title=f"【{title_of(briefing)}】{figures.get('period', '')}",
+           body=body, subject=briefing, url=f"/dashboard/briefings/{briefing.pk}/")
+    Briefing.objects.filter(pk=briefing.pk).update(sent_at=timezone.now(), recipients=len(recipients))
+    return len(recipients)
+
+
+def title_of(briefing: Briefing) -> str:
+    return f"{briefing.region_name}{KIND_TITLES[briefing.kind]}"
+
+
+# --- reads, scoped ----------------------------------------------------------------------------------------------
+def briefing_list(*, user, kind: str = "", region: str = ""):
+    """The briefings the user may read: city-wide roles every one; a region-bound role (a district's command
+    centre, a street's or community's staff, a grid worker) those of regions inside their own regions — a district's
+    staff their district's and its streets', never the city's or another district's; anyone else none."""
+    from cityops.core.scope import is_city_wide
+
+    qs = Briefing.objects.all()
+    if not is_city_wide(user):
+        if not (user.is_authenticated and user.role_codes & roles.REGION_BOUND_ROLES and user.region_codes):
+            return qs.none()
+        qs = qs.filter(_or([Q(region_code__startswith=c) for c in user.region_codes if c]), ~Q(region_code=""))
+    if kind:
+        qs = qs.filter(kind=clean_kind(kind))
+    if region:
+        qs = qs.filter(region_code=place_of(region).code)
+    return qs.order_by("-period_start", "kind", "region_code")
+
+
+def briefing_get(*, user, pk) -> Briefing:
+    row = briefing_list(user=user).filter(pk=pk).first()
+    if row is None:
+        raise NotFound("未找到简报", "No such briefing", code="briefing_not_found", status=404)
+    return row
+
+
+def clean_format(fmt) -> str:
+    if fmt not in ("pdf", "xlsx"):
+        raise InvalidInput("格式应为 pdf 或 xlsx", "The format is pdf or xlsx", code="invalid_format")
+    return fmt
+
+
+def file_of(briefing: Briefing, fmt: str) -> tuple[bytes, str, str]:
+    """(content, content type, download name) of the briefing's PDF or xlsx."""
+    clean_format(fmt)
+    name = briefing.pdf_name if fmt == "pdf" else briefing.xlsx_name
+    storage = BriefingFiles()
+    if not name or not storage.exists(name):
+        raise NotFound("简报文件不存在", "The briefing's file is missing", code="briefing_file_missing", status=404)
+    with storage.open(name, "rb") as f:
+        content = f.read()
+    ctype = "application/pdf" if fmt == "pdf" else XLSX_TYPE
+    return content, ctype, f"{title_of(briefing)}-{period_label(briefing.kind, briefing.period_start)}.{fmt}"
+
+
+# --- the worker's periodic job (tasks.PERIODIC "briefings", every CITYOPS_BRIEFING_INTERVAL seconds) ------------------
+from django_tasks import task  # noqa: E402
+
+
+@task()
+def briefing_task() -> dict[str, int]:
+    return make_due()

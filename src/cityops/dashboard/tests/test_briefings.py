@@ -1,0 +1,290 @@
+"""Briefings (dashboard/briefings.py) on a small city whose figures are known by hand: two districts (武昌区 with two
+communities, 江岸区: cases/tests/conftest.py), yesterday's cases and timeline entries. SQLite and PostgreSQL.
+
+Yesterday (DAY, local time):
+- W1 武昌 A, field, 09:00, dispatched, deadline DAY 12:00 (overdue), under supervision (督办, 环卫处);
+- W2 武昌 B, hotline, urgent, 10:00, archived: handled on time, followed up (satisfied), closed at the community;
+- J1 江岸, portal, 11:00, dispatched, deadline next year;
+- OLD 武昌 A, field, the day before, accepted, deadline the day before 18:00 (overdue): handled late yesterday.
+So the city: intake 3 (field, hotline, portal 1 each), handled 2 (one late: on time 50.0%), satisfaction 100.0%,
+属地解决率 at the community 100.0%, open 3 and overdue 2 when made; 武昌区: intake 2, open 2, overdue 2; 江岸区:
+intake 1, open 1, nothing handled (on time —)."""
+
+from datetime import datetime, time, timedelta
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import transaction
+from django.test import Client
+from django.utils import timezone
+
+from cityops.cases.tests import conftest as city
+from cityops.cases.tests.conftest import POINT_JIANGAN, POINT_WUCHANG_A, POINT_WUCHANG_B
+from cityops.core import roles
+from cityops.dashboard import briefings
+from cityops.dashboard.briefing_models import Briefing
+
+geography, reference, district_units = city.geography, city.reference, city.district_units
+district_dispatcher = city.district_dispatcher
+
+GRIDS = {POINT_WUCHANG_A: "42010600100101", POINT_WUCHANG_B: "42010600100201", POINT_JIANGAN: "42010200100101"}
+
+
+def at(day, hour):
+    return timezone.make_aware(datetime.combine(day, time(hour)))
+
+
+@pytest.fixture
+def day():
+    return timezone.localdate() - timedelta(days=1)
+
+
+@pytest.fixture(autouse=True)
+def data_dir(settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+    settings.CITYOPS_BRIEFING_LEVELS = ["city", "district"]
+    return tmp_path
+
+
+@pytest.fixture
+def cases(reference, day):
+    from cityops.accounts.models import OrgUnit
+    from cityops.cases.models import Case, Category, SupervisionOrder
+    from cityops.core.timeline import timeline_append
+
+    category = Category.objects.get(code="E0101")
+    names = {"420106": "武昌区", "420102": "江岸区"}
+    plan = [("W1", POINT_WUCHANG_A, "field", "normal", at(day, 9), "dispatched", at(day, 12)),
+            ("W2", POINT_WUCHANG_B, "hotline", "urgent", at(day, 10), "archived", at(day, 20)),
+            ("J1", POINT_JIANGAN, "portal", "normal", at(day, 11), "dispatched", at(day + timedelta(days=365), 9)),
+            ("OLD", POINT_WUCHANG_A, "field", "normal", at(day - timedelta(days=1), 8), "accepted",
+             at(day - timedelta(days=1), 18))]
+    made = {}
+    for code, point, source, urgency, created, state, deadline in plan:
+        grid = GRIDS[point]
+        made[code] = Case.objects.create(
+            code=code, source=source, urgency=urgency, category=category, lon=point[0], lat=point[1],
+            region_code=grid, district_code=grid[:6], district_name=names[grid[:6]], street_code=grid[:9],
+            community_code=grid[:12], grid_code=grid, description="测试", state=state, created_at=created,
+            deadline_at=deadline, address="某路 1 号")
+    with transaction.atomic():
+        w2, old = made["W2"], made["OLD"]
+        timeline_append(subject=w2, action="handle", at=at(day, 14), params={"region": w2.region_code, "on_time": True})
+        timeline_append(subject=w2, action="follow_up", at=at(day, 16), params={"region": w2.region_code})
+        timeline_append(subject=w2, action="close", at=at(day, 17),
+                        params={"region": w2.region_code, "resolved_level": "community"})
+        timeline_append(subject=old, action="handle", at=at(day, 15), params={"region": old.region_code, "on_time": False})
+    SupervisionOrder.objects.create(case=made["W1"], unit=OrgUnit.objects.get(code="HW"), level="escalate",
+                                    state="issued", issued_at=at(day, 13), reason="催促")
+    return made
+
+
+def test_figures_by_hand(cases, day):
+    city_b, made = briefings.make(kind="daily", day=day, send=False)
+    assert made and city_b.region_level == "city" and city_b.period_start == city_b.period_end == day
+    f = city_b.figures
+    p = f["period_figures"]
+    assert p["intake"] == 3 and {c["key"]: c["n"] for c in p["channels"]} == {"field": 1, "hotline": 1, "portal": 1}
+    assert p["handled"] == 2 and f["rates"]["on_time"] == "50.0%" and f["rates"]["satisfaction"] == "100.0%"
+    assert (f["open"], f["overdue"]) == (3, 2)
+    assert p["top_categories"][0]["n"] == 3 and p["top_categories"][0]["name"]
+    community = next(lv for lv in f["levels"] if lv["level"] == "community")
+    assert community["resolved"] == 1 and community["local_rate_text"] == "100.0%"
+    assert len(f["trend"]["days"]) == 7 and f["trend"]["intake"][-1] == 3 and f["trend"]["handled"][-1] == 2
+    notable = f["notable"]
+    assert [c["code"] for c in notable["overdue"]] == ["OLD", "W1"]  # the most overdue first
+    assert [c["code"] for c in notable["supervised"]] == ["W1"] and notable["supervised"][0]["unit"]
+    assert [c["code"] for c in notable["urgent"]] == ["W2"]
+    assert all("reporter" not in c for c in notable["overdue"])  # no personal data
+
+    wuchang, _ = briefings.make(kind="daily", day=day, region="420106", send=False)
+    w = wuchang.figures
+    assert w["region"] == {"code": "420106", "level": "district", "name": "武昌区"}
+    assert w["period_figures"]["intake"] == 2 and (w["open"], w["overdue"]) == (2, 2)
+    assert w["rates"]["on_time"] == "50.0%"
+    jiangan, _ = briefings.make(kind="daily", day=day, region="420102", send=False)
+    j = jiangan.figures
+    assert j["period_figures"]["intake"] == 1 and j["rates"]["on_time"] == "—" and j["notable"]["overdue"] == []
+
+
+def test_weekly_and_monthly_periods():
+    from datetime import date
+
+    assert briefings.period_of("weekly", date(2026, 11, 29)) == (date(2026, 11, 23), date(2026, 11, 29))
+    assert briefings.period_of("monthly", date(2026, 2, 10)) == (date(2026, 2, 1), date(2026, 2, 28))
+    assert briefings.period_label("weekly", date(2026, 11, 23)) == "2026-W48"
+    assert briefings.period_label("monthly", date(2026, 11, 1)) == "2026-11"
+
+
+def test_pdf_text_and_xlsx_read_back(cases, day):
+    from openpyxl import load_workbook
+    from pypdf import PdfReader
+
+    b, _ = briefings.make(kind="daily", day=day, region="420106", send=False)
+    content, ctype, name = briefings.file_of(b, "pdf")
+    assert ctype == "application/pdf" and name.endswith(".pdf") and "武昌区城市运行日报" in name
+    reader = PdfReader(BytesIO(content))
+    text = "".join(page.extract_text() for page in reader.pages).replace(" ", "")
+    assert "武昌区城市运行日报" in text and f"{day.isoformat()}至{day.isoformat()}" in text
+    assert "按时办结率" in text and "50.0%" in text and "OLD" in text and "W1" in text and "督办" in text
+    fonts = {str(font.get("/BaseFont")) for page in reader.pages
+             for font in (page["/Resources"].get("/Font") or {}).values()
+             for font in [font.get_object()]}
+    assert any("CJK" in f for f in fonts), fonts  # the Chinese font is embedded
+
+    data, ctype, name = briefings.file_of(b, "xlsx")
+    assert name.endswith(".xlsx")
+    wb = load_workbook(BytesIO(data))
+    assert wb.sheetnames == ["概要", "受理渠道", "高发类别", "属地解决率", "趋势", "重点案件", "预警"]
+    summary = {row[0]: row[1] for row in wb["概要"].iter_rows(min_row=5, values_only=True)}
+    assert summary["期间受理"] == 2 and summary["按时办结率"] == 0.5 and summary["超期在办（生成时）"] == 2
+    notable = [row[:2] for row in wb["重点案件"].iter_rows(min_row=2, values_only=True)]
+    assert ("超期最久", "OLD") in notable and ("督办中", "W1") in notable and ("紧急案件", "W2") in notable
+    assert wb["趋势"]._charts  # a column chart of the trend
+    assert [r for r in wb["预警"].iter_rows(min_row=2, values_only=True)] == [("（无）", None, None, None, None, None)]
+
+
+def test_schedule_due_and_idempotent(reference, day, settings):
+    from datetime import date
+
+    settings.CITYOPS_BRIEFING_HOUR = 7
+    monday_early = at(date(2026, 11, 30), 6)  # a Monday, before 07:00
+    kinds = {(k, s) for k, s, _e, _p in briefings.due(monday_early)}
+    assert kinds == {("daily", date(2026, 11, 28)), ("weekly", date(2026, 11, 16)), ("monthly", date(2026, 10, 1))}
+    monday = at(date(2026, 11, 30), 7)
+    due = briefings.due(monday)
+    assert {(k, s) for k, s, _e, _p in due} == {("daily", date(2026, 11, 29)), ("weekly", date(2026, 11, 23)),
+                                                ("monthly", date(2026, 10, 1))}
+    assert {p.code for _k, _s, _e, p in due} == {"", "420106", "420102"} and len(due) == 9
+    first_of_month = at(date(2026, 12, 1), 8)
+    assert ("monthly", date(2026, 11, 1)) in {(k, s) for k, s, _e, _p in briefings.due(first_of_month)}
+
+    got = briefings.make_due(monday)
+    assert got == {"made": 9, "failed": 0} and Briefing.objects.count() == 9
+    assert briefings.due(monday) == [] and briefings.make_due(monday) == {"made": 0, "failed": 0}
+    row = Briefing.objects.get(kind="daily", region_code="")
+    stamp, name = row.generated_at, row.pdf_name
+    again, made = briefings.make(kind="daily", day=date(2026, 11, 29), now=monday + timedelta(hours=1))
+    assert not made and again.generated_at == stamp and again.generations == 1  # a rerun replaces nothing
+    forced, made = briefings.make(kind="daily", day=date(2026, 11, 29), force=True, now=monday + timedelta(hours=1))
+    assert made and forced.generations == 2 and forced.generated_at > stamp and forced.pdf_name == name
+    assert Briefing.objects.count() == 9
+
+
+def test_the_worker_job_is_registered(settings):
+    from cityops.core.tasks import periodic_tasks
+
+    task, interval = periodic_tasks()["briefings"]
+    assert interval == "CITYOPS_BRIEFING_INTERVAL" and getattr(settings, interval) > 0
+
+
+def test_sent_by_email_to_the_levels_leaders(cases, day, make_user, settings, django_capture_on_commit_callbacks):
+    settings.CITYOPS_NOTIFY_BACKENDS = ["cityops.core.notify.EmailBackend"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.CITYOPS_SITE_URL = "https://cityops.example"
+    make_user("t_b_leader", roles.LEADER, email="leader@example.org")
+    make_user("t_b_leader_nomail", roles.LEADER)
+    make_user("t_b_wc", roles.DISTRICT_DISPATCHER, region_codes=["420106"], email="wc@example.org")
+    make_user("t_b_ja", roles.DISTRICT_DISPATCHER, region_codes=["420102"], email="ja@example.org")
+    make_user("t_b_street", roles.REGION_STAFF, region_codes=["420106001"], email="street@example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        city_b, _ = briefings.make(kind="daily", day=day)
+    assert [m.to for m in mail.outbox] == [["leader@example.org"]]
+    message = mail.outbox[0]
+    assert "全市城市运行日报" in message.subject and day.isoformat() in message.subject
+    assert f"https://cityops.example/dashboard/briefings/{city_b.pk}/" in message.body and "受理 3 件" in message.body
+    assert not message.attachments  # a link behind the login, not the files
+    city_b.refresh_from_db()
+    assert city_b.sent_at and city_b.recipients == 2  # the leader without an e-mail gets the inbox row
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        briefings.make(kind="daily", day=day, region="420106")
+        briefings.make(kind="daily", day=day, region="420106")  # made once, sent once
+    assert [m.to for m in mail.outbox] == [["wc@example.org"]]
+
+
+@pytest.fixture
+def made(cases, day):
+    return {code: briefings.make(kind="daily", day=day, region=code, send=False)[0] for code in ("", "420106", "420102")}
+
+
+def test_list_and_downloads_are_scoped(made, make_user, district_dispatcher):
+    leader, wc = Client(), Client()
+    leader.force_login(make_user("t_b_leader2", roles.LEADER))
+    wc.force_login(district_dispatcher)
+    page = leader.get("/dashboard/briefings/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "全市" in html and "武昌区" in html and "江岸区" in html and "城市运行日报" in html
+    listed = wc.get("/dashboard/briefings/").content.decode()
+    assert "武昌区" in listed and "江岸区" not in listed and "全市城市运行日报" not in listed
+    mine, other, city_b = made["420106"], made["420102"], made[""]
+    pdf = wc.get(f"/dashboard/briefings/{mine.pk}/pdf/")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    assert "attachment" in pdf["Content-Disposition"]
+    assert wc.get(f"/dashboard/briefings/{mine.pk}/xlsx/").status_code == 200
+    assert wc.get(f"/dashboard/briefings/{other.pk}/pdf/").status_code == 404
+    assert wc.get(f"/dashboard/briefings/{city_b.pk}/").status_code == 404
+    assert leader.get(f"/dashboard/briefings/{city_b.pk}/").status_code == 200
+    api = wc.get("/api/v1/dashboard/briefings").json()
+    assert [b["region_code"] for b in api] == ["420106"]
+    assert wc.get(f"/api/v1/dashboard/briefings/{other.pk}").json()["code"] == "briefing_not_found"
+    got = wc.get(f"/api/v1/dashboard/briefings/{mine.pk}/xlsx")
+    assert got.status_code == 200 and got.content[:2] == b"PK"
+    resident = Client()
+    resident.force_login(make_user("t_b_resident", roles.RESIDENT))
+    assert "暂无简报" in resident.get("/dashboard/briefings/").content.decode()
+    assert resident.get(f"/dashboard/briefings/{mine.pk}/pdf/").status_code == 404
+    assert Client().get("/dashboard/briefings/").status_code == 302
+    assert Client().get("/api/v1/dashboard/briefings").status_code == 401
+
+
+def test_files_are_not_under_media(made, settings, data_dir):
+    b = made["420106"]
+    assert (data_dir / "private" / "briefings" / b.pdf_name).exists()
+    assert not any(Path(settings.MEDIA_ROOT).rglob("*.pdf")) if Path(settings.MEDIA_ROOT).exists() else True
+
+
+@pytest.mark.parametrize(("args", "code"), [
+    (["--kind", "yearly", "--date", "2026-11-29"], "invalid_kind"),
+    (["--kind", "daily", "--date", "2026-13-40"], "invalid_date"),
+    (["--kind", "daily", "--date", "2026-11-29\x00"], "invalid_date"),
+    (["--kind", "daily", "--date", "9" * 40], "invalid_date"),
+    (["--kind", "daily", "--date", "2026-11-29", "--region", "4201a"], "invalid_region"),
+    (["--kind", "daily", "--date", "2026-11-29", "--region", "999999"], "region_not_found"),
+    (["--kind", "daily", "--date", "2999-01-01"], "period_not_over"),
+])
+def test_command_bad_input_is_coded(reference, args, code):
+    with pytest.raises(CommandError, match=code):
+        call_command("briefing", "make", *args)
+    assert Briefing.objects.count() == 0
+
+
+def test_command_makes_once(cases, day, capsys):
+    call_command("briefing", "make", "--kind", "daily", "--date", day.isoformat(), "--region", "420106", "--no-send")
+    call_command("briefing", "make", "--kind", "daily", "--date", day.isoformat(), "--region", "420106", "--no-send")
+    out = capsys.readouterr().out
+    assert "made" in out and "exists" in out and Briefing.objects.count() == 1
+    last_week = day - timedelta(days=7)
+    call_command("briefing", "make", "--kind", "weekly", "--date", last_week.isoformat(), "--no-send")
+    assert Briefing.objects.filter(kind="weekly", region_code="").count() == 1
+
+
+@pytest.mark.parametrize(("path", "status", "code"), [
+    ("/api/v1/dashboard/briefings?kind=yearly", 400, "invalid_kind"),
+    ("/api/v1/dashboard/briefings?region=4201a", 400, "invalid_region"),
+    ("/api/v1/dashboard/briefings/99999999", 404, "briefing_not_found"),
+    ("/api/v1/dashboard/briefings/99999999999999999999999", 400, "invalid_input"),
+    ("/api/v1/dashboard/briefings/1/doc", 400, "invalid_format"),
+])
+def test_api_bad_input_is_coded(reference, make_user, path, status, code):
+    client = Client()
+    client.force_login(make_user("t_b_leader3", roles.LEADER))
+    answer = client.get(path)
+    assert answer.status_code == status, answer.content[:300]
+    if code:
+        assert answer.json()["code"] == code
