@@ -100,3 +100,7 @@ router.add_router("/replay", replay.router)
 from cityops.dashboard import map_api  # noqa: E402  (the map, its layers, drill-down and figures: dashboard-map)
 
 router.add_router("/map", map_api.router)
+
+from cityops.dashboard import briefing_api  # noqa: E402  (scheduled briefings: dashboard-briefings)
+
+router.add_router("/briefings", briefing_api.router)

@@ -12,3 +12,7 @@ def early_warning_task() -> dict[str, int]:
 
 
 PERIODIC = {"early_warning": (early_warning_task, "CITYOPS_EARLY_WARNING_INTERVAL")}
+
+from cityops.dashboard.briefings import briefing_task  # noqa: E402 - scheduled briefings (dashboard-briefings)
+
+PERIODIC["briefings"] = (briefing_task, "CITYOPS_BRIEFING_INTERVAL")

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from cityops.dashboard import live_views, map_views, views
+from cityops.dashboard import briefing_views, live_views, map_views, views
 
 app_name = "dashboard"
 urlpatterns = [
@@ -12,4 +12,7 @@ urlpatterns = [
     path("warnings/<int:pk>/<str:action>/", views.warning_action, name="warning_action"),
     path("live/", live_views.page, name="live"),
     path("live/stream/", live_views.stream, name="live_stream"),
+    path("briefings/", briefing_views.briefing_list, name="briefings"),
+    path("briefings/<int:pk>/", briefing_views.briefing_detail, name="briefing"),
+    path("briefings/<int:pk>/<str:fmt>/", briefing_views.briefing_file, name="briefing_file"),
 ]
