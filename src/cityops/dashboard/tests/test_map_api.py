@@ -186,3 +186,12 @@ def test_the_page_is_a_shell_around_the_api(cases, leader_client, client):
     assert "dash-wall" not in html.split("<body", 1)[1].split(">", 1)[0]
     assert 'class="dmap dmap-wall"' in leader_client.get("/dashboard/?wall=1").content.decode()
     assert client.get("/dashboard/").status_code == 302  # the login first
+
+
+def test_the_map_speaks_english(cases, leader_client):
+    layers = {layer["key"]: layer["label"] for layer in leader_client.get(f"{API}/layers", HTTP_ACCEPT_LANGUAGE="en").json()}
+    assert layers["cases"] == "Cases" and layers["disputes"] == "Disputes (by risk)"
+    areas = leader_client.get(f"{API}/layers/areas", {"bbox": CITY, "zoom": "10"}, HTTP_ACCEPT_LANGUAGE="en").json()
+    assert "5 cases, 1 of them overdue" in {f["properties"]["lines"][0] for f in areas["features"]}
+    page = leader_client.get("/dashboard/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "The city on one map" in page and "Wall mode" in page
