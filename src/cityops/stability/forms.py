@@ -16,6 +16,15 @@ class ConsultationForm(forms.Form):
     note = forms.CharField(label=_("备注"), required=False, max_length=4000)
 
 
+class ScopeForm(forms.Form):
+    scope = forms.CharField(label=_("评估范围"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}),
+                            help_text=_("涉及的群众和单位、评估的事项与重点"))
+
+
+class PostEvaluationForm(forms.Form):
+    summary = forms.CharField(label=_("后评估结论"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
 class AssessForm(forms.Form):
     level = forms.ChoiceField(label=_("风险等级"), choices=list(flow.LEVELS.items()))
     summary = forms.CharField(label=_("评估结论"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
@@ -62,6 +71,14 @@ class RiskForm(forms.Form):
     impact = forms.IntegerField(label=_("影响程度（1–5）"), min_value=1, max_value=5)
     mitigation = forms.CharField(label=_("防范化解措施"), required=False, max_length=4000,
                                  widget=forms.Textarea(attrs={"rows": 2}))
+    owner_unit = forms.ChoiceField(label=_("责任单位"), required=False)
+
+    def __init__(self, *args, **kw):
+        from cityops.accounts.models import OrgUnit
+
+        super().__init__(*args, **kw)
+        units = OrgUnit.objects.filter(active=True).exclude(kind="company").order_by("kind", "code")
+        self.fields["owner_unit"].choices = [("", "—"), *((u.code, u.name) for u in units)]
 
 
 class RiskUpdateForm(forms.Form):

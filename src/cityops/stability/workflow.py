@@ -238,7 +238,7 @@ DECISION_WORKFLOW = wf.Workflow(
     },
     transitions=[
         T("scope", ("proposed",), "scoped", ASSESSING, _("确定评估范围"), guards=(needs_scope,), input=ScopeIn,
-          hook=svc("decision_scope"), style="primary"),
+          hook=svc("decision_scope"), form="cityops.stability.forms.ScopeForm", style="primary"),
         T("identify_risks", ("scoped",), "risks_identified", ASSESSING, _("完成风险识别"), guards=(has_risks,),
           input=NoteIn, style="primary"),
         T("open_consultation", ("risks_identified",), "consultation", ASSESSING, _("公开征求意见"),
@@ -258,7 +258,8 @@ DECISION_WORKFLOW = wf.Workflow(
           input=NoteIn, style="primary"),
         T("close", ("published",), "closed", ASSESSING, _("结束（未实施）"), guards=(not_implemented,), input=NoteIn),
         T("post_evaluate", ("monitoring",), "closed", ASSESSING, _("完成后评估"), guards=(needs_summary,),
-          input=SummaryIn, hook=svc("decision_post_evaluate"), style="primary"),
+          input=SummaryIn, hook=svc("decision_post_evaluate"), form="cityops.stability.forms.PostEvaluationForm",
+          style="primary"),
         T("withdraw", BEFORE_DECISION, "withdrawn", frozenset({PROPOSER}) | ADMIN, _("撤回决策事项"),
           guards=(needs_reason,), input=ReasonIn, hook=svc("decision_withdraw"), style="danger"),
     ],

@@ -158,3 +158,12 @@ def test_the_assessment_report_is_a_pdf_with_its_text(client, walk, assessor, re
         assert expected in text, expected
     client.force_login(resident)
     assert client.get(f"/stability/{d.pk}/report.pdf").status_code == 404
+
+
+def test_action_forms_name_their_fields(client, new_decision, assessor):
+    d = new_decision()
+    client.force_login(assessor)
+    html = client.get(f"/stability/{d.pk}/").content.decode()
+    assert "form-scope" in html and "评估范围" in html and ">scope<" not in html
+    client.post(f"/stability/{d.pk}/act/scope/", {"scope": "征收范围内 320 户"})
+    assert Decision.objects.get(pk=d.pk).scope == "征收范围内 320 户"
