@@ -21,7 +21,7 @@ from cityops.core.workflow import actor_roles, create_with_timeline, transition
 from cityops.disputes import privacy
 from cityops.disputes import schemas as s
 from cityops.disputes import workflow as dwf
-from cityops.disputes.models import Agreement, Dispute, Party, Referrer
+from cityops.disputes.models import Agreement, Dispute, Party, Referrer, Signature
 
 MAX_PARTIES = 30
 MAX_AMOUNT = Decimal("999999999999.99")  # the column: 14 digits, 2 of them decimals
@@ -409,6 +409,12 @@ def agree(*, dispute: Dispute, actor, facts: str, terms: str, performance_method
                            code="deadline_past")
 
     def apply(d):
+        # A new agreement after a failed confirmation (remediate → agree): the parties sign the new terms afresh.
+        # The earlier signatures' rows go now, their files once this commits (the timeline keeps the sign entries).
+        old = list(Signature.objects.filter(agreement__dispute=d))
+        if old:
+            Signature.objects.filter(pk__in=[sig.pk for sig in old]).delete()
+            transaction.on_commit(lambda: [sig.file.delete(save=False) for sig in old if sig.file])
         Agreement.objects.update_or_create(dispute=d, defaults={
             "facts": facts, "terms": terms, "performance_method": performance_method,
             "performance_deadline": performance_deadline, "created_at": timezone.now(), "created_by": actor,
