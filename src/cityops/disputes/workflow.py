@@ -110,7 +110,8 @@ DISPUTE_WORKFLOW = wf.Workflow(
         "enforcement": wf.State("enforcement", _("申请强制执行"), terminal=True),
     },
     transitions=[
-        wf.Transition("accept", ("registered",), "accepted", STAFF, _("受理并分流"), clock=wf.CLOCK_KEEP,
+        # From `accepted` too: a dispute resumed after an escalation (or one its committee cannot take) is routed again.
+        wf.Transition("accept", ("registered", "accepted"), "accepted", STAFF, _("受理并分流"), clock=wf.CLOCK_KEEP,
                       hook=_hook("accept"), input=s.AcceptIn, style="primary"),
         wf.Transition("refuse", ("registered", "accepted", "assigned", "mediating"), "refused", MEDIATION,
                       _("当事人拒绝调解"), hook=_hook("refuse"), input=s.RefuseIn,
@@ -124,7 +125,8 @@ DISPUTE_WORKFLOW = wf.Workflow(
         wf.Transition("agree", ("mediating",), "agreed", MEDIATION, _("达成调解协议"), hook=_hook("agree"),
                       input=s.AgreementIn, style="primary"),
         wf.Transition("request_confirmation", ("agreed",), "confirmation_requested", MEDIATION, _("申请司法确认"),
-                      guards=(_guard("within_confirmation_window"),), hook=_hook("request_confirmation"),
+                      guards=(_guard("within_confirmation_window"),),
+                      hook=_hook("request_confirmation"),
                       input=s.ConfirmationRequestIn),
         wf.Transition("confirm", ("confirmation_requested",), "confirmed", STAFF, _("法院确认有效"),
                       style="primary"),

@@ -46,7 +46,7 @@ def test_desk_registers_and_staff_confirm_the_routing_suggestion(world):
     answer = staff.post(f"/disputes/{d.pk}/act/accept/", {"channel": "people", "committee_id": world["east"].pk})
     assert answer.status_code == 302 and Dispute.objects.get().state == "accepted"
     html = staff.get(f"/disputes/{d.pk}/").content.decode()
-    assert 'id="form-assign"' in html and "王调解" in html and 'id="form-accept"' not in html
+    assert 'id="form-assign"' in html and "王调解" in html and "routing-suggestion" not in html
 
 
 def test_bad_desk_input_shows_the_coded_refusal_and_writes_nothing(world):
