@@ -129,8 +129,10 @@ def cases_in_scope(*, user, filters: dict, region: str = "") -> QuerySet[Case]:
 
 
 def late_q() -> Q:
-    """Overdue (red): marked overdue by the sweep, or past a running deadline."""
-    return Q(overdue=True) | Q(deadline_at__lt=timezone.now(), clock_paused_at__isnull=True)
+    """Overdue (red): marked overdue by the sweep, or past a running deadline. A paused clock has no deadline
+    (core/workflow.py clears deadline_at when it pauses), so this is cases.home.late_q without the pause test —
+    and is read from the map's index alone."""
+    return Q(overdue=True) | Q(deadline_at__lt=timezone.now())
 
 
 def in_box(qs: QuerySet, box: Box) -> QuerySet:
