@@ -20,3 +20,11 @@ def test_home_cards(walk, assessor, decider, other_staff, resident, leader, clie
     assert cards(leader)[0].count == 1
     client.force_login(assessor)
     assert "稳评待办" in client.get("/").content.decode()
+
+
+def test_the_menu_leads_here(client, resident, leader, assessor, units):
+    client.force_login(resident)
+    assert 'href="/stability/public/"' in client.get("/portal/").content.decode()
+    for user in (leader, assessor):
+        client.force_login(user)
+        assert 'href="/stability/"' in client.get("/").content.decode()
