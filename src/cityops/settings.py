@@ -243,6 +243,7 @@ if PRODUCTION:
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("CITYOPS_MAX_REQUEST_BYTES", default=12 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 CITYOPS_MAX_PHOTO_BYTES = env.int("CITYOPS_MAX_PHOTO_BYTES", default=5 * 1024 * 1024)
+CITYOPS_MAX_SIGNATURE_BYTES = env.int("CITYOPS_MAX_SIGNATURE_BYTES", default=5 * 1024 * 1024)  # a signature scan
 
 # --- i18n: Chinese first, English too --------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
