@@ -44,7 +44,7 @@ class PayloadTooLarge(CityopsError):
 
 
 def max_scan_bytes() -> int:
-    return int(getattr(settings, "CITYOPS_MAX_SIGNATURE_BYTES", 5 * 1024 * 1024))
+    return settings.CITYOPS_MAX_SIGNATURE_BYTES
 
 
 def max_upload_bytes() -> int:
