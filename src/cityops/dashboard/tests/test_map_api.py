@@ -195,3 +195,12 @@ def test_the_map_speaks_english(cases, leader_client):
     assert "5 cases, 1 of them overdue" in {f["properties"]["lines"][0] for f in areas["features"]}
     page = leader_client.get("/dashboard/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "The city on one map" in page and "Wall mode" in page
+
+
+def test_the_map_api_is_documented(leader_client):
+    spec = leader_client.get("/api/v1/openapi.json").json()
+    paths = spec["paths"]
+    for path in ("layers", "layers/{key}", "area", "kpis"):
+        assert f"/api/v1/dashboard/map/{path}" in paths
+    params = {p["name"] for p in paths["/api/v1/dashboard/map/layers/{key}"]["get"]["parameters"]}
+    assert {"key", "bbox", "zoom", "region", "status", "category", "from", "to", "late"} <= params
