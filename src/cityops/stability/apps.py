@@ -38,6 +38,12 @@ class StabilityConfig(AppConfig):
 
         return load_demo()
 
+    # `cityops simulate` (cases.simulation): residents' comments on the decisions in consultation, on its clock.
+    def simulate(self, sim) -> None:
+        from cityops.stability.simulation import schedule
+
+        schedule(sim)
+
     def load_demo_users(self, stdout) -> str | None:
         from cityops.stability.demo import load_demo_decisions
 

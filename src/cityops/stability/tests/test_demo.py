@@ -28,3 +28,23 @@ def test_demo_decisions(wuhan, make_user):
     assert monitored.state == "monitoring" and monitored.outcome == "implement_with_measures" and monitored.published_at
     assert audit_verify(subject_type="stability.decision")[1] == []
     assert set(config.demo_usernames()) == {"stability_hy", "expropriation_hy", "transport_hy"}
+
+
+def test_simulation_comments_on_the_decision_in_consultation(wuhan, make_user):
+    """`cityops simulate` (cases.simulation) also brings residents' comments, moderated by the assessing staff."""
+    from cityops.accounts.demo import load_departments, load_roles
+    from cityops.cases.demo import load_categories
+    from cityops.cases.simulation import simulate
+
+    load_roles()
+    load_departments()
+    load_categories()
+    config = apps.get_app_config("stability")
+    config.load_demo(io.StringIO())
+    config.load_demo_users(io.StringIO())
+    consulting = Decision.objects.get(title=CONSULTING)
+    before = consulting.comments.count()
+    stats = simulate(hours=48, rate=0.3, seed=3)
+    assert stats["stability:comments"] > 0 and consulting.comments.count() == before + stats["stability:comments"]
+    assert consulting.comments.filter(status="approved").count() >= 1
+    assert audit_verify(subject_type="stability.decision")[1] == []
