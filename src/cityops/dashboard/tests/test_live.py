@@ -199,12 +199,13 @@ def test_without_redis_the_stream_reads_the_timeline(no_redis, new_case, distric
     stream = Stream(district_dispatcher)
     try:
         stream.frames(until="ready")
+        outside = new_case(point=POINT_JIANGAN)
         started = time.monotonic()
         case = new_case(point=POINT_WUCHANG_A)
-        new_case(point=POINT_JIANGAN)
-        frames = stream.events(timeout=1.5)
-        assert [f["data"]["code"] for f in frames] == [case.code]
+        frames = stream.frames(until="case")
         assert time.monotonic() - started < 2
+        assert [f["data"]["code"] for f in frames] == [case.code]  # not 江岸区's, written first
+        assert outside.code not in [f["data"]["code"] for f in stream.events(timeout=1)]
     finally:
         stream.close()
 
@@ -253,3 +254,16 @@ def test_scope_test_follows_the_roles(make_user, reference):
     assert [live.scope_test(street)(e) for e in (inside, outside, led)] == [True, False, False]
     assert [live.scope_test(dept)(e) for e in (inside, outside, led)] == [False, False, True]
     assert live.scope_test(resident) is None
+
+
+def test_the_live_page(no_redis, reference, leader, resident):
+    client = Client()
+    client.force_login(leader)
+    html = client.get("/dashboard/live/").content.decode()
+    assert 'data-cityops-live="/dashboard/live/stream/"' in html and 'id="replay-slider"' in html
+    assert "打开页面以来还没有新事件" in html  # an empty list says so
+    english = client.get("/dashboard/live/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Live feed" in english and "Back to live" in english and "回到实时" not in english
+    client.force_login(resident)
+    html = client.get("/dashboard/live/").content.decode()
+    assert "您的角色没有实时动态" in html and "data-cityops-live" not in html
