@@ -153,7 +153,24 @@
 
   var DRAW = { cases: drawCases, heat: drawHeat, areas: drawAreas };
 
+  // The areas are the drill-down's children, already in the /area answer: drawn from it, not fetched again.
+  function areaFeatures(area) {
+    return { type: "FeatureCollection", total: area.children.length, features: area.children.map(function (c) {
+      return { type: "Feature", geometry: c.shape, properties: {
+        code: c.code, level: c.level, n: c.n, late: c.late, title: c.name, url: "", drill: c.level !== "grid",
+        lines: [T.cases + " " + c.n + " · " + T.late + " " + c.late] } };
+    }) };
+  }
+
   function loadLayer(key) {
+    if (key === "areas") {
+      if (!state.area || !state.on.areas) return Promise.resolve();
+      if (state.drawn.areas) map.removeLayer(state.drawn.areas);
+      state.drawn.areas = drawAreas(areaFeatures(state.area)).addTo(map);
+      state.drawn.areas.bringToBack();
+      mapEl.dataset.layer_areas = String(state.area.children.length);
+      return Promise.resolve();
+    }
     var seq = (state.seq[key] || 0) + 1;
     state.seq[key] = seq;
     var done = window.cityopsBasemap ? cityopsBasemap.busy(map) : function () {};
@@ -173,8 +190,10 @@
     }).catch(function () { done(); });
   }
 
-  function refreshLayers() {
-    Object.keys(state.on).forEach(function (key) { if (state.on[key]) loadLayer(key); });
+  function refreshLayers(moved) {
+    Object.keys(state.on).forEach(function (key) {
+      if (state.on[key] && !(moved === true && key === "areas")) loadLayer(key);
+    });
   }
 
   function buildLayerSwitches(list) {
@@ -225,7 +244,9 @@
   function drill(code) {
     state.region = code;
     root.dataset.region = code;
-    return get("/area", { region: code, status: "open" }).then(function (area) {
+    var params = caseFilter();
+    if (code) params.region = code;
+    return get("/area", params).then(function (area) {
       state.area = area;
       crumbs(area);
       if (area.bounds) map.fitBounds([[area.bounds[1], area.bounds[0]], [area.bounds[3], area.bounds[2]]], { animate: false });
@@ -326,9 +347,9 @@
   });
 
   document.getElementById("dmap-days").addEventListener("change", function () { loadFigures(); if (document.getElementById("dmap-status").value === "period") refreshLayers(); });
-  document.getElementById("dmap-status").addEventListener("change", refreshLayers);
+  document.getElementById("dmap-status").addEventListener("change", function () { drill(state.region); });
   var moveTimer = null;
-  map.on("moveend", function () { clearTimeout(moveTimer); moveTimer = setTimeout(refreshLayers, 150); });
+  map.on("moveend", function () { clearTimeout(moveTimer); moveTimer = setTimeout(function () { refreshLayers(true); }, 150); });
 
   // For the live feed's script and the browser tests: the map, the drill-down and a refresh of the layers.
   window.cityopsDashboard = { map: map, drill: drill, refresh: refreshLayers, region: function () { return state.region; } };
