@@ -321,6 +321,37 @@ def get_dispute(request, dispute_id: Id):
     return _answer(request, _load(request, dispute_id), 200)
 
 
+class ReasonOut(Schema):
+    zh: str
+    en: str
+
+
+class SuggestionOut(Schema):
+    channel: str
+    channel_label: str
+    committee_id: int | None
+    committee_name: str
+    mediator_id: int | None
+    mediator_name: str
+    reasons: list[ReasonOut]
+
+
+@router.get("/{dispute_id}/suggestion", response=SuggestionOut,
+            summary="分流建议（渠道、调解组织、调解员）/ the routing suggestion")
+def routing_suggestion(request, dispute_id: Id):
+    """What the centre's staff are offered to confirm when they accept the dispute (routing.suggest)."""
+    from cityops.core.errors import Forbidden
+    from cityops.core.workflow import actor_roles
+    from cityops.disputes import routing
+    from cityops.disputes import workflow as dwf
+
+    d = _load(request, dispute_id)
+    if not actor_roles(request.auth, d) & dwf.STAFF:
+        raise Forbidden("只有调处中心工作人员可以查看分流建议", "Only the centre's staff see the routing suggestion",
+                        code="role_not_allowed")
+    return routing.suggest(d).as_dict()
+
+
 @router.post("/{dispute_id}/raise-risk", response=DisputeOut, summary="上调风险等级 / raise the risk level")
 def raise_risk(request, dispute_id: Id, payload: RiskIn):
     d = _load(request, dispute_id)
