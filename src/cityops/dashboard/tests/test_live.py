@@ -267,3 +267,49 @@ def test_the_live_page(no_redis, reference, leader, resident):
     client.force_login(resident)
     html = client.get("/dashboard/live/").content.decode()
     assert "您的角色没有实时动态" in html and "data-cityops-live" not in html
+
+
+def test_an_iot_alarm_reaches_the_screens_of_its_district(redis_live, reference, district_dispatcher,
+                                                         jiangan_dispatcher):
+    from django.utils import timezone
+
+    from cityops.iot.models import Rule
+    from cityops.iot.services import alarm_raise, device_save, rule_defaults_load
+
+    rule_defaults_load()
+    device, _ = device_save(actor=None, code="WL-LIVE-1", type="water_level", lon=POINT_WUCHANG_A[0],
+                            lat=POINT_WUCHANG_A[1])
+    rule = Rule.objects.filter(device_type="water_level", device__isnull=True, severity="yellow").first() or \
+        Rule.objects.filter(device_type="water_level", device__isnull=True).first()
+    wuchang, jiangan = Stream(district_dispatcher), Stream(jiangan_dispatcher)
+    try:
+        wuchang.frames(until="ready")
+        jiangan.frames(until="ready")
+        _wait_subscribed()
+        alarm = alarm_raise(device_id=device.pk, rule=rule, value=9.9, ts=timezone.now())
+        frames = wuchang.frames(until="alarm")
+        event = frames[-1]["data"]
+        assert (event["kind"], event["code"], event["url"]) == ("alarm", "WL-LIVE-1", f"/iot/alarms/{alarm.pk}/")
+        assert event["label"] == rule.name and (event["lon"], event["lat"]) == pytest.approx(POINT_WUCHANG_A)
+        assert [f for f in jiangan.events(timeout=1) if f["data"]["kind"] == "alarm"] == []
+    finally:
+        wuchang.close()
+        jiangan.close()
+
+
+def test_after_redis_comes_back_the_streams_read_what_they_missed(redis_live, new_case, leader):
+    stream = Stream(leader)
+    try:
+        stream.frames(until="ready")
+        _wait_subscribed()
+        seen = new_case(point=POINT_WUCHANG_A)
+        assert stream.frames(until="case")[-1]["data"]["code"] == seen.code
+        # While the subscription was lost nothing arrived; the listener, subscribed again, tells every screen.
+        from django.test import override_settings
+
+        with override_settings(CITYOPS_REDIS_URL=""):
+            missed = new_case(point=POINT_WUCHANG_A)  # committed, never published
+        live.hub.deliver(live.RESYNC)
+        assert [f["data"]["code"] for f in stream.events(timeout=1.5)] == [missed.code]
+    finally:
+        stream.close()
