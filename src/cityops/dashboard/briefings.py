@@ -188,6 +188,7 @@ def gather(*, kind: str, start: date, end: date, place: Place, now: datetime | N
         "from": start.isoformat(), "to": end.isoformat(),
         "region": {"code": place.code, "level": place.level, "name": place.name},
         "generated_at": timezone.localtime(now).isoformat(timespec="minutes"),
+        "generated_text": timezone.localtime(now).strftime("%Y-%m-%d %H:%M"),
         "open": cases["today"]["open"], "overdue": cases["today"]["overdue"],
         "period_figures": cases["period"], "levels": levels, "trend": trend,
         "rates": {"on_time": pct(cases["period"]["on_time_rate"]), "satisfaction": pct(cases["period"]["satisfaction"])},
@@ -290,13 +291,11 @@ def column_chart(labels: list[str], series: list[list[int]], *, width: int = 480
             "base": height - bottom, "top_y": height - bottom - plot_h}
 
 
-def bar_chart(rows: list[tuple[str, int]], *, width: int = 480, row_h: int = 18) -> dict:
-    """Horizontal bars (label, value) scaled to the largest."""
+def bar_chart(rows: list[tuple[str, int]], *, bar_width: int = 220) -> dict:
+    """A bar per row (label, value), as wide as its share of the largest: drawn in the table's last column."""
     top = max([v for _label, v in rows] + [1])
-    label_w = 150
-    bars = [{"y": i * row_h, "w": round(v / top * (width - label_w - 40), 1), "label": label, "value": v,
-             "text_y": i * row_h + row_h * 0.7} for i, (label, v) in enumerate(rows)]
-    return {"width": width, "height": max(len(rows), 1) * row_h, "bars": bars, "label_w": label_w}
+    bars = [{"label": label, "value": v, "w": round(v / top * bar_width, 1)} for label, v in rows]
+    return {"bar_width": bar_width, "bars": bars}
 
 
 def charts(figures: dict) -> dict:
@@ -336,7 +335,7 @@ def xlsx_bytes(figures: dict) -> bytes:
     ws.title = "概要"
     ws.append([_heading(figures)])
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append([f"统计期间 {figures['from']} 至 {figures['to']}", f"生成于 {figures['generated_at'][:16].replace('T', ' ')}"])
+    ws.append([f"统计期间 {figures['from']} 至 {figures['to']}", f"生成于 {figures['generated_text']}"])
     ws.append([])
     ws.append(["指标", "数值"])
     for cell in ws[4]:

@@ -111,6 +111,32 @@ def test_figures_by_hand(cases, day):
     assert j["period_figures"]["intake"] == 1 and j["rates"]["on_time"] == "—" and j["notable"]["overdue"] == []
 
 
+def test_warnings_and_high_risk_disputes_in_their_district(cases, day):
+    from cityops.cases.models import Category
+    from cityops.dashboard.models import EarlyWarning
+    from cityops.disputes.models import Dispute
+
+    category = Category.objects.get(code="E0101")
+    EarlyWarning.objects.create(category=category, region_code="420106", region_level="district", region_name="武昌区",
+                                started_at=at(day, 8), detected_at=at(day, 9), window_minutes=60, observed=12,
+                                expected=2.0, score=7.5, state="open")
+    EarlyWarning.objects.create(category=category, region_code="420106", region_level="district", region_name="武昌区",
+                                started_at=at(day, 8) - timedelta(days=3), detected_at=at(day, 9) - timedelta(days=3),
+                                window_minutes=60, observed=9, expected=2.0, score=6.0, state="closed")  # not this day
+    for code, region, risk in (("D1", "420106001001", "high"), ("D2", "420106001001", "low"), ("D3", "420102001001", "high")):
+        Dispute.objects.create(code=code, title=f"纠纷{code}", description="测试", kind="neighbour", source="walk_in",
+                               risk_level=risk, region_code=region, state="registered")
+    f = briefings.make(kind="daily", day=day, region="420106", send=False)[0].figures
+    assert f["warnings"]["count"] == 1 and f["warnings"]["rows"][0]["observed"] == 12
+    assert [d["code"] for d in f["notable"]["disputes"]] == ["D1"]
+    city_figures = briefings.make(kind="daily", day=day, send=False)[0].figures
+    assert [d["code"] for d in city_figures["notable"]["disputes"]] == ["D1", "D3"]
+    disputes = next(d for d in city_figures["domains"] if d["app"] == "disputes")["figures"]
+    assert disputes[0]["value"] == "3" and "2" in disputes[0]["hint"]  # open, of which high risk 2
+    stability = next(d for d in city_figures["domains"] if d["app"] == "stability")["figures"]
+    assert stability[0]["value"] == "0"
+
+
 def test_weekly_and_monthly_periods():
     from datetime import date
 
