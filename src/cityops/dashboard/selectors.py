@@ -9,8 +9,13 @@ from cityops.dashboard.models import EarlyWarning
 from cityops.dashboard.workflow import OPEN_STATES
 
 
+def warnings_in_scope(*, user) -> QuerySet[EarlyWarning]:
+    """The scope, once: the warnings whose region lies inside the user's (all for city-wide roles)."""
+    return scope_filter(EarlyWarning.objects.all(), user, region_field="region_code")
+
+
 def warning_list(*, user, state: str = "", open_only: bool = False) -> QuerySet[EarlyWarning]:
-    qs = scope_filter(EarlyWarning.objects.select_related("category"), user, region_field="region_code")
+    qs = warnings_in_scope(user=user).select_related("category")
     if open_only:
         qs = qs.filter(state__in=OPEN_STATES)
     if state:

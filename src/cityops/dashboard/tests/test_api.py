@@ -120,3 +120,17 @@ def test_the_page_in_english(two_warnings, users, client):
     client.force_login(users["shift_lead"])
     page = client.get("/dashboard/warnings/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Noise nuisance" in page and "Early warnings" in page
+
+
+def test_the_home_page_counts_the_open_warnings_of_the_users_area(two_warnings, users, make_user, client):
+    from cityops.core.home import home_cards
+
+    def card(user):
+        return next((c for c in home_cards(user) if str(c.title) == "异常预警"), None)
+
+    assert card(users["shift_lead"]).count == 2
+    assert card(users["wuchang"]).count == 1
+    assert card(users["leader"]).count == 2
+    assert card(users["resident"]) is None and card(users["handler"]) is None
+    client.force_login(users["wuchang"])
+    assert 'href="/dashboard/warnings/"' in client.get("/").content.decode()
