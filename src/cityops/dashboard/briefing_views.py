@@ -58,3 +58,20 @@ def attachment(content: bytes, ctype: str, name: str) -> HttpResponse:
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def briefing_home_cards(user) -> list:
+    """The home page's card (core.home): 运行简报 with the newest briefing the user may read, for those who may read
+    any; nothing for the others."""
+    from django.utils.translation import gettext_lazy as _
+
+    from cityops.core.home import Card
+
+    if not user.is_authenticated:
+        return []
+    newest = briefings.briefing_list(user=user).order_by("-generated_at").first()
+    if newest is None:
+        return []
+    text = _("最新：%(title)s %(period)s") % {"title": briefings.title_of(newest),
+                                            "period": briefings.period_label(newest.kind, newest.period_start)}
+    return [Card(_("运行简报"), text, "/dashboard/briefings/", order=70)]

@@ -266,6 +266,9 @@ def test_list_and_downloads_are_scoped(made, make_user, district_dispatcher):
     assert "暂无简报" in resident.get("/dashboard/briefings/").content.decode()
     assert resident.get(f"/dashboard/briefings/{mine.pk}/pdf/").status_code == 404
     assert Client().get("/dashboard/briefings/").status_code == 302
+    home = wc.get("/").content.decode()  # the home page's card: the newest briefing they may read
+    assert "运行简报" in home and "最新：武昌区城市运行日报" in home
+    assert "运行简报" not in resident.get("/", follow=True).content.decode()
     assert Client().get("/api/v1/dashboard/briefings").status_code == 401
 
 
