@@ -15,9 +15,10 @@ class DashboardConfig(AppConfig):
 
     # The home page (core.home): the open early warnings of the user's area, for the people who deal with them.
     def home_cards(self, user) -> list:
+        from cityops.dashboard.briefing_views import briefing_home_cards
         from cityops.dashboard.warning_home import home_cards
 
-        return home_cards(user)
+        return home_cards(user) + briefing_home_cards(user)
 
     def ready(self):
         from cityops.dashboard import live  # noqa: F401 - connects the live feed to the timeline (entry_appended)
