@@ -1,7 +1,7 @@
 """Fixtures of the stability tests: a small piece of 汉阳区 (district, street, community), the proposing and the
 assessing units, one named user per part, and a decision factory that walks the workflow through the services."""
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -149,7 +149,3 @@ def walk(new_decision, assessor, decider, proposer, clock):
         return d
 
     return go
-
-
-def day(y, m, d) -> date:
-    return date(y, m, d)
