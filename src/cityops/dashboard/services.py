@@ -109,9 +109,16 @@ def _close_by_system(warning: EarlyWarning, action: str, *, now: datetime, note:
 
 
 def early_warning_close(*, warning: EarlyWarning, actor, note: str = "") -> EarlyWarning:
-    """The duty officer closes a warning (dealt with, or no real spike); the worker raises a new one should the
-    counts climb again after it."""
+    """The duty officer closes a warning (dealt with, or no real spike). The same spike is not warned of again
+    within the hour (`_closed_while_high`); the worker raises a new warning should the counts be high after that."""
     return _close(warning, "close", actor=actor, now=timezone.now(), note=note)
+
+
+def _closed_while_high(series, *, now: datetime, quiet: timedelta) -> bool:
+    """A person closed this series' warning (or its district's) while its counts were still high, less than `quiet`
+    ago: the same spike is not warned of again at once (it is, should it still be high after that)."""
+    return EarlyWarning.objects.filter(category_id=series.category_id, state="closed", last_hot_at__gte=now - quiet,
+                                       region_code__in={series.region_code, series.region_code[:6]}).exists()
 
 
 @transaction.atomic
@@ -146,6 +153,8 @@ def early_warning_run(*, now: datetime | None = None, params: Params = PARAMS) -
         if (series.category_id, series.region_code) in open_warnings:
             continue
         if series.level == "street" and district_key in open_warnings:
+            continue
+        if _closed_while_high(series, now=now, quiet=quiet):
             continue
         warning = _raise(finding, now=now)
         if warning is None:

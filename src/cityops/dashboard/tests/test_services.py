@@ -146,3 +146,16 @@ def test_a_warning_closed_by_a_person_meanwhile_does_not_stop_the_run(quiet_hist
     assert [e.action for e in timeline_for(warning)] == ["raise", "close"]
     add_cases("E0106", WUCHANG_STREET, [NOW + timedelta(hours=2) - timedelta(minutes=m) for m in SPIKE])
     assert early_warning_run(now=NOW + timedelta(hours=2)).get("raised") == 1
+
+
+def test_a_spike_closed_by_the_shift_lead_is_not_warned_of_again_within_the_hour(quiet_history, add_cases, people):
+    from cityops.dashboard.services import early_warning_close
+
+    add_cases("E0106", JIANGAN_STREET, [NOW - timedelta(minutes=m) for m in SPIKE])
+    early_warning_run(now=NOW)
+    early_warning_close(warning=EarlyWarning.objects.get(), actor=people["shift_lead"], note="施工许可内，已知")
+    add_cases("E0106", JIANGAN_STREET, [NOW + timedelta(minutes=m) for m in (1, 2, 3, 4)])
+    assert early_warning_run(now=NOW + timedelta(minutes=5)).get("raised") is None  # still high: not again at once
+    assert EarlyWarning.objects.count() == 1
+    add_cases("E0106", JIANGAN_STREET, [NOW + timedelta(minutes=70 + m) for m in range(0, 28, 4)])
+    assert early_warning_run(now=NOW + timedelta(minutes=100)).get("raised") == 1  # high again after the hour
