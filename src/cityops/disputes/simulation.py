@@ -19,6 +19,7 @@ from cityops.accounts.models import OrgUnit, User
 from cityops.core import roles
 from cityops.core.workflow import transition
 from cityops.disputes import routing, services
+from cityops.disputes.demo import sign_all
 from cityops.disputes.models import Dispute, Referrer
 
 DISPUTES_PER_CASE = 0.15  # about one dispute for every seven city reports
@@ -176,7 +177,7 @@ class DisputeTraffic:
         d = self._load(pk)
         transition(d, "start", d.mediator, note="召集双方开始调解（模拟）")
         self.count("mediating")
-        self.later(now, 14.0, self.mediate, pk, spread=0.9)
+        self.later(now, 8.0, self.mediate, pk, spread=0.9)  # about a working day; a tail of weeks
 
     def mediate(self, now, pk: int) -> None:
         d = self._load(pk)
@@ -211,9 +212,10 @@ class DisputeTraffic:
 
     def request_confirmation(self, now, pk: int) -> None:
         d = self._load(pk)
+        sign_all(d, d.mediator)  # both parties sign the agreement on the tablet first
         services.request_confirmation(dispute=d, actor=d.mediator, court="区人民法院")
         self.count("confirmation_requested")
-        self.later(now, 20.0, self.court_decides, pk)
+        self.later(now, 12.0, self.court_decides, pk)
 
     def court_decides(self, now, pk: int) -> None:
         d = self._load(pk)

@@ -14,11 +14,12 @@ from cityops.disputes.models import Campaign, CommitteeRemit, Dispute, Referrer,
 
 
 @pytest.fixture
-def loaded(wuhan, settings):
+def loaded(wuhan, settings, tmp_path):
     from cityops.accounts.demo import load_demo_users as accounts_users
     from cityops.accounts.demo import load_departments, load_roles
 
     settings.DEMO_PASSWORD = "demo-pw-test"
+    settings.DATA_DIR = tmp_path  # signature scans (private files) go to the test's own folder
     load_roles()
     load_departments()
     accounts_users()

@@ -14,14 +14,16 @@ from cityops.disputes import demo
 from cityops.disputes.models import Dispute
 
 pytestmark = pytest.mark.slow
-START = timezone.make_aware(datetime(2026, 11, 23, 8, 0))  # a Monday morning, three working days
+START = timezone.make_aware(datetime(2026, 11, 23, 8, 0))  # a Monday morning: four working days follow
+HOURS = 96
 
 
 @pytest.fixture
-def city(wuhan):
+def city(wuhan, settings, tmp_path):
     from cityops.accounts.demo import load_demo_users, load_departments, load_district_units, load_roles
     from cityops.cases.demo import load_categories
 
+    settings.DATA_DIR = tmp_path  # signature scans (private files) go to the test's own folder
     load_roles()
     load_departments()
     load_categories()
@@ -33,12 +35,13 @@ def city(wuhan):
 
 def test_simulate_produces_dispute_traffic(city):
     before = set(Dispute.objects.values_list("pk", flat=True))
-    stats = Simulation(hours=72, rate=2, seed=5, start=START).run()
+    stats = Simulation(hours=HOURS, rate=2, seed=5, start=START).run()
     made = Dispute.objects.exclude(pk__in=before)
     assert stats["disputes:registered"] == made.count() >= 15
-    for step in ("accepted", "assigned", "mediating", "agreed"):
+    for step in ("accepted", "assigned", "mediating", "agreed", "confirmation_requested"):
         assert stats[f"disputes:{step}"] > 0, step
     assert not [k for k in stats if k.startswith("refused:") and stats[k] > 3], stats
+    assert not stats["refused:agreement_unsigned"]  # the parties sign before confirmation is requested
     assert len(set(made.values_list("source", flat=True))) >= 4
     assert len(set(made.values_list("state", flat=True))) >= 4
     assert all(d.centre and d.centre.code == demo.CENTRE_CODE and d.region_code.startswith("420105") for d in made)
@@ -52,7 +55,7 @@ def test_simulate_produces_dispute_traffic(city):
     entries = TimelineEntry.objects.filter(subject_type="disputes.dispute",
                                            subject_id__in=[str(pk) for pk in made.values_list("pk", flat=True)])
     assert entries.exists()
-    assert all(START <= e.at <= START + timedelta(hours=72) for e in entries)
+    assert all(START <= e.at <= START + timedelta(hours=HOURS) for e in entries)
     last = {}
     for e in entries.order_by("subject_id", "seq"):
         assert e.at >= last.get(e.subject_id, e.at)

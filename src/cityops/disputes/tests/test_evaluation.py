@@ -15,6 +15,7 @@ from cityops.core import roles
 from cityops.core.errors import Forbidden, InvalidInput
 from cityops.core.workflow import create_with_timeline, transition
 from cityops.disputes import evaluation, services
+from cityops.disputes.demo import sign_all
 from cityops.disputes.models import Campaign, CommitteeRemit, Dispute, Party, Visit
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +25,8 @@ PERIOD = {"start": TODAY - timedelta(days=1), "end": TODAY}
 
 
 @pytest.fixture
-def world(make_user):
+def world(make_user, settings, tmp_path):
+    settings.DATA_DIR = tmp_path  # signature scans (private files) go to the test's own folder
     centre = OrgUnit.objects.create(code="T-CENTRE", name="汉阳区矛盾纠纷多元化解中心", kind="centre",
                                     region_code="420105")
     other_centre = OrgUnit.objects.create(code="T-CENTRE2", name="武昌区矛盾纠纷多元化解中心", kind="centre",
@@ -71,10 +73,14 @@ def agreed(w, committee="k1", mediator="m1", *, late=False):
     return services.agree(dispute=d, actor=w[mediator], facts="事实", terms="条款", performance_method="当面支付")
 
 
-def confirmed(w, **kw):
+def requested(w, **kw):
     d = agreed(w, **kw)
-    d = services.request_confirmation(dispute=d, actor=w[kw.get("mediator", "m1")], court="汉阳区人民法院")
-    return transition(d, "confirm", w["staff"])
+    sign_all(d, w[kw.get("mediator", "m1")])  # judicial confirmation needs every party's signature
+    return services.request_confirmation(dispute=d, actor=w[kw.get("mediator", "m1")], court="汉阳区人民法院")
+
+
+def confirmed(w, **kw):
+    return transition(requested(w, **kw), "confirm", w["staff"])
 
 
 def row(rows, key):
@@ -118,8 +124,7 @@ def test_on_time_rate_reads_the_agreements_on_time_stamp(world):
 def test_confirmation_rate_is_confirmed_over_agreements(world):
     w = world
     confirmed(w)
-    d = agreed(w)
-    d = services.request_confirmation(dispute=d, actor=w["m1"], court="汉阳区人民法院")
+    d = requested(w)
     services.note_reason(dispute=d, actor=w["staff"], reason="协议内容违法", action="reject_confirmation")
     agreed(w)
     agreed(w)
