@@ -26,3 +26,16 @@ def within_confirmation_window(dispute, actor, params) -> None:
                      f"More than {dwf.CONFIRMATION_WINDOW_DAYS} days have passed since the agreement (until {local}): "
                      "judicial confirmation can no longer be requested",
                      code="confirmation_window_closed")
+
+
+def agreement_signed(dispute, actor, params) -> None:
+    """The agreement is signed by every party (人民调解法 §29: signed, sealed) before both apply for confirmation."""
+    from cityops.disputes.models import Signature
+
+    parties = set(dispute.parties.values_list("pk", flat=True))
+    signed = set(Signature.objects.filter(agreement__dispute=dispute).values_list("party_id", flat=True))
+    missing = sorted(parties - signed)
+    if missing:
+        raise refuse("调解协议尚未由全体当事人签署，不能申请司法确认",
+                     "Not every party has signed the agreement: judicial confirmation cannot be requested yet",
+                     code="agreement_unsigned")

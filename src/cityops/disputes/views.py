@@ -114,6 +114,18 @@ def _documents(dispute: Dispute, user) -> bool:
     return can_read_documents(dispute=dispute, user=user)
 
 
+def _unsigned(dispute: Dispute) -> bool:
+    """Whether some party has not signed the agreement yet (judicial confirmation waits for every signature)."""
+    from cityops.core.errors import CityopsError as Refused
+    from cityops.disputes.guards import agreement_signed
+
+    try:
+        agreement_signed(dispute, None, {})
+    except Refused:
+        return True
+    return False
+
+
 def _may_raise_risk(dispute: Dispute, user) -> bool:
     open_ = not Dispute.workflow.states[dispute.state].terminal
     return open_ and dispute.risk_level != "high" and bool(actor_roles(user, dispute) & services.RISK_ROLES)
@@ -189,6 +201,7 @@ def detail(request, pk: int):
         "suggestion": suggestion if any(a["t"].action == "accept" for a in acts) else None,
         "risk_form": forms.RiskForm(auto_id="risk-%s") if _may_raise_risk(d, user) else None,
         "now": timezone.now(), "en": (get_language() or "").startswith("en"), "documents": _documents(d, user),
+        "unsigned": d.state == "agreed" and _unsigned(d),
     })
 
 

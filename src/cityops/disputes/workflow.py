@@ -125,7 +125,7 @@ DISPUTE_WORKFLOW = wf.Workflow(
         wf.Transition("agree", ("mediating",), "agreed", MEDIATION, _("达成调解协议"), hook=_hook("agree"),
                       input=s.AgreementIn, style="primary"),
         wf.Transition("request_confirmation", ("agreed",), "confirmation_requested", MEDIATION, _("申请司法确认"),
-                      guards=(_guard("within_confirmation_window"),),
+                      guards=(_guard("within_confirmation_window"), _guard("agreement_signed")),
                       hook=_hook("request_confirmation"),
                       input=s.ConfirmationRequestIn),
         wf.Transition("confirm", ("confirmation_requested",), "confirmed", STAFF, _("法院确认有效"),

@@ -36,6 +36,27 @@ def _valid_ids():
     assert ric.is_valid(ID_A) and ric.is_valid(ID_B)
 
 
+def signature_png() -> bytes:
+    """A tablet signature: a stroke on a white pad."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (120, 40), "white")
+    ImageDraw.Draw(img).line((10, 30, 110, 10), fill="black", width=3)
+    out = io.BytesIO()
+    img.save(out, "PNG")
+    return out.getvalue()
+
+
+def sign_everyone(dispute, actor) -> None:
+    """Every party signs the agreement on the tablet (documents' signatures.signature_record)."""
+    from cityops.disputes.signatures import signature_record
+
+    for party in dispute.parties.all():
+        signature_record(dispute=dispute, actor=actor, party_id=party.pk, method="tablet", data=signature_png())
+
+
 def parties(applicant="张三", respondent="李四", **extra):
     return [
         {"side": "applicant", "kind": "person", "name": applicant, "id_number": ID_A, "phone": "13812345678",
@@ -45,9 +66,10 @@ def parties(applicant="张三", respondent="李四", **extra):
 
 
 @pytest.fixture
-def world(reference, make_user):
+def world(reference, make_user, settings, tmp_path):
     """武昌区's centre, two community committees (东社区, 西社区) and one person per role; 江岸区 has its own
-    centre."""
+    centre. Private files (signature scans) go to the test's own folder."""
+    settings.DATA_DIR = tmp_path
     centre = OrgUnit.objects.create(code="ZX-420106", name="武昌区矛盾纠纷多元化解中心", kind=OrgUnit.Kind.CENTRE,
                                     region_code="420106")
     other_centre = OrgUnit.objects.create(code="ZX-420102", name="江岸区矛盾纠纷多元化解中心",

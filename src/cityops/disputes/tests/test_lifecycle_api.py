@@ -9,6 +9,7 @@ import json
 import pytest
 
 from cityops.cases.tests.conftest import POINT_WUCHANG_A
+from cityops.core import actions
 from cityops.core.models import Notification
 from cityops.core.timeline import timeline_for
 from cityops.disputes.models import Dispute, Party
@@ -56,7 +57,11 @@ def test_the_statutory_path_through_the_api(world, clients):
     assert again.status_code == 200 and again.json()["id"] == d["id"]
     pk = d["id"]
 
-    r = post(staff, f"{API}/{pk}/accept", {"channel": "people", "committee_id": world["east"].pk})
+    suggestion = staff.get(f"{API}/{pk}/suggestion").json()
+    assert suggestion["committee_name"] == "东社区人民调解委员会" and suggestion["reasons"][0]["en"]
+    assert clients["mediator"].get(f"{API}/{pk}/suggestion").status_code == 404  # not routed to them yet
+    assert clients["leader"].get(f"{API}/{pk}/suggestion").status_code == 403
+    r = post(staff, f"{API}/{pk}/accept", {"channel": suggestion["channel"], "committee_id": suggestion["committee_id"]})
     assert r.status_code == 200 and r.json()["committee"]["name"] == "东社区人民调解委员会"
     assert r.json()["level"] == "community"
     # A mediator of another committee is refused (and sees nothing of it).
@@ -95,15 +100,47 @@ def test_the_statutory_path_through_the_api(world, clients):
     r = post(mediator, f"{API}/{pk}/agree", {"facts": "拖欠工资", "terms": "十日内付清 36000 元",
                                               "performance_method": "银行转账"})
     assert r.status_code == 200 and r.json()["agreement"]["terms"] == "十日内付清 36000 元"
+    # Judicial confirmation only once every party has signed the agreement.
+    r = post(mediator, f"{API}/{pk}/request_confirmation", {"court": "武昌区人民法院"})
+    assert r.status_code == 409 and r.json()["code"] == "agreement_unsigned"
+    intake.sign_everyone(_state(pk), world["mediator"])
     r = post(mediator, f"{API}/{pk}/request_confirmation", {"court": "武昌区人民法院"})
     assert r.json()["state"] == "confirmation_requested"
     assert post(staff, f"{API}/{pk}/confirm").json()["state"] == "confirmed"
     assert post(mediator, f"{API}/{pk}/perform").json()["state"] == "performed"
     r = post(mediator, f"{API}/{pk}/follow_up", {"result": "双方满意", "satisfied": True})
     assert r.json()["state"] == "closed"
-    actions = [e.action for e in timeline_for(_state(pk))]
+    actions = [e.action for e in timeline_for(_state(pk)) if e.action != "sign"]
     assert actions == ["register", "accept", "assign", "start", "extend", "agree", "request_confirmation",
                        "confirm", "perform", "follow_up"]
+
+
+def test_a_new_agreement_after_a_refused_confirmation_is_signed_afresh(world, clients, walk_in):
+    from cityops.disputes.models import Signature
+
+    d = services_path_to_agreed(world, walk_in)
+    intake.sign_everyone(d, world["mediator"])
+    mediator, staff = clients["mediator"], clients["staff"]
+    assert post(mediator, f"{API}/{d.pk}/request_confirmation", {"court": "武昌区人民法院"}).status_code == 200
+    r = post(staff, f"{API}/{d.pk}/reject_confirmation", {"reason": "协议内容违反法律规定"})
+    assert r.json()["state"] == "not_confirmed"
+    assert post(mediator, f"{API}/{d.pk}/remediate").json()["state"] == "mediating"
+    assert Signature.objects.filter(agreement__dispute=d).count() == 2
+    r = post(mediator, f"{API}/{d.pk}/agree", {"facts": "漏水", "terms": "重新约定：五日内修复", "performance_method": "维修"})
+    assert r.status_code == 200 and r.json()["agreement"]["terms"] == "重新约定：五日内修复"
+    assert not Signature.objects.filter(agreement__dispute=d).exists()  # the new terms are not signed yet
+    r = post(mediator, f"{API}/{d.pk}/request_confirmation", {"court": "武昌区人民法院"})
+    assert r.status_code == 409 and r.json()["code"] == "agreement_unsigned"
+
+
+def services_path_to_agreed(world, walk_in):
+    from cityops.disputes import services
+
+    d = services.accept(dispute=walk_in(), actor=world["staff"], channel="people", committee_id=world["east"].pk)
+    d = services.assign(dispute=d, actor=world["staff"], mediator_id=world["mediator"].pk)
+    d = actions.run_action(d, "start", world["mediator"], {})
+    return services.agree(dispute=d, actor=world["mediator"], facts="漏水", terms="赔偿 800 元",
+                          performance_method="转账")
 
 
 @pytest.mark.parametrize(("body", "kwargs", "status", "code"), [

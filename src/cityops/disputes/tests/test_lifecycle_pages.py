@@ -146,3 +146,20 @@ def test_pages_in_english_name_things(world, walk_in):
     assert "东社区人民调解委员会" in rows and d.code in rows and "TW-420106001001" not in rows
     empty = web(world["other_staff"]).get("/disputes/").content.decode()
     assert "暂无纠纷" in empty
+
+
+def test_confirmation_is_offered_once_every_party_has_signed(world, walk_in):
+    from cityops.core import actions
+
+    d = services.accept(dispute=walk_in(), actor=world["staff"], channel="people", committee_id=world["east"].pk)
+    d = services.assign(dispute=d, actor=world["staff"], mediator_id=world["mediator"].pk)
+    d = actions.run_action(d, "start", world["mediator"], {})
+    d = services.agree(dispute=d, actor=world["mediator"], facts="漏水", terms="赔偿 800 元", performance_method="转账")
+    mediator = web(world["mediator"])
+    html = mediator.get(f"/disputes/{d.pk}/").content.decode()
+    assert "unsigned-note" in html and 'id="form-request_confirmation"' not in html
+    assert 'id="form-perform"' in html  # performing without confirmation stays possible
+    intake.sign_everyone(d, world["mediator"])
+    html = mediator.get(f"/disputes/{d.pk}/").content.decode()
+    assert "unsigned-note" not in html and 'id="form-request_confirmation"' in html
+    assert "当事人签署协议" in html  # the sign steps on the timeline, by name
