@@ -5,10 +5,12 @@
   inside it);
 - everyone else — residents, the public — reads the public ones (from the consultation on), with approved
   comments only.
-Monitoring reads the city cases and disputes in the decision's area after its publication."""
+Monitoring reads the city cases and disputes in the decision's area after its publication: inside its polygon
+when it has one, else under its region code."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import timedelta
 
@@ -88,8 +90,50 @@ def pending_comment_count(*, decision: Decision) -> int:
 
 
 # --- monitoring --------------------------------------------------------------------------------------------
+def area_shape(decision: Decision):
+    """The decision's own polygon as a prepared shapely geometry (fast point-in-polygon tests), or None."""
+    if not decision.area:
+        return None
+    import shapely
+
+    geom = shapely.from_geojson(json.dumps(decision.area))
+    shapely.prepare(geom)
+    return geom
+
+
+def area_geojson(decision: Decision) -> dict | None:
+    """What a map draws as the decision's area: its own polygon, else its region's outline (simplified)."""
+    if decision.area:
+        return decision.area
+    import shapely
+
+    from cityops.geo.models import Region
+
+    region = Region.objects.filter(code=decision.region_code).only("geometry").first()
+    if region is None or not region.geometry:
+        return None
+    outline = shapely.simplify(shapely.from_geojson(json.dumps(region.geometry)), 0.0002, preserve_topology=True)
+    return json.loads(shapely.to_geojson(outline))
+
+
 def _in_area(model, decision: Decision) -> QuerySet:
-    return model.objects.filter(region_code__startswith=decision.region_code, created_at__gte=decision.published_at)
+    """Rows of `model` (cases, disputes) created after publication inside the decision's area: with a polygon,
+    those whose lon/lat fall inside it — the polygon's bounding box in SQL, then shapely's exact test on those
+    candidates only; without one, those whose region code lies under the decision's region."""
+    qs = model.objects.filter(created_at__gte=decision.published_at)
+    geom = area_shape(decision)
+    if geom is None:
+        return qs.filter(region_code__startswith=decision.region_code)
+    import shapely
+
+    west, south, east, north = geom.bounds
+    rows = list(qs.filter(lon__gte=west, lon__lte=east, lat__gte=south, lat__lte=north)
+                .values_list("pk", "lon", "lat"))
+    if not rows:
+        return qs.none()
+    pks, lons, lats = zip(*rows, strict=True)
+    inside = shapely.intersects_xy(geom, lons, lats)  # the boundary counts as inside
+    return qs.filter(pk__in=[pk for pk, hit in zip(pks, inside, strict=True) if hit])
 
 
 def linked_cases(*, decision: Decision) -> QuerySet:

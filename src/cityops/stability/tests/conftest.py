@@ -104,7 +104,7 @@ def new_decision(area_regions, units, proposer):
 
 @pytest.fixture
 def walk(new_decision, assessor, decider, proposer, clock):
-    """walk(upto, level=…, start=…): a decision taken through the workflow by the right people, the clock moved
+    """walk(upto, level=…, start=…, **fields of decision_create): a decision taken through the workflow by the right people, the clock moved
     past each floor, up to the state `upto`."""
     from cityops.stability import services
 
@@ -112,9 +112,9 @@ def walk(new_decision, assessor, decider, proposer, clock):
              "published", "monitoring"]
 
     def go(upto: str, *, level: str = "low", outcome: str = "implement", start=datetime(2026, 3, 2, 9, 0),
-           mitigated: bool = True):
+           mitigated: bool = True, **fields):
         now = clock(start)
-        d = new_decision()
+        d = new_decision(**fields)
         steps = order[1:order.index(upto) + 1]
         for state in steps:
             if state == "scoped":

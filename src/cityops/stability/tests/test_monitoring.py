@@ -23,8 +23,8 @@ def report_case(db, operator):
     category = Category.objects.get(code="E0101")
     n = iter(range(1, 100))
 
-    def make(region_code, when):
-        case = Case(code=f"ST{next(n):06d}", source="hotline", category=category, lon=114.21, lat=30.55,
+    def make(region_code, when, at=(114.21, 30.55)):
+        case = Case(code=f"ST{next(n):06d}", source="hotline", category=category, lon=at[0], lat=at[1],
                     region_code=region_code, district_code=region_code[:6], description="施工噪音扰民", created_at=when)
         return create_with_timeline(case, actor=operator)
 
@@ -68,3 +68,49 @@ def test_cases_and_disputes_after_publication_in_the_area(client, walk, report_c
 def test_nothing_is_linked_before_publication(walk):
     d = walk("decided")
     assert not selectors.linked_cases(decision=d).exists() and selectors.weekly_counts(decision=d) == []
+
+
+# A triangle inside 鹦鹉街道: its bounding box is 114.20–114.23 × 30.54–30.56, its hypotenuse runs from the
+# south-east corner to the north-west one, so the box's north-east half is outside it.
+TRIANGLE = {"type": "Polygon", "coordinates": [[[114.20, 30.54], [114.23, 30.54], [114.20, 30.56], [114.20, 30.54]]]}
+IN, IN_BOX_ONLY, FAR = (114.205, 30.545), (114.225, 30.555), (114.30, 30.60)
+
+
+def test_with_a_polygon_the_area_is_the_polygon_not_the_region(client, walk, report_case, assessor, operator):
+    """A decision with its own polygon links what lies inside the polygon, whatever its region code: a case in
+    the polygon but coded to another district is linked; one coded to the decision's street but outside the
+    polygon (even inside its bounding box) is not; before publication nothing."""
+    d = walk("monitoring", area=TRIANGLE)
+    published = d.published_at
+    other_district = "420106001001"
+    inside = report_case(other_district, published + timedelta(days=1), at=IN)
+    edge = report_case(other_district, published + timedelta(days=1), at=(114.215, 30.54))  # on the boundary
+    report_case(STREET + "001", published + timedelta(days=1), at=IN_BOX_ONLY)
+    report_case(STREET + "001", published + timedelta(days=1), at=FAR)
+    report_case(other_district, published - timedelta(days=1), at=IN)
+    assert set(selectors.linked_cases(decision=d)) == {inside, edge}
+
+    model = selectors.dispute_model()
+    if model is not None:
+        def dispute(code, at, days):
+            lon, lat = at if at else (None, None)
+            return create_with_timeline(model(code=code, title="拆迁补偿纠纷", description="补偿", kind="other",
+                                              source="walk_in", region_code=STREET + "001", lon=lon, lat=lat,
+                                              created_at=published + timedelta(days=days)), actor=operator)
+
+        found = dispute("STP1", IN, 2)
+        dispute("STP2", IN_BOX_ONLY, 2)
+        dispute("STP3", None, 2)  # registered without a position: not placed in any polygon
+        dispute("STP4", IN, -2)
+        assert list(selectors.linked_disputes(decision=d)) == [found]
+
+    client.force_login(assessor)
+    r = client.get(f"/api/v1/stability/decisions/{d.pk}/monitoring")
+    assert r.status_code == 200 and set(r.json()["cases"]) == {inside.code, edge.code}
+
+
+def test_without_a_polygon_the_region_code_decides(walk, report_case):
+    d = walk("published")
+    linked = report_case(STREET + "001", d.published_at + timedelta(hours=1), at=FAR)
+    report_case("420106001001", d.published_at + timedelta(hours=1), at=IN)
+    assert list(selectors.linked_cases(decision=d)) == [linked]
