@@ -245,10 +245,11 @@ def test_list_and_downloads_are_scoped(made, make_user, district_dispatcher):
     page = leader.get("/dashboard/briefings/")
     assert page.status_code == 200
     html = page.content.decode()
-    assert "全市" in html and "武昌区" in html and "江岸区" in html and "城市运行日报" in html
-    listed = wc.get("/dashboard/briefings/").content.decode()
-    assert "武昌区" in listed and "江岸区" not in listed and "全市城市运行日报" not in listed
     mine, other, city_b = made["420106"], made["420102"], made[""]
+    assert "全市 · 日报" in html and "武昌区 · 日报" in html and "江岸区 · 日报" in html
+    listed = wc.get("/dashboard/briefings/").content.decode()
+    assert "武昌区 · 日报" in listed and "江岸区" not in listed
+    assert f"/dashboard/briefings/{city_b.pk}/" not in listed and f"/dashboard/briefings/{mine.pk}/pdf/" in listed
     pdf = wc.get(f"/dashboard/briefings/{mine.pk}/pdf/")
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     assert "attachment" in pdf["Content-Disposition"]
@@ -270,6 +271,15 @@ def test_list_and_downloads_are_scoped(made, make_user, district_dispatcher):
     assert "运行简报" in home and "最新：武昌区城市运行日报" in home
     assert "运行简报" not in resident.get("/", follow=True).content.decode()
     assert Client().get("/api/v1/dashboard/briefings").status_code == 401
+
+
+def test_pages_in_english(made, make_user):
+    leader = Client(HTTP_ACCEPT_LANGUAGE="en")
+    leader.force_login(make_user("t_b_leader_en", roles.LEADER))
+    html = leader.get("/dashboard/briefings/").content.decode()
+    assert "Operations briefings" in html and "Daily briefing" in html and "运行简报" not in html
+    one = leader.get(f"/dashboard/briefings/{made['420106'].pk}/").content.decode()
+    assert "Download PDF" in one and "Notable cases" in one and "Handled in the period" in one
 
 
 def test_files_are_not_under_media(made, settings, data_dir):
