@@ -165,6 +165,23 @@ def linked_disputes(*, decision: Decision) -> QuerySet | None:
     return _in_area(model, decision).order_by("-created_at")
 
 
+MAP_POINTS = 500  # the newest linked cases and disputes drawn on the decision page's map (each kind)
+
+
+def map_points(*, decision: Decision) -> list[dict]:
+    """The linked cases and disputes (those with a position) as dots for the staff's map: where, which kind, and
+    the line its tooltip shows (code, category or kind, state) — no person."""
+    points = [{"lon": c.lon, "lat": c.lat, "kind": "case", "url": f"/cases/{c.code}/",
+               "label": f"{c.code} · {c.category.name} · {c.state_label()}"}
+              for c in linked_cases(decision=decision)[:MAP_POINTS]]
+    disputes = linked_disputes(decision=decision)
+    if disputes is not None:
+        points += [{"lon": x.lon, "lat": x.lat, "kind": "dispute", "url": "",
+                    "label": f"{x.code} · {x.get_kind_display()} · {x.state_label()}"}
+                   for x in disputes.filter(lon__isnull=False, lat__isnull=False)[:MAP_POINTS]]
+    return points
+
+
 def weekly_counts(*, decision: Decision, weeks: int = 12) -> list[dict]:
     """Cases and disputes in the area per week since publication (the latest `weeks` weeks), Monday first."""
     if decision.published_at is None:

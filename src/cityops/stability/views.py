@@ -116,11 +116,30 @@ def decision_page(request, pk):
                                                                                              "consultation") else None,
         "hearing_form": forms.HearingForm(auto_id="hearing-%s") if assessor and decision.in_consultation else None,
     }
+    context["map_config"] = _map_config(decision, points=staff and decision.published_at is not None)
     if decision.published_at:
         context["cases"] = selectors.linked_cases(decision=decision)[:50]
         context["disputes"] = selectors.linked_disputes(decision=decision)
         context["weeks"] = selectors.weekly_counts(decision=decision)
     return render(request, "stability/detail.html", context)
+
+
+MAP_COLOURS = {"area": "#d1242f", "case": "#0969da", "dispute": "#8250df"}
+
+
+def _map_config(decision, *, points: bool) -> dict | None:
+    """The area map's data (stability/area_map.js): the area (the decision's polygon, else its region's outline)
+    and, on the staff's page once published, the linked cases and disputes as dots. None: nothing to draw."""
+    area = selectors.area_geojson(decision)
+    if area is None:
+        return None
+    config = {"area": area, "own_polygon": bool(decision.area), "colours": MAP_COLOURS, "points": [], "legend": [
+        {"colour": MAP_COLOURS["area"], "label": _("划定的影响范围") if decision.area else _("所在区域")}]}
+    if points:
+        config["points"] = selectors.map_points(decision=decision)
+        config["legend"] += [{"colour": MAP_COLOURS["case"], "label": _("城市案件")},
+                             {"colour": MAP_COLOURS["dispute"], "label": _("矛盾纠纷")}]
+    return config
 
 
 @login_required
@@ -218,5 +237,6 @@ def public_page(request, pk):
         "d": decision, "form": form, "comments": comments[:200], "counts": selectors.stance_counts(decision=decision),
         "mine": selectors.my_comments(decision=decision, user=request.user),
         "region_name": selectors.region_names([decision.region_code]).get(decision.region_code, decision.region_code),
+        "map_config": _map_config(decision, points=False),  # the area only: never the cases and disputes
         "open": decision.in_consultation and timezone.now() < decision.consultation_end,
     })

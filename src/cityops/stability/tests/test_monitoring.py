@@ -114,3 +114,50 @@ def test_without_a_polygon_the_region_code_decides(walk, report_case):
     linked = report_case(STREET + "001", d.published_at + timedelta(hours=1), at=FAR)
     report_case("420106001001", d.published_at + timedelta(hours=1), at=IN)
     assert list(selectors.linked_cases(decision=d)) == [linked]
+
+
+def _map_config(html: str):
+    import json
+    import re
+
+    found = re.search(r'<script id="stability-map-config" type="application/json">(.*?)</script>', html, re.S)
+    return json.loads(found.group(1)) if found else None
+
+
+def test_the_area_map_staff_see_the_linked_dots_the_public_never(client, walk, report_case, assessor, operator):
+    d = walk("monitoring", area=TRIANGLE)
+    case = report_case("420106001001", d.published_at + timedelta(days=1), at=IN)
+    model = selectors.dispute_model()
+    if model is not None:
+        create_with_timeline(model(code="STMAP1", title="拆迁补偿纠纷", description="补偿", kind="other", source="walk_in",
+                                   region_code=STREET, lon=IN[0], lat=IN[1], created_at=d.published_at + timedelta(days=1)),
+                             actor=operator)
+
+    client.force_login(assessor)
+    html = client.get(f"/stability/{d.pk}/").content.decode()
+    config = _map_config(html)
+    assert config["own_polygon"] and config["area"]["type"] == "Polygon"
+    assert len(config["area"]["coordinates"][0]) == 4  # the triangle, as stored
+    kinds = {p["kind"]: p for p in config["points"]}
+    assert kinds["case"]["label"].startswith(case.code) and kinds["case"]["url"] == f"/cases/{case.code}/"
+    assert (kinds["case"]["lon"], kinds["case"]["lat"]) == IN
+    if model is not None:
+        assert kinds["dispute"]["label"].startswith("STMAP1")
+    assert "stability/area_map.js" in html and 'id="basemap-config"' in html and "leaflet/leaflet.js" in html
+
+    client.logout()  # the public page: the area, and no case or dispute at all
+    html = client.get(f"/stability/public/{d.pk}/").content.decode()
+    config = _map_config(html)
+    assert config["own_polygon"] and config["points"] == [] and case.code not in html and "STMAP1" not in html
+    assert "stability/area_map.js" in html
+
+
+def test_without_a_polygon_the_map_draws_the_region(client, walk, assessor):
+    d = walk("consultation")
+    config = _map_config(client.get(f"/stability/public/{d.pk}/").content.decode())
+    assert not config["own_polygon"] and config["points"] == []
+    # the street's outline (conftest: the box 114.2–114.25 × 30.5–30.57)
+    lons = [x for x, _ in config["area"]["coordinates"][0]]
+    assert min(lons) == 114.2 and max(lons) == 114.25
+    client.force_login(assessor)
+    assert _map_config(client.get(f"/stability/{d.pk}/").content.decode())["points"] == []  # not yet published
