@@ -33,6 +33,17 @@ class StabilityConfig(AppConfig):
         return [Card(_("稳评待办"), _("本单位的重大决策稳评：风险清单、征求意见、评估定级、决策"), "/stability/",
                      count=got["n"], late=got["late"], order=60)]
 
+    def dashboard_layers(self, user) -> list:
+        """稳评决策区域 on the dashboard's map (dashboard/layers.py): the decisions in consultation or monitoring the
+        user may read, with their areas. Replaces the dashboard's built-in layer of the same key."""
+        from django.apps import apps
+
+        if not apps.is_installed("cityops.dashboard"):
+            return []
+        from cityops.stability.layers import dashboard_layers
+
+        return dashboard_layers(user)
+
     def load_demo(self, stdout) -> str | None:
         from cityops.stability.demo import load_demo
 
