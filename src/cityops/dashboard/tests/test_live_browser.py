@@ -90,3 +90,36 @@ def test_the_live_page_fits_a_phone(page, live_server, login, redis_live, refere
     page.goto(f"{live_server.url}/dashboard/live/")
     page.wait_for_selector("#live-status[data-status=live]")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_a_new_case_appears_on_the_map(page, live_server, login, redis_live, new_case, leader):
+    """On the dashboard's map (/dashboard/): the case's marker is drawn in the live layer (live_map.js)."""
+    login(page, leader)
+    page.goto(f"{live_server.url}/dashboard/")
+    page.wait_for_function("window.cityopsDashboard !== undefined")
+    if page.locator("[data-cityops-live]").count() == 0:  # until map.html includes the panel and the scripts
+        page.evaluate("""() => {
+          const panel = document.createElement("div");
+          panel.setAttribute("data-cityops-live", "/dashboard/live/stream/");
+          panel.setAttribute("data-replay-url", "/api/v1/dashboard/replay/");
+          document.body.appendChild(panel);
+        }""")
+        page.add_script_tag(url="/static/dashboard/live.js")
+        page.add_script_tag(url="/static/dashboard/live_map.js")
+    page.wait_for_selector("[data-cityops-live][data-status=live]", state="attached")
+    started = time.monotonic()
+    case = new_case(point=POINT_WUCHANG_A)
+    page.wait_for_function(f"window.cityopsLiveMap.live().some(e => e.code === '{case.code}')", timeout=2000)
+    assert time.monotonic() - started < 2
+    assert page.locator(".live-marker-case").count() == 1
+
+
+def test_without_event_source_the_page_polls(page, live_server, login, reference, new_case, leader):
+    """Where no stream can be held (here: no EventSource at all) the page asks the replay API every 5 s."""
+    page.add_init_script("delete window.EventSource;")
+    login(page, leader)
+    page.goto(f"{live_server.url}/dashboard/live/")
+    page.wait_for_selector("#live-status[data-status=polling]")
+    time.sleep(1)  # the first round has read what happened before the page opened
+    case = new_case(point=POINT_WUCHANG_A)
+    page.wait_for_selector(f"#live-events li[data-code='{case.code}']", timeout=7000)

@@ -13,6 +13,7 @@
   var map = dash.map;
   var COLOURS = {case: "#0550ae", alarm: "#cf222e"};
   var MAX_MARKERS = 500;
+  var renderer = L.svg({padding: 0.5});  // the map draws on canvas; these few markers are SVG (a class each, in front)
   var live = {layer: L.layerGroup().addTo(map), markers: new Map()};
   var replay = {layer: L.layerGroup(), markers: new Map()};
   var refreshTimer = null;
@@ -42,7 +43,8 @@
     var marker = set.markers.get(key);
     if (!marker) {
       marker = L.circleMarker([d.lat, d.lon], {radius: 7, color: "#fff", weight: 2, fillColor: COLOURS[d.kind] || "#6e7781",
-                                               fillOpacity: 0.9, className: "live-marker live-marker-" + d.kind});
+                                               fillOpacity: 0.9, className: "live-marker live-marker-" + d.kind,
+                                               renderer: renderer});
       marker.addTo(set.layer);
     } else {
       set.markers.delete(key);  // re-inserted below: the Map keeps the most recent last
