@@ -33,3 +33,40 @@ def test_stability_pages_fit_a_phone(walk, browser, login, live_server, assessor
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
     finally:
         context.close()
+
+
+def test_the_area_map_is_drawn_with_its_dots_for_staff_only(walk, browser, login, live_server, assessor, operator):
+    """The decision page draws the polygon and the linked case as a dot (Leaflet and the base map served locally,
+    under the CSP: no violation in the console); the public page draws the area without any dot; both at 390 px."""
+    from datetime import timedelta
+
+    from cityops.cases.demo import load_categories
+    from cityops.cases.models import Case, Category
+    from cityops.core.workflow import create_with_timeline
+    from cityops.stability.tests.conftest import AREA, STREET
+
+    d = walk("monitoring", area=AREA)
+    load_categories()
+    create_with_timeline(Case(code="STMAP000001", source="hotline", category=Category.objects.get(code="E0101"),
+                              lon=114.21, lat=30.55, region_code=STREET + "001", district_code=STREET[:6],
+                              description="施工噪音扰民", created_at=d.published_at + timedelta(days=1)), actor=operator)
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        refused = []
+        page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+        login(page, assessor)
+        for url, dots in ((f"/stability/{d.pk}/", "1"), (f"/stability/public/{d.pk}/", "0")):
+            page.goto(f"{live_server.url}{url}")
+            page.wait_for_selector("#stability-map[data-area=drawn]")
+            assert page.get_attribute("#stability-map", "data-points") == dots, url
+            drawn = page.evaluate("""() => { const n = {area: 0, dots: 0};
+                window.__stabilityMap.eachLayer(l => { if (l instanceof L.Polygon) n.area++;
+                                                       else if (l instanceof L.CircleMarker) n.dots++; });
+                return n; }""")
+            assert drawn == {"area": 1, "dots": int(dots)}, url
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390, url
+        assert refused == []
+    finally:
+        context.close()
