@@ -26,6 +26,7 @@ import logging
 import queue
 import threading
 import time
+import uuid
 from functools import partial
 
 from django.conf import settings
@@ -199,6 +200,48 @@ def publish(entries) -> int:
         return 0
 
 
+# --- The screens of one account across every process (with Redis) -------------------------------------------
+# A sorted set per account: one member per connected screen, scored by the time its claim lapses. A stream renews
+# its claim at least every heartbeat; a process that died leaves claims that lapse within CLAIM_SECONDS.
+CLAIM_SECONDS = 3 * HEARTBEAT_SECONDS
+
+
+def _claims_key(user_id: int) -> str:
+    return f"cityops:live:screens:{user_id}"
+
+
+def claim(url: str, screen: Screen) -> bool:
+    """Count the screen against its account's limit in every web process; False when the account has its
+    maximum already. A Redis failure does not keep the screen out (the per-process limit still holds)."""
+    key, now = _claims_key(screen.user_id), time.time()
+    try:
+        client = redis_client(url)
+        pipe = client.pipeline()
+        pipe.zremrangebyscore(key, 0, now)
+        pipe.zcard(key)
+        _, count = pipe.execute()
+        if count >= max_per_user():
+            return False
+        renew(url, screen)
+    except Exception:  # noqa: BLE001
+        log.warning("live feed: cannot count screens in Redis", exc_info=True)
+    return True
+
+
+def renew(url: str, screen: Screen) -> None:
+    key = _claims_key(screen.user_id)
+    client = redis_client(url)
+    pipe = client.pipeline()
+    pipe.zadd(key, {screen.token: time.time() + CLAIM_SECONDS})
+    pipe.expire(key, int(CLAIM_SECONDS) + 5)
+    pipe.execute()
+
+
+def release(url: str, screen: Screen) -> None:
+    with contextlib.suppress(Exception):
+        redis_client(url).zrem(_claims_key(screen.user_id), screen.token)
+
+
 # --- The screens of one process -------------------------------------------------------------------------
 
 RESYNC = {"type": "resync"}  # put on every screen's queue after the Redis subscription was lost and regained
@@ -214,6 +257,7 @@ class Screen:
 
     def __init__(self, user_id: int):
         self.user_id = user_id
+        self.token = uuid.uuid4().hex
         self.events: queue.Queue = queue.Queue(maxsize=QUEUE_SIZE)
         self.overflowed = False
 
@@ -241,8 +285,10 @@ class Hub:
             if sum(1 for s in self._screens if s.user_id == user_id) >= max_per_user():
                 raise TooMany(per_user=True)
             screen = Screen(user_id)
-            self._screens.add(screen)
             url = settings.CITYOPS_REDIS_URL
+            if url and not claim(url, screen):
+                raise TooMany(per_user=True)
+            self._screens.add(screen)
             if url and (self._listener is None or not self._listener.is_alive() or self._url != url):
                 self._url = url
                 self.subscribed.clear()
@@ -253,6 +299,8 @@ class Hub:
     def close(self, screen: Screen) -> None:
         with self._lock:
             self._screens.discard(screen)
+        if settings.CITYOPS_REDIS_URL:
+            release(settings.CITYOPS_REDIS_URL, screen)
 
     def count(self) -> int:
         return len(self._screens)

@@ -8,6 +8,7 @@ timeline with once a second. The Redis subscription is one per process (live.Hub
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 
@@ -82,8 +83,9 @@ class _Stream:
 def _events(screen, allowed, english: bool, last_id: int | None):
     """The stream of one screen. The screen is registered before the timeline is read, so nothing committed in
     between is lost; what the catch-up sent is not sent twice."""
-    polling = not live.settings.CITYOPS_REDIS_URL
-    started = time.monotonic()
+    redis_url = live.settings.CITYOPS_REDIS_URL
+    polling = not redis_url
+    started = renewed = time.monotonic()
     try:
         yield "retry: 2000\n\n"
         position = live.last_entry_id() if last_id is None else last_id
@@ -120,6 +122,10 @@ def _events(screen, allowed, english: bool, last_id: int | None):
                     quiet = 0.0
                     yield ": heartbeat\n\n"
                 continue
+            if time.monotonic() - renewed >= live.HEARTBEAT_SECONDS:
+                renewed = time.monotonic()
+                with contextlib.suppress(Exception):  # the claim only counts screens; Redis may be restarting
+                    live.renew(redis_url, screen)
             try:
                 event = screen.events.get(timeout=live.HEARTBEAT_SECONDS)
             except live.queue.Empty:

@@ -35,6 +35,9 @@ def redis_live(settings, monkeypatch):
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail(f"CI=true but Redis is not reachable at {REDIS_URL}: {exc}")
         pytest.skip(f"Redis not reachable at {REDIS_URL}")
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter("cityops:live:screens:*"):  # claims an earlier, interrupted run left behind
+        client.delete(key)
     settings.CITYOPS_REDIS_URL = REDIS_URL
     monkeypatch.setattr(live, "HEARTBEAT_SECONDS", 0.5)
     return REDIS_URL
@@ -313,3 +316,20 @@ def test_after_redis_comes_back_the_streams_read_what_they_missed(redis_live, ne
         assert [f["data"]["code"] for f in stream.events(timeout=1.5)] == [missed.code]
     finally:
         stream.close()
+
+
+def test_the_limit_per_account_holds_across_processes(redis_live, settings, reference, leader):
+    """With Redis the screens of an account are counted in every web process: a screen another process holds
+    (its claim in Redis) counts, and once it is released or lapses the place is free."""
+    settings.CITYOPS_LIVE_MAX_PER_USER = 2
+    elsewhere = live.Screen(leader.pk)  # a screen of the same account in another worker
+    assert live.claim(REDIS_URL, elsewhere)
+    first = Stream(leader)
+    client = Client()
+    client.force_login(leader)
+    answer = client.get("/dashboard/live/stream/")
+    assert (answer.status_code, answer.json()["code"]) == (429, "live_too_many_screens")
+    live.release(REDIS_URL, elsewhere)
+    second = Stream(leader)
+    first.close()
+    second.close()
