@@ -416,10 +416,13 @@ def _cell(value):
 
 # --- making and sending -----------------------------------------------------------------------------------------
 def make(*, kind: str, day, region: str = "", force: bool = False, send: bool = True,
-         now: datetime | None = None) -> tuple[Briefing, bool]:
+         now: datetime | None = None, by: str = "worker") -> tuple[Briefing, bool]:
     """The briefing of the `kind` period containing `day` for `region` ("" = the city): made unless it exists
     (then returned as it is, False) or `force` (files and figures replaced, not sent again). A period is made only
-    once it is over. Returns (briefing, made)."""
+    once it is over. Each making is on the briefing's timeline (`make`, `remake`; `send` when sent), by `by` (the
+    worker, or the command). Returns (briefing, made)."""
+    from cityops.core.timeline import timeline_append
+
     kind = clean_kind(kind)
     start, end = period_of(kind, clean_day(day))
     place = place_of(region)
@@ -444,8 +447,11 @@ def make(*, kind: str, day, region: str = "", force: bool = False, send: bool = 
             fields = {"period_end": end, "region_level": place.level, "region_name": place.name,
                       "generated_at": now, "figures": figures,
                       "pdf_name": _save(storage, f"{base}.pdf", pdf), "xlsx_name": _save(storage, f"{base}.xlsx", xlsx)}
+            stamp = {"kind": kind, "period": period_label(kind, start), "region": place.code,
+                     "pdf": fields["pdf_name"], "xlsx": fields["xlsx_name"]}
             if row is None:
                 row = Briefing.objects.create(kind=kind, period_start=start, region_code=place.code, **fields)
+                timeline_append(subject=row, action="make", actor_name=by, params=stamp, new_subject=True)
                 if send:
                     transaction.on_commit(lambda: deliver(row))
             else:
@@ -453,6 +459,7 @@ def make(*, kind: str, day, region: str = "", force: bool = False, send: bool = 
                     setattr(row, key, value)
                 row.generations += 1
                 row.save()
+                timeline_append(subject=row, action="remake", actor_name=by, params=stamp)
     except IntegrityError:  # made by another worker between our look and our insert
         return Briefing.objects.get(kind=kind, period_start=start, region_code=place.code), False
     return row, True
@@ -502,7 +509,12 @@ def deliver(briefing: Briefing) -> int:
             f"{period.get('handled', 0)} 件，在办 {figures.get('open', 0)} 件，其中超期 {figures.get('overdue', 0)} 件。")
     notify(recipients=recipients, kind="briefing", title=f"【{title_of(briefing)}】{figures.get('period', '')}",
            body=body, subject=briefing, url=f"/dashboard/briefings/{briefing.pk}/")
-    Briefing.objects.filter(pk=briefing.pk).update(sent_at=timezone.now(), recipients=len(recipients))
+    from cityops.core.timeline import timeline_append
+
+    with transaction.atomic():
+        Briefing.objects.filter(pk=briefing.pk).update(sent_at=timezone.now(), recipients=len(recipients))
+        timeline_append(subject=briefing, action="send", actor_name="worker",
+                        params={"recipients": len(recipients), "emails": sum(1 for u in recipients if u.email)})
     return len(recipients)
 
 

@@ -199,6 +199,9 @@ def test_schedule_due_and_idempotent(reference, day, settings):
     forced, made = briefings.make(kind="daily", day=date(2026, 11, 29), force=True, now=monday + timedelta(hours=1))
     assert made and forced.generations == 2 and forced.generated_at > stamp and forced.pdf_name == name
     assert Briefing.objects.count() == 9
+    from cityops.core.timeline import timeline_for
+
+    assert [(e.action, e.actor_name) for e in timeline_for(forced).order_by("seq")] == [("make", "worker"), ("remake", "worker")]
 
 
 def test_the_worker_job_is_registered(settings):
@@ -226,6 +229,10 @@ def test_sent_by_email_to_the_levels_leaders(cases, day, make_user, settings, dj
     assert not message.attachments  # a link behind the login, not the files
     city_b.refresh_from_db()
     assert city_b.sent_at and city_b.recipients == 2  # the leader without an e-mail gets the inbox row
+    from cityops.core.timeline import timeline_for
+
+    sent = timeline_for(city_b).get(action="send")
+    assert sent.params == {"recipients": 2, "emails": 1}
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         briefings.make(kind="daily", day=day, region="420106")
@@ -308,6 +315,9 @@ def test_command_makes_once(cases, day, capsys):
     call_command("briefing", "make", "--kind", "daily", "--date", day.isoformat(), "--region", "420106", "--no-send")
     out = capsys.readouterr().out
     assert "made" in out and "exists" in out and Briefing.objects.count() == 1
+    from cityops.core.timeline import timeline_for
+
+    assert [e.actor_name for e in timeline_for(Briefing.objects.get())] == ["cityops briefing make"]
     last_week = day - timedelta(days=7)
     call_command("briefing", "make", "--kind", "weekly", "--date", last_week.isoformat(), "--no-send")
     assert Briefing.objects.filter(kind="weekly", region_code="").count() == 1

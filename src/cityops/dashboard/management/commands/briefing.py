@@ -28,7 +28,7 @@ class Command(BaseCommand):
                     self.stdout.write(f"{kind} {start}..{end} {place.code or 'city'} {place.name}")
                 return
             row, made = briefings.make(kind=options["kind"], day=options["date"], region=options["region"],
-                                       force=options["force"], send=not options["no_send"])
+                                       force=options["force"], send=not options["no_send"], by="cityops briefing make")
         except CityopsError as exc:
             raise CommandError(f"{exc.code}: {exc.message} / {exc.message_en}") from None
         verb = "made" if made else "exists (use --force to make it again)"
