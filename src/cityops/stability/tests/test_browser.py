@@ -67,6 +67,10 @@ def test_the_area_map_is_drawn_with_its_dots_for_staff_only(walk, browser, login
                 return n; }""")
             assert drawn == {"area": 1, "dots": int(dots)}, url
             assert page.evaluate("document.documentElement.scrollWidth") <= 390, url
+        page.context.clear_cookies()  # anyone, signed in or not: the area over the base map, no dot
+        page.goto(f"{live_server.url}/stability/public/{d.pk}/")
+        page.wait_for_selector("#stability-map[data-area=drawn][data-basemap=loaded]")
+        assert page.get_attribute("#stability-map", "data-points") == "0"
         assert refused == []
     finally:
         context.close()
