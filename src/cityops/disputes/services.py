@@ -377,21 +377,27 @@ def extend(*, dispute: Dispute, actor, extra_days: int, consents: list[dict], re
     if not isinstance(extra_days, int) or isinstance(extra_days, bool) or not 1 <= extra_days <= 90:
         raise InvalidInput("延长天数须为 1 至 90", "extra_days must be 1 to 90", code="invalid_extra_days")
     party_ids = set(Party.objects.filter(dispute_id=dispute.pk).values_list("pk", flat=True))
-    given = {}
+    given, unrecorded = {}, []
     for c in consents or []:
         c = c if isinstance(c, dict) else c.dict()
         if c.get("party_id") not in party_ids:
             raise InvalidInput("同意记录中的当事人不属于此纠纷", "A consent names a party not of this dispute",
                                code="unknown_party", details={"party_id": c.get("party_id")})
-        _choice(c.get("method"), s.CONSENT_METHODS, field="consent_method", label="同意方式")
+        if c.get("method") not in s.CONSENT_METHODS:  # a consent not recorded in a known way is no consent
+            unrecorded.append(c["party_id"])
+            continue
         given[c["party_id"]] = {"party": c["party_id"], "method": c["method"],
                                 "note": _text(c.get("note", ""), field="note", label="备注", max_length=200,
                                               required=False)}
     missing = sorted(party_ids - set(given))
     if missing:
-        raise Conflict("延长调解期限须经全体当事人同意，尚缺当事人的同意记录",
-                       "Extending mediation needs every party's recorded consent; some parties' consent is missing",
-                       code="consent_missing", details={"missing_party_ids": missing})
+        raise Conflict("延长调解期限须经全体当事人同意，尚缺当事人的同意记录（同意方式须为书面、电话录音、当面或平板签名）",
+                       "Extending mediation needs every party's recorded consent (written, recorded call, in person "
+                       "or on a tablet); some parties' consent is missing",
+                       code="consent_missing", details={"missing_party_ids": missing,
+                                                        "methods": list(s.CONSENT_METHODS),
+                                                        **({"unknown_method_party_ids": sorted(set(unrecorded))}
+                                                           if unrecorded else {})})
     with transaction.atomic():
         return transition(dispute, "extend", actor, note=reason,
                           params={"extra_hours": extra_days * 24.0, "extra_days": extra_days, "reason": reason,

@@ -81,7 +81,8 @@ def test_the_statutory_path_through_the_api(world, clients):
     assert r.json()["details"]["missing_party_ids"] == [respondent.pk]
     r = post(mediator, f"{API}/{pk}/extend", {"extra_days": 10, "reason": "x", "consents": [
         {"party_id": applicant.pk, "method": "written"}, {"party_id": respondent.pk, "method": "by_pigeon"}]})
-    assert r.status_code == 400 and r.json()["code"] == "invalid_consent_method"
+    assert r.status_code == 409 and r.json()["code"] == "consent_missing"  # a consent in no known way is none
+    assert r.json()["details"]["unknown_method_party_ids"] == [respondent.pk]
     assert _state(pk).version == before.version and _state(pk).deadline_at == before.deadline_at
     r = post(mediator, f"{API}/{pk}/extend", {"extra_days": 10, "reason": "需要补充证据", "consents": [
         {"party_id": applicant.pk, "method": "written"}, {"party_id": respondent.pk, "method": "recorded_call"}]},
