@@ -105,6 +105,9 @@ def main() -> None:
     parser.add_argument("--refill", action="store_true")
     parser.add_argument("--fill-only", action="store_true")
     parser.add_argument("--requests", type=int, default=40)
+    parser.add_argument("--cache-seconds", type=int, default=0,
+                        help="the answers' cache (aggregation.cached; the server's default is 30 s); 0: every "
+                             "request counts afresh — the cold figures")
     args = parser.parse_args()
     url = generator.ensure_database(args.pg, args.db)
     generator.setup_django(url)

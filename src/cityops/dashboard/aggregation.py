@@ -16,13 +16,18 @@ never count another district's cases.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from dataclasses import dataclass
 from types import SimpleNamespace
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Avg, Count, F, Q, QuerySet
 from django.db.models.functions import Floor
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from cityops.cases.models import Case
 from cityops.cases.selectors import case_list
@@ -139,7 +144,48 @@ def in_box(qs: QuerySet, box: Box) -> QuerySet:
     return qs.filter(lon__gte=box.west, lon__lte=box.east, lat__gte=box.south, lat__lte=box.north)
 
 
+# --- a short-lived cache of the aggregated answers ------------------------------------------------------------
+# The command centre's screens and its leaders' phones ask for the same views (the city, a district) again and
+# again; the counts behind them are scans of a large part of a million cases. Each answer is kept CACHE_SECONDS
+# per scope (everyone city-wide shares one; anyone else has their own) and per request, the view's box snapped
+# outwards to the bins' grid so that views a few pixels apart share it. The live feed shows what happened since.
+def cache_seconds() -> int:
+    return int(getattr(settings, "CITYOPS_DASHBOARD_CACHE_S", 30))
+
+
+def scope_key(user) -> str:
+    from cityops.core.scope import is_city_wide
+
+    return "city" if is_city_wide(user) else f"user{user.pk}"
+
+
+def cached(kind: str, user, params: dict, compute):
+    seconds = cache_seconds()
+    if seconds <= 0:
+        return compute()
+    digest = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()
+    key = f"dashboard:{kind}:{scope_key(user)}:{get_language() or ''}:{digest}"
+    hit = cache.get(key)
+    if hit is None:
+        hit = compute()
+        cache.set(key, hit, seconds)
+    return hit
+
+
+def snap(box: Box, size: float) -> Box:
+    """The box widened to whole bins of `size` degrees (inside the world's limits)."""
+    return Box(max(-180.0, math.floor(box.west / size) * size), max(-90.0, math.floor(box.south / size) * size),
+               min(180.0, math.ceil(box.east / size) * size), min(90.0, math.ceil(box.north / size) * size))
+
+
 def case_view(*, user, box: Box, zoom: int, filters: dict, region: str = "") -> dict:
+    """The cases layer for one view (cached briefly, see `cached`); `_case_view` says what it answers."""
+    box = snap(box, bin_size(zoom))
+    return cached("cases", user, {"box": box, "zoom": zoom, "filters": filters, "region": region},
+                  lambda: _case_view(user=user, box=box, zoom=zoom, filters=filters, region=region))
+
+
+def _case_view(*, user, box: Box, zoom: int, filters: dict, region: str = "") -> dict:
     """The cases layer for one view: {"kind": "points", "points": [...]} when at most POINTS_MAX cases are in the
     box, else {"kind": "bins", "size": degrees, "bins": [{lon, lat, n, late}]}; "total" in both."""
     qs = in_box(cases_in_scope(user=user, filters=filters, region=region), box)
@@ -195,7 +241,13 @@ def _points(qs: QuerySet) -> list[dict]:
 
 def counts_by_child(*, user, region_code: str, child_level: str, filters: dict) -> dict[str, dict]:
     """Per child region of `region_code` (the next level down; "" is the city): how many cases (the filters'
-    status) and how many of them overdue — one GROUP BY on the stored code of that level."""
+    status) and how many of them overdue — one GROUP BY on the stored code of that level (cached briefly)."""
+    return cached("children", user, {"region": region_code, "level": child_level, "filters": filters},
+                  lambda: _counts_by_child(user=user, region_code=region_code, child_level=child_level,
+                                           filters=filters))
+
+
+def _counts_by_child(*, user, region_code: str, child_level: str, filters: dict) -> dict[str, dict]:
     field = CODE_FIELDS[child_level]
     qs = cases_in_scope(user=user, filters=filters, region=region_code)
     rows = qs.values(field).annotate(n=Count("pk"), late=Count("pk", filter=late_q()))

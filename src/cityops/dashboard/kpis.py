@@ -229,6 +229,12 @@ def _figure(f: Figure) -> dict:
 
 
 def figures(*, user, region: str, start: date, end: date) -> dict:
+    """All the figures, cached briefly per scope, region and period (aggregation.cached)."""
+    return aggregation.cached("kpis", user, {"region": region, "from": start, "to": end, "day": timezone.localdate()},
+                              lambda: _figures(user=user, region=region, start=start, end=end))
+
+
+def _figures(*, user, region: str, start: date, end: date) -> dict:
     return {
         "from": start.isoformat(), "to": end.isoformat(),
         "cases": case_figures(user=user, region=region, start=start, end=end),

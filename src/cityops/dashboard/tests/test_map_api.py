@@ -27,6 +27,12 @@ API = "/api/v1/dashboard/map"
 GRIDS = {POINT_WUCHANG_A: "42010600100101", POINT_WUCHANG_B: "42010600100201", POINT_JIANGAN: "42010200100101"}
 
 
+@pytest.fixture(autouse=True)
+def _no_cache(settings):
+    """Every request counts afresh (the short-lived cache of aggregation.cached has a test of its own)."""
+    settings.CITYOPS_DASHBOARD_CACHE_S = 0
+
+
 @pytest.fixture
 def cases(reference):
     """Three open cases at 武昌 A, two at 武昌 B (one overdue), one at 江岸 (reported by hotline), one closed at A."""
@@ -204,3 +210,20 @@ def test_the_map_api_is_documented(leader_client):
         assert f"/api/v1/dashboard/map/{path}" in paths
     params = {p["name"] for p in paths["/api/v1/dashboard/map/layers/{key}"]["get"]["parameters"]}
     assert {"key", "bbox", "zoom", "region", "status", "category", "from", "to", "late"} <= params
+
+
+def test_answers_are_kept_briefly_per_scope(cases, leader_client, wuchang_client, settings):
+    from django.core.cache import cache
+
+    from cityops.cases.models import Case
+
+    settings.CITYOPS_DASHBOARD_CACHE_S = 30
+    cache.clear()
+    view = {"bbox": CITY, "zoom": "10"}
+    first = leader_client.get(f"{API}/layers/cases", view).json()
+    assert wuchang_client.get(f"{API}/layers/cases", view).json()["total"] == 5  # not the city's answer
+    Case.objects.filter(code="T000001").update(state="archived")
+    assert leader_client.get(f"{API}/layers/cases", view).json() == first  # within the 30 s
+    assert leader_client.get(f"{API}/layers/cases", {**view, "bbox": "113.91,29.9,115.1,31.1"}).json() == first  # same bins
+    cache.clear()
+    assert leader_client.get(f"{API}/layers/cases", view).json()["total"] == 5

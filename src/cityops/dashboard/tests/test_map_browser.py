@@ -15,6 +15,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = Path(__file__).resolve().parents[4] / "screenshots" / "dashboard"
 SHOTS.mkdir(parents=True, exist_ok=True)
 geography, reference, cases = small_city.geography, small_city.reference, small_city.cases
+_no_cache = small_city._no_cache  # autouse: every request counts afresh
 
 
 def _open(page, live_server, path="/dashboard/"):
