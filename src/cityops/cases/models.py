@@ -12,7 +12,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from cityops.cases import supervision
-from cityops.cases.workflow import CASE_WORKFLOW, TASK_WORKFLOW
+from cityops.cases.workflow import CASE_WORKFLOW, OPEN_STATES, TASK_WORKFLOW
 from cityops.core.models import WorkflowModel
 
 
@@ -218,6 +218,9 @@ class Case(WorkflowModel):
             # The dashboard's map (dashboard/aggregation.py): counts per square bin inside a bounding box, read from
             # this index alone on PostgreSQL (index-only scan; INCLUDE is ignored elsewhere).
             models.Index(fields=["lon", "lat"], name="case_lon_lat",
+                         include=["state", "created_at", "overdue", "deadline_at", "region_code", "category"]),
+            # The same for the open cases alone (the map's default): a tenth of the size.
+            models.Index(fields=["lon", "lat"], name="case_open_lon_lat", condition=Q(state__in=OPEN_STATES),
                          include=["state", "created_at", "overdue", "deadline_at", "region_code", "category"]),
         ]
         constraints = [
