@@ -19,6 +19,7 @@ The rows are inserted directly (no timelines): this database is for measurement 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import statistics
@@ -211,6 +212,19 @@ def main() -> None:
     print(f"target p99 < {TARGET_S * 1000:.0f} ms → {'OK' if p99 < TARGET_S else 'MISSED'} "
           f"(ratio {TARGET_S / p99:.1f}× under the target); load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
           f"on {os.cpu_count()} cores")
+    # The database's own time for the two queries (EXPLAIN ANALYZE: planning + execution), which the load of a
+    # shared machine moves far less than the wall-clock time above.
+    db_ms = []
+    for d in samples[:300]:
+        region = d.region_code
+        plans = [routing.committees_covering(region).explain(analyze=True, format="json")]
+        committee = routing._best([c for c in routing.committee_loads(region)
+                                   if routing.takes(c, routing.PEOPLE, d.kind)])
+        if committee is not None:
+            plans.append(routing.mediators_by_load(committee, d)[:1].explain(analyze=True, format="json"))
+        db_ms.append(sum(p[0]["Planning Time"] + p[0]["Execution Time"] for p in map(json.loads, plans)))
+    print(f"database time of the two queries (EXPLAIN ANALYZE, {len(db_ms)} disputes): "
+          f"p50 {percentile(db_ms, 0.5):.2f} ms, p99 {percentile(db_ms, 0.99):.2f} ms")
     # The busiest committee, counted apart, to show what the loads look like.
     top = (Dispute.objects.filter(state__in=OPEN_STATES, committee__isnull=False).values("committee__name")
            .annotate(n=Count("id")).order_by("-n")[:1])

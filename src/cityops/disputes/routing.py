@@ -99,14 +99,16 @@ def _open_count(field_name: str):
     return Coalesce(Subquery(open_disputes, output_field=IntegerField()), 0)
 
 
+def committees_covering(region_code: str):
+    """Every active committee covering `region_code`, with its remit and `load` (open disputes now)."""
+    return (OrgUnit.objects.filter(kind=OrgUnit.Kind.COMMITTEE, active=True,
+                                   region_code__in=region_prefixes(region_code))
+            .select_related("remit").annotate(load=_open_count("committee")).order_by("code"))
+
+
 def committee_loads(region_code: str) -> list[OrgUnit]:
-    """Every active committee covering `region_code`, with its remit and `load` (open disputes now): one query."""
-    return list(
-        OrgUnit.objects.filter(kind=OrgUnit.Kind.COMMITTEE, active=True, region_code__in=region_prefixes(region_code))
-        .select_related("remit")
-        .annotate(load=_open_count("committee"))
-        .order_by("code")
-    )
+    """committees_covering, read: one query."""
+    return list(committees_covering(region_code))
 
 
 def remit_of(committee: OrgUnit) -> tuple[str, list[str]]:
@@ -193,6 +195,11 @@ def suggest_mediator(committee: OrgUnit, dispute: Dispute | None = None):
     """The active mediator of `committee` with the fewest open disputes now (then the lowest id), never a party to
     `dispute` (回避: nobody mediates their own dispute); None when the committee has none. One query; the user
     carries `load`."""
+    return mediators_by_load(committee, dispute).first()
+
+
+def mediators_by_load(committee: OrgUnit, dispute: Dispute | None = None):
+    """The committee's active mediators, least loaded first, without the dispute's parties."""
     users = (
         get_user_model().objects.filter(is_active=True, groups__name=roles.MEDIATOR, org_units=committee)
         .annotate(load=_open_count("mediator"))
@@ -202,7 +209,7 @@ def suggest_mediator(committee: OrgUnit, dispute: Dispute | None = None):
         users = users.exclude(pk__in=Party.objects.filter(dispute=dispute, user__isnull=False).values("user_id"))
         if dispute.applicant_id:
             users = users.exclude(pk=dispute.applicant_id)
-    return users.first()
+    return users
 
 
 def level_of(committee: OrgUnit | None) -> str:
