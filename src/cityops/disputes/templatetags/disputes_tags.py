@@ -17,3 +17,15 @@ def case_disputes(context, case):
     open_states = set(selectors.OPEN_STATES)
     may_link = bool(user.role_codes & services.CASE_LINK_ROLES) and not any(d.state in open_states for d in rows)
     return {"rows": rows, "may_link": may_link, "case": case}
+
+
+@register.filter
+def unit(org_unit) -> str:
+    """An org unit (centre, committee) by its name in the page's language: its English name where it has one."""
+    from django.utils.translation import get_language
+
+    if org_unit is None:
+        return ""
+    if (get_language() or "").startswith("en") and getattr(org_unit, "name_en", ""):
+        return org_unit.name_en
+    return org_unit.name

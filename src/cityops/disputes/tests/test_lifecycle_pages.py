@@ -139,9 +139,12 @@ def test_home_cards_count_each_roles_work(world, walk_in):
 
 
 def test_pages_in_english_name_things(world, walk_in):
+    world["east"].name_en = "East Community Mediation Committee"
+    world["east"].save(update_fields=["name_en"])
     d = services.accept(dispute=walk_in(), actor=world["staff"], channel="people", committee_id=world["east"].pk)
     html = web(world["staff"], "en").get(f"/disputes/{d.pk}/").content.decode()
-    assert "Timeline" in html or "时间线" not in html
+    assert "Timeline" in html and "Accept and route" in html and "East Community Mediation Committee" in html
+    assert "时间线" not in html and "受理并分流" not in html
     rows = web(world["staff"]).get("/disputes/").content.decode()
     assert "东社区人民调解委员会" in rows and d.code in rows and "TW-420106001001" not in rows
     empty = web(world["other_staff"]).get("/disputes/").content.decode()
