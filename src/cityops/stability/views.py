@@ -118,9 +118,13 @@ def decision_page(request, pk):
     }
     context["map_config"] = _map_config(decision, points=staff and decision.published_at is not None)
     if decision.published_at:
-        context["cases"] = selectors.linked_cases(decision=decision)[:50]
-        context["disputes"] = selectors.linked_disputes(decision=decision)
+        # The weekly counts are for every reader of a published decision; the cases and disputes themselves (what
+        # happened where, to whom) only for the file's staff, like the dots on the map.
         context["weeks"] = selectors.weekly_counts(decision=decision)
+        context["with_disputes"] = selectors.dispute_model() is not None
+        if staff:
+            context["cases"] = selectors.linked_cases(decision=decision)[:50]
+            context["disputes"] = selectors.linked_disputes(decision=decision)
     return render(request, "stability/detail.html", context)
 
 

@@ -31,7 +31,8 @@ def report_case(db, operator):
     return make
 
 
-def test_cases_and_disputes_after_publication_in_the_area(client, walk, report_case, clock, assessor, operator):
+def test_cases_and_disputes_after_publication_in_the_area(client, walk, report_case, clock, assessor, operator,
+                                                         make_user):
     d = walk("monitoring", start=datetime(2026, 3, 2, 9, 0))
     published = d.published_at
     inside, outside = STREET + "001", "420106001001"
@@ -60,6 +61,11 @@ def test_cases_and_disputes_after_publication_in_the_area(client, walk, report_c
     html = client.get(f"/stability/{d.pk}/").content.decode()
     assert first.code in html and later.code in html and before.code not in html
     assert "公布后区域内的案件与矛盾纠纷" in html
+    # A resident reads the published decision and its weekly counts, never which cases and disputes they are.
+    client.force_login(make_user("resident_watch", "resident"))
+    html = client.get(f"/stability/{d.pk}/").content.decode()
+    assert "公布后区域内的案件与矛盾纠纷" in html and first.code not in html and later.code not in html
+    client.force_login(assessor)
     r = client.get(f"/api/v1/stability/decisions/{d.pk}/monitoring?weeks=4")
     assert r.status_code == 200 and set(r.json()["cases"]) == {first.code, later.code}
     assert len(r.json()["weeks"]) <= 4
