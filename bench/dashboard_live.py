@@ -10,7 +10,7 @@ the network are all inside) to its receipt by the client. Also reported: what th
 screen (threads and resident memory of the gunicorn workers before and after the screens connected).
 
     .venv/bin/python bench/dashboard_live.py [--pg postgres://postgres@127.0.0.1:5432/cityops_bench_live]
-        [--redis redis://127.0.0.1:6379/14] [--screens 50] [--rate 5] [--seconds 60] [--workers 2] [--threads 64]
+        [--redis redis://127.0.0.1:6379/14 | --no-redis] [--screens 50] [--rate 5] [--seconds 60] [--workers 2] [--threads 64]
 """
 
 from __future__ import annotations
@@ -175,9 +175,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=64)
     parser.add_argument("--port", type=int, default=8791)
+    parser.add_argument("--no-redis", action="store_true", help="the fallback: every stream polls the timeline")
     args = parser.parse_args()
 
     ensure_database(args.pg)
+    if args.no_redis:
+        args.redis = ""
     env = dict(os.environ, DATABASE_URL=args.pg, CITYOPS_REDIS_URL=args.redis, DJANGO_SETTINGS_MODULE="cityops.settings",
                CITYOPS_CONN_MAX_AGE="0")
     os.environ.update(env)
@@ -280,7 +283,8 @@ def main() -> None:
                     leaks += 1
         city = [sum(1 for g in s.got if g[1] not in skip) for s in screens if not s.district]
         district = [sum(1 for g in s.got if g[1] not in skip) for s in screens if s.district]
-        print(f"server: {args.workers} gunicorn gthread workers × {args.threads} threads, Redis pub/sub, PostgreSQL")
+        feed = "Redis pub/sub" if args.redis else "no Redis: each stream polls the timeline every second"
+        print(f"server: {args.workers} gunicorn gthread workers × {args.threads} threads, {feed}, PostgreSQL")
         print(f"written: {written} events in {elapsed:.1f} s ({written / elapsed:.1f}/s); distinct events received: {len(ids)}")
         print(f"deliveries: {received} (city screens got {min(city)}–{max(city)} each, "
               f"武昌 screens {min(district) if district else 0}–{max(district) if district else 0}); "
