@@ -122,6 +122,11 @@ def main() -> None:
         fill(args.cases, args.devices)
     if args.fill_only:
         return
+    from django.conf import settings
+
+    settings.CITYOPS_DASHBOARD_CACHE_S = args.cache_seconds
+    print(f"answers cached for {args.cache_seconds} s" if args.cache_seconds else "no cache: every request counts",
+          flush=True)
     measure(args.requests)
 
 
