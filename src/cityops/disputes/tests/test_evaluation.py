@@ -238,7 +238,7 @@ def region(code, level, households=None, estimated=False):
                                  households_estimated=estimated)
 
 
-def visit(campaign, user, place, *, region_code="420105001001", kind="household", outcome="nothing", case=None):
+def visit(campaign, user, place, *, region_code="429901001001", kind="household", outcome="nothing", case=None):
     return Visit.objects.create(campaign=campaign, visitor=user, client_id=uuid.uuid4(), place=place,
                                 place_kind=kind, region_code=region_code, outcome=outcome, case=case)
 
@@ -249,12 +249,13 @@ def campaign_row(w, code):
 
 def test_campaign_coverage_and_yield(world, make_user):
     w = world
-    region("420105001", "street")  # no figure of its own: its communities' figures count
-    region("420105001001", "community", households=120)
-    region("420105001002", "community", households=80, estimated=True)
-    region("420105002", "street", households=300)
+    # A district of its own (429901, not one of the demo city's: the session's Wuhan may be loaded).
+    region("429901001", "street")  # no figure of its own: its communities' figures count
+    region("429901001001", "community", households=120)
+    region("429901001002", "community", households=80, estimated=True)
+    region("429901002", "street", households=300)
     campaign = Campaign.objects.create(code="PC-T1", name="春季矛盾纠纷排查", starts_on=TODAY - timedelta(days=5),
-                                       ends_on=TODAY + timedelta(days=5), region_codes=["420105001", "420105002"])
+                                       ends_on=TODAY + timedelta(days=5), region_codes=["429901001", "429901002"])
     worker = make_user("e_grid", roles.GRID_WORKER, region_codes=["420105"])
     visit(campaign, worker, "团结小区1栋101")
     visit(campaign, worker, "团结小区1栋101")  # the same household again
