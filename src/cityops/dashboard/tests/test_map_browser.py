@@ -43,8 +43,9 @@ def test_layers_switch_and_drill_down(cases, make_user, browser, login, live_ser
         assert the_map.get_attribute("data-cases-kind") == "bins" and the_map.get_attribute("data-layer_cases") == "6"
         assert "视野内 案件 6" in page.inner_text("#dmap-note")
         labels = page.inner_text("#dmap-layers")
-        for name in ("案件", "案件密度", "区域负荷", "异常预警", "物联设备", "矛盾纠纷（按风险）", "稳评决策范围"):
+        for name in ("案件", "案件密度", "区域负荷", "异常预警", "物联设备", "矛盾纠纷（按风险）"):
             assert name in labels
+        assert page.locator("input[value=decisions]").count() == 1  # the stability app's own layer (its label is its own)
         # Switch the density and the devices on, the cases off.
         page.check("input[value=heat]")
         page.wait_for_selector("#dmap-map[data-layer_heat='6']")
