@@ -29,3 +29,16 @@ def unit(org_unit) -> str:
     if (get_language() or "").startswith("en") and getattr(org_unit, "name_en", ""):
         return org_unit.name_en
     return org_unit.name
+
+
+@register.filter
+def place(code: str) -> str:
+    """A region code as the names of its district, street, community and grid (from the in-memory index), e.g.
+    汉阳区 · 翠微街道 · 琴台社区; the code itself only when the index does not know it."""
+    from cityops.geo.selectors import region_chain
+
+    if not code:
+        return ""
+    chain = region_chain(code)
+    names = [chain[level]["name"] for level in ("district", "street", "community", "grid") if level in chain]
+    return " · ".join(names) or code

@@ -41,6 +41,11 @@ def test_desk_registers_and_staff_confirm_the_routing_suggestion(world):
     assert d.code in staff.get("/disputes/desk/").content.decode()  # waiting at the desk to be routed
     html = staff.get(f"/disputes/{d.pk}/").content.decode()
     assert "110105********002X" in html and ID_A not in html and "138****5678" in html
+    from cityops.geo.selectors import region_chain
+
+    place = region_chain(d.region_code)
+    assert f"{place['district']['name']} · {place['street']['name']}" in html  # where, by name, not the code
+    assert f'<span class="muted">{d.region_code}</span>' not in html
     assert 'id="form-accept"' in html and 'id="form-assign"' not in html and 'id="form-start"' not in html
     assert "routing-suggestion" in html and "东社区人民调解委员会" in html  # the suggestion, to confirm
     answer = staff.post(f"/disputes/{d.pk}/act/accept/", {"channel": "people", "committee_id": world["east"].pk})
