@@ -108,6 +108,7 @@ def demo_city(wuhan, settings, tmp_path):
     """The demo city as `cityops load_demo` makes it, smaller: every demo login, a few hours of traffic, IoT
     devices with a day of readings and an open alarm, and the resident's own report with a photo."""
     from cityops.accounts.demo import load_demo_users, load_departments, load_district_units, load_roles
+    from cityops.accounts.models import User
     from cityops.cases.demo import load_categories
     from cityops.geo import index
     from cityops.iot.demo import load_demo as load_iot
@@ -122,6 +123,20 @@ def demo_city(wuhan, settings, tmp_path):
     load_district_units()
     index.recheck()
     users = {name: None for name, _label in load_demo_users(password=PASSWORD)}
+    # Dispute resolution (汉阳区's centre, committees, mediators, a campaign) and stability assessment (a decision
+    # under consultation, one under monitoring), as `load_demo` makes them; their logins with the test's password.
+    from cityops.disputes import demo as disputes_demo
+    from cityops.stability import demo as stability_demo
+
+    disputes_demo.load_demo()
+    stability_demo.load_demo()
+    disputes_demo.load_demo_users(password=PASSWORD)
+    stability_demo.load_demo_decisions()
+    for name in [*EXTRA_LOGINS]:
+        login = User.objects.get(username=name)
+        login.set_password(PASSWORD)
+        login.save()
+        users[name] = None
     # Six office hours of the last weekday: every role has acted, and cases still wait in every queue.
     day = timezone.localdate() - timedelta(days=1)
     while day.weekday() >= 5:
@@ -136,7 +151,6 @@ def demo_city(wuhan, settings, tmp_path):
                    "ts": (now - timedelta(minutes=5 * (48 - i))).isoformat()} for i in range(48)]
         Ingestor().process([Message(device.code, json.dumps(points))])
 
-    from cityops.accounts.models import User
     from cityops.geo.models import Region
 
     resident = User.objects.get(username="resident")
@@ -170,8 +184,13 @@ class _File:
         return self._io.seek(*args)
 
 
+# The demo logins of dispute resolution and stability assessment (disputes.demo, stability.demo).
+EXTRA_LOGINS = ["centre_hy", "mediator_hy", "police_hy", "grid_hy", "stability_hy"]
+
 # The first link of a list page, to visit one item of it: (page name, selector of the link, name of the item page).
 ITEM_LINKS = [
+    ("disputes", "td a[href^='/disputes/']", "dispute"),
+    ("decisions", "td a[href^='/stability/']", "decision"),
     ("cases", "a[href^='/cases/20']", "case"),
     ("devices", "a[href^='/iot/devices/']", "device"),
     ("alarms", "td a[href^='/iot/alarms/']", "alarm"),
@@ -186,7 +205,9 @@ def _pages(role: str, city: dict) -> list[tuple[str, str]]:
         return [("login", "/accounts/login/"), ("portal", "/portal/")]
     if role == "resident":
         return [("home", "/"), ("portal", "/portal/"), ("report", "/portal/report/"),
-                ("track", f"/portal/track/?code={code}&key={key}"), ("map", "/portal/map/"), ("inbox", "/inbox/")]
+                ("track", f"/portal/track/?code={code}&key={key}"), ("map", "/portal/map/"), ("inbox", "/inbox/"),
+                ("apply-mediation", "/disputes/apply/"), ("my-disputes", "/disputes/mine/"),
+                ("consultations", "/stability/public/")]
     work = {
         "operator": [("hotline", "/hotline/"), ("new", "/cases/new/")],
         "shiftlead": [("approvals", "/cases/approvals/"), ("hotline", "/hotline/")],
@@ -200,12 +221,24 @@ def _pages(role: str, city: dict) -> list[tuple[str, str]]:
         "leader": [("evaluation", "/cases/evaluation/"), ("queue", "/cases/supervision/")],
         "admin": [("evaluation", "/cases/evaluation/")],
     }
+    disputes = {
+        "centre_hy": [("desk", "/disputes/desk/"), ("disputes", "/disputes/"), ("dispute", None),
+                      ("campaigns", "/disputes/campaigns/"), ("evaluation", "/disputes/evaluation/")],
+        "mediator_hy": [("queue", "/disputes/queue/"), ("disputes", "/disputes/"), ("dispute", None)],
+        "police_hy": [("disputes", "/disputes/")],
+        "grid_hy": [("visit", "/disputes/campaigns/visit/"), ("campaigns", "/disputes/campaigns/")],
+        "stability_hy": [("decisions", "/stability/"), ("decision", None)],
+    }
+    if role in disputes:
+        return [("home", "/"), *disputes[role]]
     pages = [("home", "/"), ("cases", "/cases/"), ("case", None), *work.get(role, [])]
     # The same pages for every role are visited by a few (they cost a page load each).
     if role in {"operator", "dispatcher", "leader", "district_wc", "community_dt", "gridworker"}:
         pages.append(("map", "/geo/"))
     if role in {"operator", "dept_hw"}:
         pages.append(("inbox", "/inbox/"))
+    if role == "leader":
+        pages += [("dashboard", "/dashboard/"), ("disputes", "/disputes/"), ("decisions", "/stability/")]
     if role in {"operator", "dispatcher", "shiftlead", "leader", "admin", "dept_hw"}:
         pages += [("devices", "/iot/"), ("alarms", "/iot/alarms/")]
         if role in {"operator", "dispatcher", "leader"}:
