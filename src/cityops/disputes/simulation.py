@@ -6,10 +6,16 @@ It runs inside the city's simulation (cases.simulation.Simulation): the Disputes
 schedules these events on the same heap, so they share its simulated clock, its hourly overdue sweep, its
 window (events due after it are left undone: disputes stay open, as in a real centre at any moment) and its
 statistics (keys `disputes:<what>`). Without a centre (no disputes demo) nothing is scheduled.
+
+Each centre also runs a screening campaign (排查化解行动) over its district for the window — its running one, or
+one the simulation opens — and the district's grid worker knocks on doors (天天敲门) through it: most visits find
+nothing, some settle a quarrel on the spot, some find a dispute, which enters intake with the campaign's tag.
 """
 
 from __future__ import annotations
 
+import random
+import uuid
 from datetime import timedelta
 
 from django.contrib.auth.models import Group
@@ -18,9 +24,9 @@ from django.utils import timezone
 from cityops.accounts.models import OrgUnit, User
 from cityops.core import roles
 from cityops.core.workflow import transition
-from cityops.disputes import routing, services
+from cityops.disputes import campaigns, routing, services
 from cityops.disputes.demo import sign_all
-from cityops.disputes.models import Dispute, Referrer
+from cityops.disputes.models import Campaign, Dispute, Referrer, Visit
 
 DISPUTES_PER_CASE = 0.15  # about one dispute for every seven city reports
 MIN_RATE = 0.5  # disputes per hour at the least
@@ -39,6 +45,8 @@ TITLES = {
     "traffic": ["电动车与行人碰撞赔偿", "小区内刮擦车辆赔偿"],
     "other": ["借款归还纠纷", "合伙经营分账争议"],
 }
+VISITS_PER_HOUR = 2.0  # door-knocking visits per centre's district, in office hours and out of them alike
+FINDINGS = {Visit.Outcome.NOTHING: 80, Visit.Outcome.RESOLVED: 12, Visit.Outcome.DISPUTE: 8}
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = ["建国", "秀兰", "志强", "丽娟", "海涛", "春梅", "国华", "桂英", "伟", "敏", "磊", "静"]
 
@@ -59,6 +67,9 @@ class DisputeTraffic:
         self.referrers = {(r.centre_id, r.kind): r for r in Referrer.objects.filter(active=True)
                           .select_related("user")}
         self.serial = 0
+        self.campaigns: dict[int, int] = {}  # centre → its screening campaign in this simulation
+        # The visits draw from their own stream, so that adding them leaves the rest of the traffic as it was.
+        self.visit_rng = random.Random(f"door-knocking:{sim.start.isoformat()}:{sim.rate}")
 
     @staticmethod
     def _member(username: str, display: str, role: str, unit: OrgUnit) -> User:
@@ -93,6 +104,16 @@ class DisputeTraffic:
             if t > self.sim.end:
                 break
             self.sim.at(t, self.register, self.pick_centre())
+        for centre in self.centres:
+            if self.sim.cast.grid_workers.get(centre.region_code[:6]) is None:
+                continue
+            self.sim.at(self.sim.start, self.open_campaign, centre.pk)
+            t = self.sim.start
+            while True:
+                t += timedelta(hours=self.visit_rng.expovariate(VISITS_PER_HOUR))
+                if t > self.sim.end:
+                    break
+                self.sim.at(t, self.visit, centre.pk)
 
     def pick_centre(self) -> int:
         return self.centres[self.rng.randrange(len(self.centres))].pk
@@ -141,6 +162,48 @@ class DisputeTraffic:
             self.later(now, 1.0, self.refuse, d.pk)
         else:
             self.later(now, 0.8, self.accept, d.pk)
+
+    # --- screening campaign and door-knocking visits -----------------------------------------------------------
+    def open_campaign(self, now, centre_pk: int) -> None:
+        """The centre's campaign running today over its district, or a new one for the simulated window."""
+        centre = next(c for c in self.centres if c.pk == centre_pk)
+        today = timezone.localdate(now)
+        district = centre.region_code[:6]
+        running = next((c for c in Campaign.objects.filter(starts_on__lte=today, ends_on__gte=today).order_by("pk")
+                        if district in c.region_codes), None)
+        if running is None:
+            running = campaigns.campaign_create(
+                actor=self.staff[centre_pk], name=f"{centre.name}矛盾纠纷排查化解行动（模拟）", starts_on=today,
+                ends_on=timezone.localdate(self.sim.end) + timedelta(days=7), region_codes=[district],
+                goal="网格员天天敲门，矛盾纠纷早发现早化解（模拟）")
+            self.count("campaign_opened")
+        self.campaigns[centre_pk] = running.pk
+
+    def visit(self, now, centre_pk: int) -> None:
+        campaign = self.campaigns.get(centre_pk)
+        worker = self.sim.cast.grid_workers.get(next(c for c in self.centres if c.pk == centre_pk).region_code[:6])
+        if campaign is None or worker is None:
+            return
+        rng = self.visit_rng
+        grid = self.grids[centre_pk][rng.randrange(len(self.grids[centre_pk]))]
+        outcome = rng.choices(list(FINDINGS), weights=list(FINDINGS.values()))[0]
+        extra = {}
+        if outcome == Visit.Outcome.DISPUTE:
+            kind = rng.choices(list(KINDS), weights=list(KINDS.values()))[0]
+            names = [rng.choice(SURNAMES) + rng.choice(GIVEN) for _side in range(2)]
+            extra["dispute"] = {"kind": kind, "title": rng.choice(TITLES[kind]), "parties": [
+                {"side": "applicant", "kind": "person", "name": names[0], "phone": f"139{rng.randrange(10**8):08d}"},
+                {"side": "respondent", "kind": "person", "name": names[1]}]}
+        logged = campaigns.visit_log(
+            actor=worker, client_id=uuid.UUID(int=rng.getrandbits(128)), campaign_id=campaign,
+            place=f"{grid.name} {rng.randrange(1, 30)} 栋 {rng.randrange(1, 7)}0{rng.randrange(1, 5)}",
+            lon=grid.centroid_lon, lat=grid.centroid_lat, people_met="住户本人", outcome=outcome,
+            findings={"nothing": "家庭和睦，邻里无矛盾（模拟）", "resolved": "邻里口角，当场劝解（模拟）",
+                      "dispute": "反映矛盾纠纷，已登记调解（模拟）"}[outcome], visited_at=now, **extra)
+        self.count("visits")
+        if logged.visit.dispute_id:
+            self.count("screening_found")
+            self.later(now, 0.8, self.accept, logged.visit.dispute_id)
 
     def pick_list(self, seq):
         return seq[self.rng.randrange(len(seq))]

@@ -11,7 +11,7 @@ from django.utils import timezone
 from cityops.cases.simulation import Simulation
 from cityops.core.models import TimelineEntry
 from cityops.disputes import demo
-from cityops.disputes.models import Dispute
+from cityops.disputes.models import Campaign, Dispute, Visit
 
 pytestmark = pytest.mark.slow
 START = timezone.make_aware(datetime(2026, 11, 23, 8, 0))  # a Monday morning: four working days follow
@@ -37,7 +37,9 @@ def test_simulate_produces_dispute_traffic(city):
     before = set(Dispute.objects.values_list("pk", flat=True))
     stats = Simulation(hours=HOURS, rate=2, seed=5, start=START).run()
     made = Dispute.objects.exclude(pk__in=before)
-    assert stats["disputes:registered"] == made.count() >= 15
+    # Registered at the centre and through its channels, or found on a door-knocking visit (below).
+    assert stats["disputes:registered"] + stats["disputes:screening_found"] == made.count()
+    assert stats["disputes:registered"] >= 15
     for step in ("accepted", "assigned", "mediating", "agreed", "confirmation_requested"):
         assert stats[f"disputes:{step}"] > 0, step
     assert not [k for k in stats if k.startswith("refused:") and stats[k] > 3], stats
@@ -51,6 +53,16 @@ def test_simulate_produces_dispute_traffic(city):
         assert d.committee.name == "汉阳区物业纠纷人民调解委员会"
     for d in routed.filter(kind="labour", entrustment=""):
         assert d.committee.name == "汉阳区劳动争议调解委员会"
+    # A screening campaign over the centre's district, the grid worker's door-knocking visits through it, and
+    # what they found entering intake with the campaign's tag.
+    campaign = Campaign.objects.get(name__endswith="矛盾纠纷排查化解行动（模拟）")
+    assert campaign.region_codes == ["420105"] and stats["disputes:campaign_opened"] == 1
+    visits = Visit.objects.filter(campaign=campaign)
+    assert visits.count() == stats["disputes:visits"] >= 100  # about two an hour for four days
+    assert all(START <= v.visited_at <= START + timedelta(hours=HOURS) for v in visits)
+    found = made.filter(campaign=campaign)
+    assert found.count() == visits.filter(outcome="dispute").count() == stats["disputes:screening_found"] > 0
+    assert set(found.values_list("source", flat=True)) == {"screening"}
     # Everything happened inside the simulated window, each dispute's steps in order.
     entries = TimelineEntry.objects.filter(subject_type="disputes.dispute",
                                            subject_id__in=[str(pk) for pk in made.values_list("pk", flat=True)])
