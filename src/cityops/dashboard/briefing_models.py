@@ -1,31 +1,16 @@
 """城市运行日报/周报/月报: one row per briefing made (briefings.py), its figures kept as JSON for the list and its files
 (PDF and Excel) on a private storage — never below MEDIA_ROOT, served only through the scoped download view."""
 
-import os
-from pathlib import Path
-
-from django.conf import settings
-from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cityops.core.storage import PrivateFiles
 
-class BriefingFiles(FileSystemStorage):
-    """DATA_DIR/private/briefings, without a URL; the place is read from the settings when used (tests move
-    DATA_DIR)."""
 
-    @property
-    def base_location(self):
-        return str(Path(settings.DATA_DIR) / "private" / "briefings")
-
-    @property
-    def location(self):
-        return os.path.abspath(self.base_location)
-
-    @property
-    def base_url(self):
-        return None
+def briefing_files() -> PrivateFiles:
+    """DATA_DIR/private/briefings, without a URL: a briefing names cases and their addresses."""
+    return PrivateFiles("briefings")
 
 
 class Briefing(models.Model):

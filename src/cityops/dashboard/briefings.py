@@ -34,7 +34,7 @@ from django.utils import timezone, translation
 
 from cityops.core import roles
 from cityops.core.errors import InvalidInput, NotFound
-from cityops.dashboard.briefing_models import Briefing, BriefingFiles
+from cityops.dashboard.briefing_models import Briefing, briefing_files
 
 logger = logging.getLogger(__name__)
 
@@ -437,7 +437,7 @@ def make(*, kind: str, day, region: str = "", force: bool = False, send: bool = 
         figures = gather(kind=kind, start=start, end=end, place=place, now=now)
         pdf, xlsx = pdf_bytes(figures), xlsx_bytes(figures)
     base = f"{kind}/{period_label(kind, start)}/{place.code or 'city'}"
-    storage = BriefingFiles()
+    storage = briefing_files()
     try:
         with transaction.atomic():
             row = (Briefing.objects.select_for_update()
@@ -558,7 +558,7 @@ def file_of(briefing: Briefing, fmt: str) -> tuple[bytes, str, str]:
     """(content, content type, download name) of the briefing's PDF or xlsx."""
     clean_format(fmt)
     name = briefing.pdf_name if fmt == "pdf" else briefing.xlsx_name
-    storage = BriefingFiles()
+    storage = briefing_files()
     if not name or not storage.exists(name):
         raise NotFound("简报文件不存在", "The briefing's file is missing", code="briefing_file_missing", status=404)
     with storage.open(name, "rb") as f:

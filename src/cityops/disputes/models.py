@@ -6,11 +6,7 @@ Mediation committees (调解委员会) and the one-stop centre (矛盾纠纷多�
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -18,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cityops.core import roles
 from cityops.core.models import WorkflowModel
+from cityops.core.storage import PrivateFiles
 from cityops.disputes import workflow as dwf
 
 
@@ -237,27 +234,8 @@ class Agreement(models.Model):
         verbose_name = _("调解协议")
         verbose_name_plural = _("调解协议")
 
-
-class PrivateFiles(FileSystemStorage):
-    """Files that are personal data (a party's signature scan): under DATA_DIR/private/<folder>, never below
-    MEDIA_ROOT and without a URL — served only through the scoped views. The place is read from the settings when
-    used, so a test can move DATA_DIR."""
-
-    def __init__(self, folder: str):
-        self.folder = folder
-        super().__init__()
-
-    @property
-    def base_location(self):
-        return str(Path(settings.DATA_DIR) / "private" / self.folder)
-
-    @property
-    def location(self):
-        return os.path.abspath(self.base_location)
-
-    @property
-    def base_url(self):
-        return None
+    def __str__(self) -> str:
+        return f"{self.dispute_id} 调解协议"
 
 
 def signature_storage() -> PrivateFiles:
@@ -282,6 +260,9 @@ class Signature(models.Model):
         constraints = [models.UniqueConstraint(fields=["agreement", "party"], name="one_signature_per_party")]
         verbose_name = _("签名记录")
         verbose_name_plural = _("签名记录")
+
+    def __str__(self) -> str:
+        return f"{self.party_id} {self.get_method_display()}"
 
 
 class Referrer(models.Model):
@@ -371,3 +352,6 @@ class Visit(models.Model):
         constraints = [models.UniqueConstraint(fields=["visitor", "client_id"], name="visit_once_per_client_id")]
         verbose_name = _("走访记录")
         verbose_name_plural = _("走访记录")
+
+    def __str__(self) -> str:
+        return f"{self.place} {self.visited_at:%Y-%m-%d}"
