@@ -141,7 +141,7 @@ def visit_out(visit: Visit, names: dict[str, str]) -> dict:
 
 
 # --- visits (before /{campaign_id}) -------------------------------------------------------------------------
-class VisitIn(Schema):
+class CampaignVisitIn(Schema):
     """A visit as the phone sends it. A finding that is a dispute names its type and parties (applicant, and the
     other side if known); one that is a city case names its category."""
 
@@ -195,7 +195,7 @@ def visit_args(data: dict) -> dict:
 
 @router.post("/visits", response={200: VisitOut, 201: VisitOut},
              summary="登记走访（按 client_id 只存一次）/ log a visit (stored once per client_id)")
-def create_visit(request, payload: Form[VisitIn], photo: File[UploadedFile] = None):  # noqa: B008
+def create_visit(request, payload: Form[CampaignVisitIn], photo: File[UploadedFile] = None):  # noqa: B008
     image = photo.read(campaigns.photo_limit() + 1) if photo is not None else None  # one byte past the limit at most
     logged = campaigns.visit_log(actor=request.auth, photo=image, photo_name=photo.name if photo else "",
                                  **visit_args(payload.dict()))

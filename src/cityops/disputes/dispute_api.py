@@ -86,7 +86,7 @@ class ReferralIn(Schema):
     entrustment: Short = ""  # court_15 | court_7 for a court-entrusted mediation
 
 
-class RiskIn(Schema):
+class DisputeRiskIn(Schema):
     level: Short  # medium | high: the risk only rises
     reason: s.Text
 
@@ -353,7 +353,7 @@ def routing_suggestion(request, dispute_id: Id):
 
 
 @router.post("/{dispute_id}/raise-risk", response=DisputeOut, summary="上调风险等级 / raise the risk level")
-def raise_risk(request, dispute_id: Id, payload: RiskIn):
+def raise_risk(request, dispute_id: Id, payload: DisputeRiskIn):
     d = _load(request, dispute_id)
     d = services.raise_risk(d, request.auth, payload.level, payload.reason)
     return _answer(request, d, 200)

@@ -43,6 +43,7 @@ from cityops.accounts.models import OrgUnit
 from cityops.core import roles
 from cityops.core.errors import Forbidden, InvalidInput
 from cityops.core.models import TimelineEntry
+from cityops.core.schemas import EARLIEST, LATEST
 
 SUBJECT = "disputes.dispute"
 LOCAL_LEVELS = ("community", "street")
@@ -55,6 +56,9 @@ NO_ONE = _("（未指定）")
 
 def period(start: date, end: date) -> tuple[datetime, datetime]:
     """[start 00:00, end+1 00:00) in local time: both days inclusive. Refuses a reversed or too long period."""
+    if not (EARLIEST <= start <= LATEST and EARLIEST <= end <= LATEST):  # 9999-12-31 + 1 day overflows
+        raise InvalidInput(f"日期须在 {EARLIEST} 与 {LATEST} 之间", f"Dates must lie between {EARLIEST} and {LATEST}",
+                           code="invalid_period")
     if end < start:
         raise InvalidInput("结束日期不能早于开始日期", "The end date is before the start date", code="invalid_period")
     if (end - start).days > MAX_DAYS:

@@ -19,7 +19,7 @@ ROUTES = ("arbitration", "administrative", "court", "police", "petition")
 CONSENT_METHODS = ("written", "recorded_call", "in_person", "tablet")
 
 
-class AcceptIn(Schema):
+class DisputeAcceptIn(Schema):
     """受理并分流: the channel and committee the centre confirms (the routing suggestion pre-fills them)."""
 
     channel: Line
@@ -45,7 +45,7 @@ class Consent(Schema):
     note: Line = ""
 
 
-class ExtendIn(Schema):
+class MediationExtendIn(Schema):
     """延长调解期限: only with every party's recorded consent."""
 
     extra_days: Annotated[int, Field(ge=1, le=90)]

@@ -112,7 +112,7 @@ DISPUTE_WORKFLOW = wf.Workflow(
     transitions=[
         # From `accepted` too: a dispute resumed after an escalation (or one its committee cannot take) is routed again.
         wf.Transition("accept", ("registered", "accepted"), "accepted", STAFF, _("受理并分流"), clock=wf.CLOCK_KEEP,
-                      hook=_hook("accept"), input=s.AcceptIn, style="primary"),
+                      hook=_hook("accept"), input=s.DisputeAcceptIn, style="primary"),
         wf.Transition("refuse", ("registered", "accepted", "assigned", "mediating"), "refused", MEDIATION,
                       _("当事人拒绝调解"), hook=_hook("refuse"), input=s.RefuseIn,
                       style="danger"),
@@ -121,7 +121,7 @@ DISPUTE_WORKFLOW = wf.Workflow(
         wf.Transition("start", ("assigned",), "mediating", frozenset({ASSIGNED_MEDIATOR, r.ADMIN}), _("开始调解"),
                       style="primary"),
         wf.Transition("extend", ("mediating",), "mediating", MEDIATION, _("延长调解期限"), clock=wf.CLOCK_EXTEND,
-                      hook=_hook("extend"), input=s.ExtendIn),
+                      hook=_hook("extend"), input=s.MediationExtendIn),
         wf.Transition("agree", ("mediating",), "agreed", MEDIATION, _("达成调解协议"), hook=_hook("agree"),
                       input=s.AgreementIn, style="primary"),
         wf.Transition("request_confirmation", ("agreed",), "confirmation_requested", MEDIATION, _("申请司法确认"),

@@ -115,14 +115,18 @@ def test_evaluation_from_the_engines_stamps(permit, dispatcher, applicant):
 def test_the_openapi_document_has_every_action_with_its_body(client):
     from cityops.api import api
     from cityops.cases.models import Case, CaseTask
+    from cityops.disputes.models import Dispute
     from cityops.iot.models import Alarm
+    from cityops.stability.models import Decision
 
     document = api.get_openapi_schema()
     paths = document["paths"]
     for model, prefix, segment in ((Case, "/api/v1/cases/{code}/", str),
                                    (CaseTask, "/api/v1/cases/{code}/tasks/{task_id}/", lambda a: a.removeprefix("task_")),
                                    (Alarm, "/api/v1/iot/alarms/{alarm_id}/", str),
-                                   (Permit, "/api/v1/permits/{permit_id}/", str)):
+                                   (Permit, "/api/v1/permits/{permit_id}/", str),
+                                   (Dispute, "/api/v1/disputes/{dispute_id}/", str),
+                                   (Decision, "/api/v1/stability/decisions/{decision_id}/", str)):
         documented = {p.removeprefix(prefix) for p in paths if p.startswith(prefix) and "post" in paths[p]}
         expected = {segment(t.action) for t in actions.person_actions(model.workflow)}
         assert expected <= documented, (model, expected - documented)

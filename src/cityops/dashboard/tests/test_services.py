@@ -89,10 +89,11 @@ def test_a_street_warning_is_taken_into_its_district_warning(quiet_history, add_
     from cityops.geo.models import Region
 
     busy = "420106002"
-    Region.objects.create(code=busy, name="水果湖街道", level="street", parent=Region.objects.get(code="420106"),
-                          **{k: getattr(Region.objects.get(code="420106"), k) for k in (
-                              "geometry", "min_lon", "min_lat", "max_lon", "max_lat", "centroid_lon", "centroid_lat",
-                              "area_km2")})
+    # update_or_create: a session that loaded Wuhan's demo regions earlier has a street with this code already.
+    district = Region.objects.get(code="420106")
+    Region.objects.update_or_create(code=busy, defaults={"name": "水果湖街道", "level": "street", "parent": district, **{
+        k: getattr(district, k) for k in ("geometry", "min_lon", "min_lat", "max_lon", "max_lat", "centroid_lon",
+                                          "centroid_lat", "area_km2")}})
     add_cases("E0106", busy, [NOW - timedelta(hours=6 * 168) + timedelta(minutes=30 * i) for i in range(6 * 168 * 2)])
     add_cases("E0106", WUCHANG_STREET, [NOW - timedelta(minutes=m) for m in SPIKE])
     early_warning_run(now=NOW)
