@@ -51,7 +51,8 @@
     }
     set.markers.set(key, marker);
     marker.cityopsEvent = d;
-    marker.bindPopup(card(d));
+    var popup = card(d);  // built node by node, never a string of HTML
+    marker.bindPopup(popup);
     marker.setRadius(12);
     window.setTimeout(function () { marker.setRadius(7); }, 1500);
     if (set.markers.size > MAX_MARKERS) {

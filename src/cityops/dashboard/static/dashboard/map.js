@@ -84,8 +84,9 @@
     var group = L.featureGroup();
     if (data.kind === "points") {
       data.points.forEach(function (p) {
+        var popup = caseCard(p);  // an element built node by node: Leaflet never parses a string as HTML
         L.circleMarker([p.lat, p.lon], { radius: 5, color: "#fff", weight: 1, fillColor: LIGHT[p.light] || LIGHT[""], fillOpacity: 0.9 })
-          .bindPopup(caseCard(p)).addTo(group);
+          .bindPopup(popup).addTo(group);
       });
     } else {
       var max = 0;
@@ -94,7 +95,8 @@
         var share = b.late / b.n;
         var color = share > 0.2 ? LIGHT.red : share > 0.05 ? LIGHT.yellow : "#0b5cad";
         var m = L.circleMarker([b.lat, b.lon], { radius: radius(b.n, max), color: "#fff", weight: 1, fillColor: color, fillOpacity: 0.75 });
-        m.bindTooltip(String(b.n), { permanent: b.n >= max / 4, direction: "center", className: "dmap-count" });
+        var count = node("span", "", String(b.n));
+        m.bindTooltip(count, { permanent: b.n >= max / 4, direction: "center", className: "dmap-count" });
         m.on("click", function () { map.setView([b.lat, b.lon], Math.min(map.getZoom() + 2, 19)); });
         m.addTo(group);
       });
@@ -130,10 +132,11 @@
       },
       onEachFeature: function (f, lyr) {
         var p = f.properties;
-        lyr.bindTooltip(p.title + " " + p.n, { sticky: true });
+        var tip = node("span", "", p.title + " " + p.n);  // a region's or layer's name is data, not markup
+        lyr.bindTooltip(tip, { sticky: true });
         lyr.on("click", function (e) {
           if (p.drill) { L.DomEvent.stop(e); drill(p.code); }
-          else lyr.bindPopup(card(p)).openPopup(e.latlng);
+          else { var popup = card(p); lyr.bindPopup(popup).openPopup(e.latlng); }
         });
       },
     });
@@ -147,7 +150,7 @@
         return L.circleMarker(latlng, { radius: r, color: "#fff", weight: 1, fillColor: p.color || "#6e7781", fillOpacity: 0.85 });
       },
       style: function (f) { return { color: f.properties.color || "#6e7781", weight: 2, fillOpacity: 0.15 }; },
-      onEachFeature: function (f, lyr) { lyr.bindPopup(card(f.properties)); },
+      onEachFeature: function (f, lyr) { var popup = card(f.properties); lyr.bindPopup(popup); },
     });
   }
 
