@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cityops.dashboard import aggregation, live
+from cityops.dashboard import aggregation
 
 
 @login_required
@@ -37,7 +37,5 @@ def dashboard(request):
             "wall_on": _("大屏模式"), "wall_off": _("退出大屏"),
         },
     }
-    # The live feed and the replay of a day (live.py) on the same map, for those who may watch (not residents).
-    can_watch = live.scope_test(request.user) is not None
-    return render(request, "dashboard/map.html", {"config": config, "wall": wall, "can_watch": can_watch})
+    return render(request, "dashboard/map.html", {"config": config, "wall": wall})
 
