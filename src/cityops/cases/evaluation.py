@@ -64,6 +64,7 @@ DEFAULT_WEIGHTS = {
     "dispatcher": {"volume": 20, "on_time": 40, "accuracy": 40},
     "shift_lead": {"register_on_time": 25, "register_accuracy": 40, "close_on_time": 35},
     "field_worker": {"valid": 40, "check_on_time": 20, "verify_on_time": 20, "missed": 20},
+    "region": {"close": 40, "close_on_time": 40, "public_report": 20},
 }
 
 INSUFFICIENT = _("样本不足")  # what a row below the minimum of due items shows for its grade
@@ -487,6 +488,22 @@ def evaluate_regions(*, start: date, end: date, level: str = "district") -> list
     return out
 
 
+def score_regions(rows: list[dict]) -> list[dict]:
+    """A score, grade and rank for rows of `evaluate_regions` (one level), ranked among the rows given (the
+    dashboard ranks a region's children among themselves). RULES.md §1 names the region's indicators but no
+    score: this one weighs them as the other scores do (weights("region"), CITYOPS_CASE_EVAL_WEIGHTS["region"]) —
+    结案率 × 40 + 按期结案率 × 40 + (1 − 监督举报率) × 20; a region with no registered case has no score, one with
+    fewer than min_due() registered cases no grade and no rank (样本不足). Returns the rows ranked, best first."""
+    w = weights("region")
+    for row in rows:
+        score = None
+        if row["registered"]:
+            score = round(_bad(row["close_rate"]) * w["close"] + _bad(row["close_on_time_rate"]) * w["close_on_time"]
+                          + (1 - _bad(row["public_report_rate"])) * w["public_report"], 2)
+        row["score"], row["grade"] = score, grade(score)
+    return _ranked(rows, due_key="registered")
+
+
 # --- hotline work orders (12345) ----------------------------------------------------------------------------
 def evaluate_hotline(*, start: date, end: date) -> list[dict]:
     """Hotline indicators per department (RULES.md §1): 及时接收率 (accepted within the limit), 回退率 (returns
@@ -621,4 +638,5 @@ def evaluate(kind: str, *, start: date, end: date, level: str = "district") -> l
 __all__ = [
     "EVALUATIONS", "Column", "Evaluation", "evaluate", "evaluate_departments", "evaluate_dispatchers",
     "evaluate_shift_leads", "evaluate_field_workers", "evaluate_regions", "evaluate_hotline", "grade",
+    "score_regions",
 ]

@@ -9,7 +9,7 @@ from ninja import Query, Router
 from pydantic import Field
 
 from cityops.core.schemas import Schema
-from cityops.dashboard import aggregation, kpis, layers
+from cityops.dashboard import aggregation, kpis, layers, scores
 
 router = Router(tags=["dashboard map"])
 
@@ -76,6 +76,17 @@ def get_layer(request, key: str, q: Query[ViewQuery]):
 def get_area(request, q: Query[AreaQuery]):
     region = aggregation.clean_region(request.auth, q.region)
     return aggregation.area_view(user=request.auth, region=region, filters=_filters(q))
+
+
+@router.get("/scores", summary="区域评分 / the scores of a region's children (the cases evaluation) for a period",
+            description="For the areas layer coloured by score: each child of `region` (the drill-down's children) "
+                        "with its score, grade and rank among its siblings from the cases evaluation of regions "
+                        "(cases/evaluation.py) for the period [from, to]; `legend` gives the colour classes. "
+                        "403 for those who may not read the regions' evaluation.")
+def get_scores(request, q: Query[KpiQuery]):
+    region = aggregation.clean_region(request.auth, q.region)
+    start, end = kpis.parse_period(q.from_, q.to)
+    return scores.children_scores(user=request.auth, region=region, start=start, end=end)
 
 
 @router.get("/kpis", summary="指标 / today's and a period's figures for the user's area or a region")

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cityops.dashboard import aggregation
+from cityops.dashboard import aggregation, scores
 
 
 @login_required
@@ -23,6 +23,8 @@ def dashboard(request):
         "today": timezone.localdate().isoformat(),
         "top": top,
         "warnings": reverse("dashboard:warnings"),
+        "scores": scores.may_see(request.user),
+        "load_colors": list(scores.LOAD_COLORS), "load_legend": scores.load_legend(), "none_color": scores.NONE_COLOR,
         "text": {
             "cases": _("案件"), "late": _("超期"), "open_page": _("打开详情"), "zoom_in": _("放大查看"),
             "drill": _("下钻到此区域"), "nothing": _("暂无数据"), "loading": _("加载中…"),
@@ -35,6 +37,8 @@ def dashboard(request):
             "no_levels": _("本期没有结案"), "error": _("数据加载失败，请稍后重试"),
             "green": _("绿灯"), "yellow": _("黄灯"), "red": _("红灯"), "none": _("无时限"),
             "wall_on": _("大屏模式"), "wall_off": _("退出大屏"),
+            "score": _("评分"), "rank": _("排名 %(rank)s / %(of)s"), "insufficient": _("样本不足，不排名"),
+            "no_score": _("本期无立案，无评分"),
         },
     }
     return render(request, "dashboard/map.html", {"config": config, "wall": wall})

@@ -3,8 +3,9 @@
      zoom, the drill-down region, the cases' filter) after every move, the older answer dropped.
    - Cases come as points (few) or as counts per bin (many): circles sized by count, coloured by the overdue share;
      the density layer draws the same bins as shaded squares. A click on a bin zooms in.
-   - The areas layer is the drill-down: the current region's children coloured by load; a click drills in (map and
-     figures together), the breadcrumb goes back up.
+   - The areas layer is the drill-down: the current region's children coloured by load or by score (a switch; the
+     score is the cases evaluation's, /scores); a click drills in (map and figures together), the breadcrumb goes
+     back up; a grid's card gives its load, score and rank.
    - The figures (/kpis) for the region and the period; trend and bars drawn by dashChart (map_chart.js).
    Every text from the server is put in as text, never as HTML. */
 (function () {
@@ -13,7 +14,7 @@
   var T = cfg.text;
   var root = document.getElementById("dmap");
   var mapEl = document.getElementById("dmap-map");
-  var state = { region: "", layers: {}, on: {}, drawn: {}, seq: {}, area: null };
+  var state = { region: "", layers: {}, on: {}, drawn: {}, seq: {}, area: null, areaMode: "load", scores: null };
   var LIGHT = { green: "#1a7f37", yellow: "#bf8700", red: "#cf222e", "": "#6e7781" };
 
   if (cfg.wall) document.body.classList.add("dash-wall");
@@ -122,17 +123,20 @@
     return group;
   }
 
+  function loadColor(t) { return t > 0.66 ? cfg.load_colors[2] : t > 0.33 ? cfg.load_colors[1] : cfg.load_colors[0]; }
+
   function drawAreas(data) {
     var max = 0;
     data.features.forEach(function (f) { if (f.properties.n > max) max = f.properties.n; });
     return L.geoJSON(data, {
       style: function (f) {
         var t = f.properties.n / Math.max(max, 1);
-        return { color: "#0a2540", weight: 1.5, fillColor: t > 0.66 ? "#b3261e" : t > 0.33 ? "#e16f24" : "#f2c94c", fillOpacity: 0.08 + 0.3 * t };
+        if (f.properties.fill) return { color: "#0a2540", weight: 1.5, fillColor: f.properties.fill, fillOpacity: 0.55 };
+        return { color: "#0a2540", weight: 1.5, fillColor: loadColor(t), fillOpacity: 0.08 + 0.3 * t };
       },
       onEachFeature: function (f, lyr) {
         var p = f.properties;
-        var tip = node("span", "", p.title + " " + p.n);  // a region's or layer's name is data, not markup
+        var tip = node("span", "", p.title + " " + (p.tip || p.n));  // a region's or layer's name is data, not markup
         lyr.bindTooltip(tip, { sticky: true });
         lyr.on("click", function (e) {
           if (p.drill) { L.DomEvent.stop(e); drill(p.code); }
@@ -157,12 +161,62 @@
   var DRAW = { cases: drawCases, heat: drawHeat, areas: drawAreas };
 
   // The areas are the drill-down's children, already in the /area answer: drawn from it, not fetched again.
+  // Coloured by load (open cases, relative to the busiest one shown) or by score (the cases evaluation of regions
+  // for the period: /scores, its grade's colour); a grid's card says both.
+  function scoreLines(s) {
+    if (!s || s.score === null) return [T.no_score];
+    var lines = [T.score + " " + s.score.toFixed(1) + (s.grade ? " · " + s.grade : "")];
+    lines.push(s.rank ? T.rank.replace("%(rank)s", s.rank).replace("%(of)s", s.ranked) : T.insufficient);
+    return lines;
+  }
+
   function areaFeatures(area) {
+    var scored = state.areaMode === "score" && state.scores ? state.scores : null;
+    var byCode = {};
+    if (scored) scored.children.forEach(function (s) { byCode[s.code] = s; });
     return { type: "FeatureCollection", total: area.children.length, features: area.children.map(function (c) {
-      return { type: "Feature", geometry: c.shape, properties: {
-        code: c.code, level: c.level, n: c.n, late: c.late, title: c.name, url: "", drill: c.level !== "grid",
-        lines: [T.cases + " " + c.n + " · " + T.late + " " + c.late] } };
+      var load = T.cases + " " + c.n + " · " + T.late + " " + c.late;
+      var props = { code: c.code, level: c.level, n: c.n, late: c.late, title: c.name, url: "", drill: c.level !== "grid",
+                    lines: [load] };
+      if (scored) {
+        var s = byCode[c.code];
+        props.fill = s ? s.color : cfg.none_color;
+        props.lines = scoreLines(s).concat([load]);
+        props.tip = s && s.score !== null ? T.score + " " + s.score.toFixed(1) + (s.grade ? " " + s.grade : "") : T.no_score;
+      }
+      return { type: "Feature", geometry: c.shape, properties: props };
     }) };
+  }
+
+  function areaLegend() {
+    var box = document.getElementById("dmap-area-legend");
+    if (!box) return;
+    box.textContent = "";
+    var pairs = state.areaMode === "score" ? (state.scores ? state.scores.legend : []) : cfg.load_legend;
+    pairs.forEach(function (pair) {
+      var item = node("span", "dmap-legend-item");
+      var sw = node("i", "dmap-swatch dmap-swatch-sq"); sw.style.background = pair[0];
+      item.appendChild(sw);
+      item.appendChild(node("span", "", pair[1]));
+      box.appendChild(item);
+    });
+    mapEl.dataset.areaMode = state.areaMode;
+  }
+
+  function loadScores() {
+    if (state.areaMode !== "score") { state.scores = null; areaLegend(); return loadLayer("areas"); }
+    var p = period();
+    var params = { from: p.from, to: p.to };
+    if (state.region) params.region = state.region;
+    var want = JSON.stringify(params);
+    state.scoresFor = want;
+    return get("/scores", params).then(function (answer) {
+      if (state.scoresFor !== want || state.areaMode !== "score") return;
+      state.scores = answer;
+      areaLegend();
+      mapEl.dataset.areasScored = String(answer.children.filter(function (s) { return s.score !== null; }).length);
+      return loadLayer("areas");
+    }).catch(function () { state.scores = null; areaLegend(); });
   }
 
   function loadLayer(key) {
@@ -251,9 +305,12 @@
     if (code) params.region = code;
     return get("/area", params).then(function (area) {
       state.area = area;
+      state.scores = null;
+      delete mapEl.dataset.areasScored;
       crumbs(area);
       if (area.bounds) map.fitBounds([[area.bounds[1], area.bounds[0]], [area.bounds[3], area.bounds[2]]], { animate: false });
       refreshLayers();
+      if (state.areaMode === "score") loadScores();
       loadFigures();
     }).catch(showError);
   }
@@ -349,8 +406,16 @@
     setTimeout(function () { map.invalidateSize(); }, 100);
   });
 
-  document.getElementById("dmap-days").addEventListener("change", function () { loadFigures(); if (document.getElementById("dmap-status").value === "period") refreshLayers(); });
+  document.getElementById("dmap-days").addEventListener("change", function () {
+    loadFigures();
+    if (document.getElementById("dmap-status").value === "period") refreshLayers();
+    if (state.areaMode === "score") loadScores();
+  });
   document.getElementById("dmap-status").addEventListener("change", function () { drill(state.region); });
+  Array.prototype.forEach.call(document.querySelectorAll("input[name=areamode]"), function (input) {
+    input.addEventListener("change", function () { if (input.checked) { state.areaMode = input.value; loadScores(); } });
+  });
+  areaLegend();
   var moveTimer = null;
   map.on("moveend", function () { clearTimeout(moveTimer); moveTimer = setTimeout(function () { refreshLayers(true); }, 150); });
 
