@@ -167,6 +167,10 @@ CITYOPS_LIVE_MAX_PER_USER = env.int("CITYOPS_LIVE_MAX_PER_USER", default=5)
 CITYOPS_HOTLINE_RETRAIN_INTERVAL = env.int("CITYOPS_HOTLINE_RETRAIN_INTERVAL", default=3600)
 # Early warning (dashboard.early_warning): how often the worker looks for spikes in case counts.
 CITYOPS_EARLY_WARNING_INTERVAL = env.int("CITYOPS_EARLY_WARNING_INTERVAL", default=300)
+# The dashboard's rollup of finished cases (dashboard.rollup): the worker takes in newly finished cases this often;
+# False answers every map view from the cases alone.
+CITYOPS_DASHBOARD_ROLLUP = env.bool("CITYOPS_DASHBOARD_ROLLUP", default=True)
+CITYOPS_DASHBOARD_ROLLUP_INTERVAL = env.int("CITYOPS_DASHBOARD_ROLLUP_INTERVAL", default=60)
 # Briefings (dashboard.briefings): the worker looks for due ones this often; made at this local hour (daily for the
 # day before, weekly on Monday, monthly on the 1st) for these levels (city, district; "street" adds every street).
 CITYOPS_BRIEFING_INTERVAL = env.int("CITYOPS_BRIEFING_INTERVAL", default=600)

@@ -12,7 +12,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from cityops.cases import supervision
-from cityops.cases.workflow import CASE_WORKFLOW, OPEN_STATES, TASK_WORKFLOW
+from cityops.cases.workflow import CASE_WORKFLOW, FINISHED_STATES, OPEN_STATES, TASK_WORKFLOW
 from cityops.core.models import WorkflowModel
 
 
@@ -222,6 +222,10 @@ class Case(WorkflowModel):
             # The same for the open cases alone (the map's default): a tenth of the size.
             models.Index(fields=["lon", "lat"], name="case_open_lon_lat", condition=Q(state__in=OPEN_STATES),
                          include=["state", "created_at", "overdue", "deadline_at", "region_code", "category"]),
+            # The cases finished since the dashboard's rollup last took them in (dashboard/rollup.py): written only
+            # when a case enters a terminal state, never at intake.
+            models.Index(fields=["state_changed_at"], name="case_finished_changed",
+                         condition=Q(state__in=FINISHED_STATES)),
         ]
         constraints = [
             models.UniqueConstraint(fields=["code"], name="case_code_unique"),

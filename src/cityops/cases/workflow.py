@@ -431,6 +431,9 @@ CASE_WORKFLOW = wf.Workflow(
 # Handling states: the lead department owns the case here (evaluation: overdue unhandled).
 HANDLING_STATES = ("dispatched", "accepted", "extension_requested", "suspend_requested", "suspended")
 OPEN_STATES = tuple(s for s, st in CASE_WORKFLOW.states.items() if not st.terminal and s not in ("closed",))
+# Finished: a terminal state, which a case never leaves (archived, voided, merged) — the dashboard's rollup of
+# closed cases counts these once (dashboard/rollup.py).
+FINISHED_STATES = tuple(s for s, st in CASE_WORKFLOW.states.items() if st.terminal)
 
 
 def task_dept_member(task, actor, params) -> None:

@@ -34,6 +34,7 @@ from cityops.cases.selectors import case_list
 from cityops.cases.workflow import OPEN_STATES
 from cityops.core.errors import InvalidInput
 from cityops.core.models import WorkflowModel
+from cityops.dashboard import rollup
 
 POINTS_MAX = 2000  # below this many cases in view, the map gets the cases themselves
 BIN_PIXELS = 48  # a bin is about this many screen pixels wide
@@ -188,13 +189,18 @@ def case_view(*, user, box: Box, zoom: int, filters: dict, region: str = "") -> 
 def _case_view(*, user, box: Box, zoom: int, filters: dict, region: str = "") -> dict:
     """The cases layer for one view: {"kind": "points", "points": [...]} when at most POINTS_MAX cases are in the
     box, else {"kind": "bins", "size": degrees, "bins": [{lon, lat, n, late}]}; "total" in both."""
-    qs = in_box(cases_in_scope(user=user, filters=filters, region=region), box)
+    cases = cases_in_scope(user=user, filters=filters, region=region)
+    qs = in_box(cases, box)
     # Enough to know whether it is "few": a LIMIT inside the count, not a count of the whole box. COUNT(*) and
     # columns of the map's index only (not the id): PostgreSQL then reads the index alone.
     few = qs.values("lon")[: POINTS_MAX + 1].count()
     if few <= POINTS_MAX:
         return {"kind": "points", "total": few, "points": _points(qs)}
     size = bin_size(zoom)
+    through = rollup.serves(user=user, filters=filters, region=region, size=size)
+    if through is not None:  # finished cases from the rollup, the rest live (rollup.py)
+        bins = rollup.bins(cases=cases, box=box, size=size, filters=filters, region=region, through=through)
+        return {"kind": "bins", "size": size, "total": sum(b["n"] for b in bins), "bins": bins}
     rows = (
         qs.annotate(bx=Floor(F("lon") / size), by=Floor(F("lat") / size))
         .values("bx", "by")
@@ -251,6 +257,10 @@ def counts_by_child(*, user, region_code: str, child_level: str, filters: dict) 
 def _counts_by_child(*, user, region_code: str, child_level: str, filters: dict) -> dict[str, dict]:
     field = CODE_FIELDS[child_level]
     qs = cases_in_scope(user=user, filters=filters, region=region_code)
+    if child_level == "district" and not region_code:
+        through = rollup.serves(user=user, filters=filters, region=region_code)
+        if through is not None:
+            return rollup.counts_by_district(cases=qs, filters=filters, through=through)
     rows = qs.values(field).annotate(n=Count("*"), late=Count("lon", filter=late_q()))
     return {r[field]: {"n": r["n"], "late": r["late"]} for r in rows if r[field]}
 

@@ -10,7 +10,8 @@ from cityops.dashboard.workflow import EARLY_WARNING_WORKFLOW, OPEN_STATES
 
 
 class EarlyWarning(WorkflowModel):
-    """A spike in the reports of one category in one district or street (early_warning.py): raised by the worker,
+    """A spike in the reports of one category in one district or street, or around one site (named by its
+    community) (early_warning.py): raised by the worker,
     acknowledged and closed by the duty officer, or closed by the worker once the counts are back to normal. At
     most one open warning per category and region (a database constraint: two workers cannot raise it twice)."""
 
@@ -19,6 +20,7 @@ class EarlyWarning(WorkflowModel):
     class Level(models.TextChoices):
         DISTRICT = "district", _("区")
         STREET = "street", _("街道")
+        COMMUNITY = "community", _("社区")  # a spike around one site, named by the community of most of its cases
 
     category = models.ForeignKey("cases.Category", on_delete=models.PROTECT, related_name="+", verbose_name=_("类别"))
     region_code = models.CharField(_("区域编码"), max_length=12)
@@ -51,3 +53,35 @@ class EarlyWarning(WorkflowModel):
 
 
 from cityops.dashboard.briefing_models import Briefing  # noqa: E402,F401 - scheduled briefings (dashboard-briefings)
+
+
+class CaseBin(models.Model):
+    """How many finished cases (a terminal state: archived, voided, merged — a case never leaves one) lie in one
+    square of 1/CELLS_PER_DEGREE degree of one district: the map's counts of closed and of all cases over a large
+    view add these rows to the unfinished cases counted live (rollup.py). Kept by the worker; rebuilt from the
+    cases at any time by `cityops dashboard_rollup --full`."""
+
+    cx = models.IntegerField()  # floor(lon × CELLS_PER_DEGREE)
+    cy = models.IntegerField()  # floor(lat × CELLS_PER_DEGREE)
+    district_code = models.CharField(max_length=6)
+    n = models.PositiveIntegerField()
+    late = models.PositiveIntegerField()
+    sum_lon = models.FloatField()  # for the mean position of the square's cases (where its circle is drawn)
+    sum_lat = models.FloatField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cx", "cy", "district_code"], name="case_bin_unique")]
+        indexes = [models.Index(fields=["district_code", "cx", "cy"], name="case_bin_district")]
+
+    def __str__(self) -> str:
+        return f"{self.district_code} ({self.cx}, {self.cy}): {self.n}"
+
+
+class RollupMark(models.Model):
+    """Up to when a rollup has taken in its rows: CaseBin holds the cases finished at or before `through`."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    through = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} through {self.through:%Y-%m-%d %H:%M:%S}"

@@ -1,5 +1,6 @@
 """Periodic work of the dashboard for `cityops worker` (gathered by core.tasks.periodic_tasks()): the early-warning
-run every CITYOPS_EARLY_WARNING_INTERVAL seconds (300 by default)."""
+run every CITYOPS_EARLY_WARNING_INTERVAL seconds (300 by default); the rollup of finished cases every
+CITYOPS_DASHBOARD_ROLLUP_INTERVAL (60)."""
 
 from django_tasks import task
 
@@ -11,7 +12,15 @@ def early_warning_task() -> dict[str, int]:
     return early_warning_run()
 
 
-PERIODIC = {"early_warning": (early_warning_task, "CITYOPS_EARLY_WARNING_INTERVAL")}
+@task()
+def rollup_task() -> dict[str, int]:
+    from cityops.dashboard import rollup
+
+    return rollup.refresh()
+
+
+PERIODIC = {"early_warning": (early_warning_task, "CITYOPS_EARLY_WARNING_INTERVAL"),
+            "dashboard_rollup": (rollup_task, "CITYOPS_DASHBOARD_ROLLUP_INTERVAL")}
 
 from cityops.dashboard.briefings import briefing_task  # noqa: E402 - scheduled briefings (dashboard-briefings)
 

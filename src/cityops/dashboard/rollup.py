@@ -1,0 +1,183 @@
+"""Counts of finished cases kept ahead of time, so that the whole city's map of closed or of all cases over
+12 months does not count a million rows on every view (issue 15, Performance).
+
+A finished case (a terminal state: archived, voided, merged) never changes again. The worker adds each case that
+finished to a CaseBin row — its square of 1/CELLS_PER_DEGREE degree (≈ 800 m) in its district — once, and moves a
+mark (RollupMark.through) up to the instant it has taken them in. A view of the map is then answered exactly as
+the live query would answer it, from two parts:
+
+- the rollup: CaseBin rows inside the view (tens of thousands of rows for a city, not a million);
+- live: the cases not in the rollup — those not finished (open, or closed and not archived yet) and those
+  finished after the mark — two small queries, each on its own partial index.
+
+The rollup serves the views it can answer exactly: a city-wide user (no scope filter), all or closed cases, no
+category, no period and no overdue filter, the whole city or one district, a zoom at which a bin is at least one square
+(zoom ≤ 13). Anything else — a district's own staff, a category, a period, a street — is counted live, where
+the filters' own indexes keep it small. `cityops dashboard_rollup --full` rebuilds the rows from the cases.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import Floor
+from django.utils import timezone
+
+from cityops.cases.models import Case
+from cityops.cases.workflow import FINISHED_STATES, OPEN_STATES
+from cityops.dashboard.models import CaseBin, RollupMark
+
+CELLS_PER_DEGREE = 128  # a square of 1/128° ≈ 0.0078° — the map's bin at zoom 13 (aggregation.bin_size)
+MARK = "case_bins"
+# A transition's state_changed_at is stamped before its transaction commits: the mark stays this far behind the
+# clock, so that a case committed a little late is still found by the next refresh (and counted live until then).
+MARGIN = timedelta(seconds=60)
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def enabled() -> bool:
+    return bool(getattr(settings, "CITYOPS_DASHBOARD_ROLLUP", True))
+
+
+def mark() -> datetime | None:
+    """Up to when the rollup holds the finished cases; None: never built (then nothing is answered from it)."""
+    return RollupMark.objects.filter(name=MARK).values_list("through", flat=True).first()
+
+
+def _late(at: datetime) -> Q:
+    return Q(overdue=True) | Q(deadline_at__lt=at)
+
+
+@transaction.atomic
+def refresh(*, full: bool = False, now: datetime | None = None) -> dict[str, int]:
+    """Take in the cases finished since the mark (every case finished so far with `full`, the rows rebuilt).
+    One refresh at a time: the mark's row is locked. Returns how many cases and squares it touched."""
+    through = (now or timezone.now()) - MARGIN
+    current, _ = RollupMark.objects.select_for_update().get_or_create(name=MARK, defaults={"through": EPOCH})
+    since = EPOCH if full else current.through
+    if full:
+        CaseBin.objects.all().delete()
+    if through <= since:
+        return {"cases": 0, "squares": 0}
+    finished = Case.objects.filter(state__in=FINISHED_STATES, state_changed_at__gt=since,
+                                   state_changed_at__lte=through).order_by()
+    rows = list(
+        finished.annotate(cx=Floor(F("lon") * CELLS_PER_DEGREE), cy=Floor(F("lat") * CELLS_PER_DEGREE))
+        .values("cx", "cy", "district_code")
+        .annotate(n=Count("*"), late=Count("pk", filter=_late(through)), sum_lon=Sum("lon"), sum_lat=Sum("lat"))
+    )
+    new, changed = [], []
+    existing = {} if full else _existing({(int(r["cx"]), int(r["cy"]), r["district_code"]) for r in rows})
+    for r in rows:
+        key = (int(r["cx"]), int(r["cy"]), r["district_code"])
+        row = existing.get(key)
+        if row is None:
+            new.append(CaseBin(cx=key[0], cy=key[1], district_code=key[2], n=r["n"], late=r["late"],
+                               sum_lon=r["sum_lon"], sum_lat=r["sum_lat"]))
+            continue
+        row.n += r["n"]
+        row.late += r["late"]
+        row.sum_lon += r["sum_lon"]
+        row.sum_lat += r["sum_lat"]
+        changed.append(row)
+    CaseBin.objects.bulk_create(new, batch_size=2000)
+    CaseBin.objects.bulk_update(changed, ["n", "late", "sum_lon", "sum_lat"], batch_size=2000)
+    current.through = through
+    current.save(update_fields=["through"])
+    return {"cases": sum(r["n"] for r in rows), "squares": len(rows)}
+
+
+def _existing(keys: set[tuple[int, int, str]]) -> dict[tuple[int, int, str], CaseBin]:
+    """The rows already there for these squares (looked up by district and the squares' extent, then matched)."""
+    out = {}
+    by_district = defaultdict(list)
+    for cx, cy, district in keys:
+        by_district[district].append((cx, cy))
+    for district, cells in by_district.items():
+        xs, ys = [c[0] for c in cells], [c[1] for c in cells]
+        for row in CaseBin.objects.filter(district_code=district, cx__gte=min(xs), cx__lte=max(xs),
+                                          cy__gte=min(ys), cy__lte=max(ys)):
+            key = (row.cx, row.cy, row.district_code)
+            if key in keys:
+                out[key] = row
+    return out
+
+
+# --- answering a view ----------------------------------------------------------------------------------------
+def serves(*, user, filters: dict, region: str, size: float | None = None) -> datetime | None:
+    """The mark, when this view can be answered from the rollup (see the module's docstring); else None."""
+    from cityops.core.scope import is_city_wide
+
+    if not enabled() or filters.get("status") not in ("all", "closed"):
+        return None
+    if filters.get("category") or filters.get("from") or filters.get("to") or filters.get("late"):
+        return None  # each of these filters has its own index (and overdue cases are few): counted live
+    if len(region) not in (0, 6) or not is_city_wide(user):
+        return None
+    if size is not None and size * CELLS_PER_DEGREE < 1:
+        return None
+    return mark()
+
+
+def _live(cases: QuerySet[Case], status: str, through: datetime) -> list[QuerySet[Case]]:
+    """The cases of a view that the rollup does not hold, as querysets that each use one index."""
+    parts = [] if status == "closed" else [cases.filter(state__in=OPEN_STATES)]  # the map's partial index
+    return [*parts, cases.filter(state="closed"),
+            cases.filter(state__in=FINISHED_STATES, state_changed_at__gt=through)]
+
+
+def bins(*, cases: QuerySet[Case], box, size: float, filters: dict, region: str, through: datetime) -> list[dict]:
+    """Counts per square bin of `size` degrees inside `box` (already snapped to bins): the rollup's squares plus
+    the live cases, as aggregation._case_view's bins: [{lon, lat, n, late}] (lon, lat: the mean position)."""
+    from cityops.dashboard.aggregation import in_box, late_q
+
+    acc: dict[tuple[int, int], list[float]] = defaultdict(lambda: [0, 0, 0.0, 0.0])
+    for qs in _live(cases, filters["status"], through):
+        rows = (in_box(qs, box).annotate(bx=Floor(F("lon") / size), by=Floor(F("lat") / size))
+                .values("bx", "by")
+                .annotate(n=Count("*"), late=Count("lon", filter=late_q()), sx=Sum("lon"), sy=Sum("lat")))
+        for r in rows:
+            _add(acc[(int(r["bx"]), int(r["by"]))], r["n"], r["late"], r["sx"], r["sy"])
+    per = round(size * CELLS_PER_DEGREE)  # squares per bin side (a power of two)
+    stored = CaseBin.objects.filter(cx__gte=math.floor(box.west * CELLS_PER_DEGREE),
+                                    cx__lt=math.ceil(box.east * CELLS_PER_DEGREE),
+                                    cy__gte=math.floor(box.south * CELLS_PER_DEGREE),
+                                    cy__lt=math.ceil(box.north * CELLS_PER_DEGREE))
+    if region:
+        stored = stored.filter(district_code=region)
+    rows = (stored.annotate(bx=Floor(F("cx") / float(per)), by=Floor(F("cy") / float(per))).values("bx", "by")
+            .annotate(n=Sum("n"), late=Sum("late"), sx=Sum("sum_lon"), sy=Sum("sum_lat")))
+    for r in rows:
+        _add(acc[(int(r["bx"]), int(r["by"]))], r["n"], r["late"], r["sx"], r["sy"])
+    out = []
+    for n, late, sx, sy in acc.values():
+        if n:
+            out.append({"lon": round(sx / max(n, 1), 5), "lat": round(sy / max(n, 1), 5), "n": n, "late": late})
+    return out
+
+
+def _add(cell: list, n: int, late: int, sx: float, sy: float) -> None:
+    cell[0] += n
+    cell[1] += late
+    cell[2] += sx
+    cell[3] += sy
+
+
+def counts_by_district(*, cases: QuerySet[Case], filters: dict, through: datetime) -> dict[str, dict]:
+    """Per district: how many cases (closed or all) and how many late — the rollup's rows plus the live cases."""
+    out: dict[str, dict] = defaultdict(lambda: {"n": 0, "late": 0})
+    from cityops.dashboard.aggregation import late_q
+
+    for qs in _live(cases, filters["status"], through):
+        for r in qs.values("district_code").annotate(n=Count("*"), late=Count("lon", filter=late_q())):
+            out[r["district_code"]]["n"] += r["n"]
+            out[r["district_code"]]["late"] += r["late"]
+    for r in CaseBin.objects.values("district_code").annotate(n=Sum("n"), late=Sum("late")):
+        out[r["district_code"]]["n"] += r["n"]
+        out[r["district_code"]]["late"] += r["late"]
+    return {code: v for code, v in out.items() if code and v["n"]}

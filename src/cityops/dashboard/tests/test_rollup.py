@@ -1,0 +1,136 @@
+"""The rollup of finished cases (dashboard/rollup.py): a map view answered from it and the live cases must be the
+answer the cases alone give — before a refresh, after one, and with cases finished since the mark.
+Runs on SQLite and on PostgreSQL."""
+
+import random
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from cityops.cases.tests import conftest as city
+from cityops.dashboard import aggregation, rollup
+from cityops.dashboard.models import CaseBin
+
+geography, reference = city.geography, city.reference
+
+CITY = aggregation.Box(113.5, 29.5, 115.5, 31.5)
+STATES = ["registered", "dispatched", "accepted", "handled", "closed", "archived", "archived", "archived", "voided"]
+
+
+@pytest.fixture(autouse=True)
+def _no_cache(settings):
+    settings.CITYOPS_DASHBOARD_CACHE_S = 0
+
+
+@pytest.fixture
+def many(reference):
+    """600 cases spread over 武昌区 and 江岸区 in every kind of state, some overdue, finished over the last days."""
+    from cityops.cases.models import Case, Category
+
+    category = Category.objects.get(code="E0101")
+    rng = random.Random(7)
+    now = timezone.now()
+    rows = []
+    for i in range(600):
+        district = rng.choice(["420106", "420102"])
+        state = rng.choice(STATES)
+        grid = f"{district}00100101"
+        rows.append(Case(
+            code=f"R{i:06d}", source="field", category=category, lon=114.1 + rng.random() * 0.5,
+            lat=30.4 + rng.random() * 0.4, region_code=grid, district_code=district, street_code=grid[:9],
+            community_code=grid[:12], grid_code=grid, description="测试", state=state,
+            overdue=state in ("dispatched", "accepted") and rng.random() < 0.3,
+            deadline_at=None if state in ("archived", "voided") else now + timedelta(hours=rng.randrange(-30, 30)),
+            created_at=now - timedelta(days=rng.randrange(1, 300)),
+            state_changed_at=now - timedelta(hours=rng.randrange(2, 200)),
+        ))
+    return Case.objects.bulk_create(rows)
+
+
+@pytest.fixture
+def leader(make_user):
+    from cityops.core import roles
+
+    return make_user("rollup_leader", roles.LEADER)
+
+
+def view(user, zoom, status, *, region="", late=False, use_rollup=True, settings=None):
+    settings.CITYOPS_DASHBOARD_ROLLUP = use_rollup
+    filters = aggregation.clean_filters({"status": status, "late": "1" if late else ""})
+    box = aggregation.snap(CITY, aggregation.bin_size(zoom))
+    got = aggregation._case_view(user=user, box=box, zoom=zoom, filters=filters, region=region)
+    return got["total"], sorted((b["n"], b["late"], round(b["lon"], 4), round(b["lat"], 4)) for b in got["bins"])
+
+
+def same_as_live(user, settings, **kwargs):
+    for zoom in (8, 10, 13):
+        for status in ("all", "closed"):
+            settings.CITYOPS_DASHBOARD_ROLLUP = True
+            assert rollup.serves(user=user, filters={"status": status}, region=kwargs.get("region", ""),
+                                 size=aggregation.bin_size(zoom)) is not None
+            assert (view(user, zoom, status, settings=settings, **kwargs)
+                    == view(user, zoom, status, use_rollup=False, settings=settings, **kwargs)), (zoom, status)
+
+
+def test_the_map_from_the_rollup_is_the_map_from_the_cases(many, leader, settings, monkeypatch):
+    monkeypatch.setattr(aggregation, "POINTS_MAX", 20)
+    got = rollup.refresh()
+    finished = sum(1 for c in many if c.state in ("archived", "voided"))
+    assert got["cases"] == finished and CaseBin.objects.count() == got["squares"] > 0
+    same_as_live(leader, settings)
+    same_as_live(leader, settings, region="420106")
+
+
+def test_cases_finished_after_the_mark_are_counted_live_then_taken_in_once(many, leader, settings, monkeypatch):
+    from cityops.cases.models import Case
+
+    monkeypatch.setattr(aggregation, "POINTS_MAX", 20)
+    rollup.refresh()
+    # Fifty open cases are archived now (after the mark): the map counts them live, not twice, not never.
+    moved = [c.pk for c in many if c.state == "dispatched"][:50]
+    Case.objects.filter(pk__in=moved).update(state="archived", state_changed_at=timezone.now(), deadline_at=None,
+                                             overdue=False)
+    same_as_live(leader, settings)
+    before = sum(b.n for b in CaseBin.objects.all())
+    # Once the mark has passed them, the next refresh takes them in; a second refresh adds nothing.
+    got = rollup.refresh(now=timezone.now() + rollup.MARGIN + timedelta(seconds=1))
+    assert got["cases"] == len(moved)
+    assert sum(b.n for b in CaseBin.objects.all()) == before + len(moved)
+    assert rollup.refresh(now=timezone.now() + rollup.MARGIN + timedelta(seconds=2))["cases"] == 0
+    same_as_live(leader, settings)
+    # A full rebuild gives the same rows as the refreshes did.
+    rows = sorted(CaseBin.objects.values_list("cx", "cy", "district_code", "n", "late"))
+    rollup.refresh(full=True, now=timezone.now() + rollup.MARGIN + timedelta(seconds=3))
+    assert sorted(CaseBin.objects.values_list("cx", "cy", "district_code", "n", "late")) == rows
+
+
+def test_the_districts_counts_come_from_the_rollup_too(many, leader, settings):
+    rollup.refresh()
+    filters = aggregation.clean_filters({"status": "all"})
+    settings.CITYOPS_DASHBOARD_ROLLUP = True
+    fast = aggregation._counts_by_child(user=leader, region_code="", child_level="district", filters=filters)
+    settings.CITYOPS_DASHBOARD_ROLLUP = False
+    slow = aggregation._counts_by_child(user=leader, region_code="", child_level="district", filters=filters)
+    assert fast == slow and sum(v["n"] for v in fast.values()) == len(many)
+
+
+def test_what_the_rollup_cannot_answer_is_counted_live(many, leader, make_user, settings):
+    from cityops.core import roles
+
+    rollup.refresh()
+    size = aggregation.bin_size(10)
+    assert rollup.serves(user=leader, filters={"status": "open"}, region="", size=size) is None
+    assert rollup.serves(user=leader, filters={"status": "all", "category": "E0101"}, region="", size=size) is None
+    assert rollup.serves(user=leader, filters={"status": "all", "from": "2026-01-01"}, region="", size=size) is None
+    assert rollup.serves(user=leader, filters={"status": "all", "late": True}, region="", size=size) is None
+    assert rollup.serves(user=leader, filters={"status": "all"}, region="420106001", size=size) is None
+    assert rollup.serves(user=leader, filters={"status": "all"}, region="", size=aggregation.bin_size(14)) is None
+    # A district's own staff see their district's cases only: never the city-wide rollup.
+    staff = make_user("rollup_grid", roles.GRID_WORKER, region_codes=["420106"])
+    assert rollup.serves(user=staff, filters={"status": "all"}, region="", size=size) is None
+
+
+def test_never_built_means_live(many, leader, settings):
+    assert rollup.mark() is None
+    assert rollup.serves(user=leader, filters={"status": "all"}, region="", size=aggregation.bin_size(10)) is None
