@@ -36,12 +36,71 @@
   }
 
   // --- period and filters --------------------------------------------------------------------------------------
+  // A preset (today, the last 7/30/90/365 days) or a custom from/to (two dates; the server checks them: kpis.
+  // parse_period, at most 366 days, its bilingual message shown beside them). The period drives the figures, the
+  // trend, the map's "reported in the period" cases and the areas' scores together, and stays in the address
+  // (?days=30 or ?from=…&to=…) so that a link shows the same and a reload keeps it.
+  var daysSel = document.getElementById("dmap-days");
+  var fromIn = document.getElementById("dmap-from"), toIn = document.getElementById("dmap-to");
+  var customBox = document.getElementById("dmap-custom"), periodError = document.getElementById("dmap-period-error");
+
+  function iso(d) { return d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" + String(d.getDate()).padStart(2, "0"); }
+
   function period() {
-    var days = parseInt(document.getElementById("dmap-days").value, 10) || 7;
+    if (daysSel.value === "custom") return { from: fromIn.value, to: toIn.value };
+    var days = parseInt(daysSel.value, 10) || 7;
     var end = new Date(cfg.today + "T00:00:00");
     var start = new Date(end.getTime() - (days - 1) * 86400000);
-    function iso(d) { return d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" + String(d.getDate()).padStart(2, "0"); }
     return { from: iso(start), to: iso(end) };
+  }
+
+  function periodFromAddress() {
+    var q = new URLSearchParams(location.search);
+    if (q.get("from") || q.get("to")) {
+      daysSel.value = "custom";
+      fromIn.value = q.get("from") || "";
+      toIn.value = q.get("to") || "";
+    } else if (q.get("days") && daysSel.querySelector("option[value='" + CSS.escape(q.get("days")) + "']")) {
+      daysSel.value = q.get("days");
+    }
+    customBox.hidden = daysSel.value !== "custom";
+  }
+
+  function periodToAddress() {
+    var q = new URLSearchParams(location.search);
+    ["days", "from", "to"].forEach(function (k) { q.delete(k); });
+    if (daysSel.value === "custom") { q.set("from", fromIn.value); q.set("to", toIn.value); }
+    else if (daysSel.value !== "7") q.set("days", daysSel.value);
+    var text = q.toString();
+    history.replaceState(null, "", location.pathname + (text ? "?" + text : "") + location.hash);
+  }
+
+  function showPeriodError(body) {
+    var english = (document.documentElement.lang || "").indexOf("en") === 0;
+    periodError.textContent = (english ? body.message_en : body.message) || T.error;
+    periodError.hidden = false;
+    root.dataset.periodError = body.code || "error";
+    [fromIn, toIn].forEach(function (i) { i.setAttribute("aria-invalid", "true"); });
+  }
+
+  function clearPeriodError() {
+    periodError.textContent = "";
+    periodError.hidden = true;
+    delete root.dataset.periodError;
+    [fromIn, toIn].forEach(function (i) { i.removeAttribute("aria-invalid"); });
+  }
+
+  // A new period: the figures first (the server checks the period there); when it is good, the address, the
+  // map's period filter and the scores follow.
+  function periodChanged() {
+    customBox.hidden = daysSel.value !== "custom";
+    if (daysSel.value === "custom" && (!fromIn.value || !toIn.value)) return;
+    loadFigures().then(function (ok) {
+      if (!ok) return;
+      periodToAddress();
+      if (document.getElementById("dmap-status").value === "period") refreshLayers();
+      if (state.areaMode === "score") loadScores();
+    });
   }
 
   function caseFilter() {
@@ -345,7 +404,8 @@
     var want = JSON.stringify(params);
     state.figuresFor = want;
     return get("/kpis", params).then(function (k) {
-      if (state.figuresFor !== want) return;
+      if (state.figuresFor !== want) return false;
+      clearPeriodError();
       var box = document.getElementById("dmap-figures");
       box.textContent = "";
       box.dataset.region = k.region || "";
@@ -392,7 +452,14 @@
         box.appendChild(s);
       });
       box.dataset.loaded = "1";
-    }).catch(showError);
+      box.dataset.period = k.cases.trend.days[0] + "/" + k.cases.trend.days[k.cases.trend.days.length - 1];
+      return true;
+    }).catch(function (body) {
+      if (state.figuresFor !== want) return false;
+      if (body && body.code && /date|range|period|characters/.test(body.code)) showPeriodError(body);
+      else showError();
+      return false;
+    });
   }
 
   // --- wall mode -----------------------------------------------------------------------------------------------------
@@ -406,11 +473,10 @@
     setTimeout(function () { map.invalidateSize(); }, 100);
   });
 
-  document.getElementById("dmap-days").addEventListener("change", function () {
-    loadFigures();
-    if (document.getElementById("dmap-status").value === "period") refreshLayers();
-    if (state.areaMode === "score") loadScores();
-  });
+  daysSel.addEventListener("change", periodChanged);
+  fromIn.addEventListener("change", periodChanged);
+  toIn.addEventListener("change", periodChanged);
+  periodFromAddress();
   document.getElementById("dmap-status").addEventListener("change", function () { drill(state.region); });
   Array.prototype.forEach.call(document.querySelectorAll("input[name=areamode]"), function (input) {
     input.addEventListener("change", function () { if (input.checked) { state.areaMode = input.value; loadScores(); } });
