@@ -100,17 +100,26 @@ def areas_layer(user, view: View) -> dict:
 
 # --- early warnings (this app) --------------------------------------------------------------------------------
 def warnings_layer(user, view: View) -> dict:
+    from django.db.models import Avg
+
     from cityops.dashboard import selectors
+    from cityops.dashboard.models import EarlyWarning
     from cityops.geo.models import Region
 
     warnings = list(selectors.warning_list(user=user, open_only=True)[:500])
-    places = {r.code: r for r in Region.objects.filter(code__in={w.region_code for w in warnings})}
+    places = {r.code: (r.centroid_lon, r.centroid_lat)
+              for r in Region.objects.filter(code__in={w.region_code for w in warnings})}
+    # A spike around one site is drawn where its cases are (their mean), not at its community's centre.
+    sites = (EarlyWarning.cases.through.objects
+             .filter(earlywarning_id__in=[w.pk for w in warnings if w.region_level == "community"])
+             .values("earlywarning_id").annotate(lon=Avg("case__lon"), lat=Avg("case__lat")).order_by())
+    at_site = {s["earlywarning_id"]: (s["lon"], s["lat"]) for s in sites}
     features = []
     for w in warnings:
-        region = places.get(w.region_code)
-        if region is None:
+        point = at_site.get(w.pk) or places.get(w.region_code)
+        if point is None:
             continue
-        features.append(_point(region.centroid_lon, region.centroid_lat, color="#cf222e", kind="warning",
+        features.append(_point(point[0], point[1], color="#cf222e", kind="warning",
                                title=f"{w.region_name} · {w.category.name_zh}",
                                lines=[str(_("窗口内 %(n)s 件，通常 %(e).1f 件") % {"n": w.observed, "e": w.expected}),
                                       str(w.state_label())],

@@ -28,15 +28,18 @@ def _region_name(code: str) -> str:
     if name:
         return name
     # A region not in the geography (yet): the name the cases carry.
-    field = "district" if len(code) == 6 else "street"
+    field = _LEVEL_BY_LENGTH.get(len(code), "community")
     return (Case.objects.filter(**{f"{field}_code": code}).exclude(**{f"{field}_name": ""})
             .values_list(f"{field}_name", flat=True).first() or code)
+
+
+_LEVEL_BY_LENGTH = {6: "district", 9: "street", 12: "community"}
 
 
 def _series_cases(*, category_id: int, region_code: str, since: datetime, until: datetime):
     from cityops.cases.models import Case
 
-    field = "district_code" if len(region_code) == 6 else "street_code"
+    field = f"{_LEVEL_BY_LENGTH.get(len(region_code), 'community')}_code"
     return Case.objects.filter(category_id=category_id, **{field: region_code}, created_at__gte=since,
                                created_at__lt=until)
 
@@ -68,8 +71,9 @@ def _raise(finding: Finding, *, now: datetime) -> EarlyWarning | None:
     by the constraint as well, should two workers race)."""
     series = finding.series
     started = now - timedelta(minutes=finding.window)
-    window_cases = list(_series_cases(category_id=series.category_id, region_code=series.region_code,
-                                      since=started, until=now).values_list("pk", flat=True))
+    window_cases = finding.cases if finding.cases is not None else list(_series_cases(
+        category_id=series.category_id, region_code=series.region_code, since=started, until=now,
+    ).values_list("pk", flat=True))
     warning = EarlyWarning(
         category_id=series.category_id, region_code=series.region_code, region_level=series.level,
         region_name=_region_name(series.region_code), started_at=started, detected_at=now, last_hot_at=now,
@@ -125,8 +129,9 @@ def _closed_while_high(series, *, now: datetime, quiet: timedelta) -> bool:
 def early_warning_run(*, now: datetime | None = None, params: Params = PARAMS) -> dict[str, int]:
     """One run of the worker (every CITYOPS_EARLY_WARNING_INTERVAL seconds): raise a warning for each spiking
     series that has none open; keep the open ones that are still high (their new cases join them); close those
-    quiet for `params.quiet_minutes` (subside). A street's warning is not raised while its district has one for the
-    category, and a district's warning takes its streets' open warnings of the category in (merge)."""
+    quiet for `params.quiet_minutes` (subside). A street's or a site's (community's) warning is not raised while its
+    district has one for the category, and a district's warning takes the open warnings of the category in its
+    streets and around its sites in (merge)."""
     now = now or timezone.now()
     findings, warm = detect(now=now, params=params)
     done: Counter = Counter()
@@ -152,7 +157,7 @@ def early_warning_run(*, now: datetime | None = None, params: Params = PARAMS) -
         district_key = (series.category_id, series.region_code[:6])
         if (series.category_id, series.region_code) in open_warnings:
             continue
-        if series.level == "street" and district_key in open_warnings:
+        if series.level != "district" and district_key in open_warnings:
             continue
         if _closed_while_high(series, now=now, quiet=quiet):
             continue
@@ -163,7 +168,7 @@ def early_warning_run(*, now: datetime | None = None, params: Params = PARAMS) -
         done["raised"] += 1
         if series.level == "district":
             for key, street_warning in list(open_warnings.items()):
-                if street_warning.region_level == "street" and (key[0], key[1][:6]) == district_key:
+                if street_warning.region_level != "district" and (key[0], key[1][:6]) == district_key:
                     warning.cases.add(*street_warning.cases.all())
                     del open_warnings[key]
                     done["merged"] += _close_by_system(street_warning, "merge", now=now,

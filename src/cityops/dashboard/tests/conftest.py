@@ -36,19 +36,22 @@ def categories(db):
 
 @pytest.fixture
 def add_cases(categories):
-    """add_cases(code, street, times) writes one case per time in the street (its district from the code)."""
+    """add_cases(code, street, times) writes one case per time in the street (its district from the code), at
+    114.35, 30.55 unless `at` (lon, lat) says where, in `community` if given."""
     from cityops.cases.models import Case
 
     counter = {"n": 0}
 
-    def add(category_code: str, street: str, times: list[datetime]) -> list:
+    def add(category_code: str, street: str, times: list[datetime], at: tuple[float, float] = (114.35, 30.55),
+            community: str = "") -> list:
         rows = []
-        for at in times:
+        for moment in times:
             counter["n"] += 1
             rows.append(Case(
-                code=f"T{counter['n']:08d}", source="field", category=categories[category_code], lon=114.35,
-                lat=30.55, region_code=street + "00101", district_code=street[:6], street_code=street,
-                street_name="", description="测试", state="reported", created_at=at,
+                code=f"T{counter['n']:08d}", source="field", category=categories[category_code], lon=at[0],
+                lat=at[1], region_code=(community or street + "001") + "01", district_code=street[:6],
+                street_code=street, community_code=community, street_name="", description="测试", state="reported",
+                created_at=moment,
             ))
         return Case.objects.bulk_create(rows)
 

@@ -36,13 +36,13 @@ def test_recent_counts_count_each_window(add_cases, categories):
 def test_detect_reads_the_database(quiet_history, add_cases):
     from .conftest import NOW
 
-    add_cases("E0106", WUCHANG_STREET, [NOW - timedelta(minutes=m) for m in (2, 6, 11, 15, 19, 24, 28)])
+    add_cases("E0106", WUCHANG_STREET, [NOW - timedelta(minutes=m) for m in (2, 5, 8, 11, 14, 17, 20, 23, 26, 28)])
     findings, warm = ew.detect(now=NOW)
     found = {(f.series.region_code, f.series.level) for f in findings}
     assert ("420106", "district") in found and (WUCHANG_STREET, "street") in found
     assert not any(code.startswith("420102") for code, _level in found)  # the quiet district stays quiet
     spike = next(f for f in findings if f.series.region_code == WUCHANG_STREET)
-    assert spike.observed == 7 and spike.expected < 1 and spike.score >= ew.PARAMS.threshold
+    assert spike.observed == 10 and spike.expected < 1 and spike.score >= ew.PARAMS.threshold
     assert all(not code.startswith("420102") for _c, code in warm)
 
 

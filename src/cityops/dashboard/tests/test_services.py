@@ -1,7 +1,9 @@
 """The worker's run (services.early_warning_run): a spike raises one warning, on the timeline, with the cases that
 make it up and the region and category by name, and notifies the duty officer (值班长) — not residents or
 departments; a second run raises no second warning while it stays open; it closes itself once the counts are back
-to normal; a street's warning is taken into its district's."""
+to normal; a street's warning is taken into its district's. A slow spike around one site (three complaints within
+150 m where none are usually made) raises a warning of its community with the site's cases, drawn at the site; the
+same three where the category is always reported raise nothing; a site's warning is taken into its district's."""
 
 from datetime import timedelta
 
@@ -13,9 +15,9 @@ from cityops.core.timeline import timeline_for
 from cityops.dashboard.models import EarlyWarning
 from cityops.dashboard.services import early_warning_run
 
-from .conftest import JIANGAN_STREET, NOW, WUCHANG_STREET
+from .conftest import JIANGAN_STREET, NOW, WUCHANG, WUCHANG_STREET
 
-SPIKE = [2, 6, 11, 15, 19, 24, 28]  # minutes before NOW: seven noise complaints in half an hour
+SPIKE = [2, 5, 8, 11, 14, 17, 20, 23, 26, 28]  # minutes before NOW: ten noise complaints in half an hour
 
 
 @pytest.fixture
@@ -45,7 +47,7 @@ def test_a_spike_raises_one_warning_with_its_cases_and_notifies_the_shift_lead(
     warning = EarlyWarning.objects.get()
     # The district's series spikes too: its warning is the one raised, the street's is not raised beside it.
     assert (warning.region_code, warning.region_name, warning.state) == ("420106", "武昌区", "open")
-    assert warning.category.code == "E0106" and warning.observed >= 7
+    assert warning.category.code == "E0106" and warning.observed >= 10
     assert {c.pk for c in spike} <= set(warning.cases.values_list("pk", flat=True))
     entry = timeline_for(warning).get()
     assert entry.action == "raise" and set(entry.params["cases"]) >= {c.pk for c in spike}
@@ -158,5 +160,72 @@ def test_a_spike_closed_by_the_shift_lead_is_not_warned_of_again_within_the_hour
     add_cases("E0106", JIANGAN_STREET, [NOW + timedelta(minutes=m) for m in (1, 2, 3, 4)])
     assert early_warning_run(now=NOW + timedelta(minutes=5)).get("raised") is None  # still high: not again at once
     assert EarlyWarning.objects.count() == 1
-    add_cases("E0106", JIANGAN_STREET, [NOW + timedelta(minutes=70 + m) for m in range(0, 28, 4)])
+    add_cases("E0106", JIANGAN_STREET, [NOW + timedelta(minutes=70 + m) for m in range(0, 28, 3)])
     assert early_warning_run(now=NOW + timedelta(minutes=100)).get("raised") == 1  # high again after the hour
+
+
+# --- a slow spike around one site (early_warning._local_findings) -----------------------------------------------
+SITE = (114.372, 30.561)  # 2 km from where the streets' usual noise complaints are made (114.35, 30.55)
+SITE_COMMUNITY = WUCHANG_STREET + "004"
+
+
+def _near(point, east_m: float, north_m: float) -> tuple[float, float]:
+    return point[0] + east_m / 96_000, point[1] + north_m / 110_574
+
+
+def test_three_reports_around_one_site_raise_a_warning_of_their_community(
+        quiet_history, add_cases, people, django_capture_on_commit_callbacks):
+    # Three noise complaints within 150 m in 25 minutes: for the district (a complaint every five hours) three in
+    # half an hour are unusual but not alarming; where no one ever complained of anything they are.
+    site = [add_cases("E0106", WUCHANG_STREET, [NOW - timedelta(minutes=m)], at=_near(SITE, dx, dy),
+                      community=SITE_COMMUNITY)[0]
+            for m, dx, dy in ((24, 0, 0), (13, 90, -40), (4, -60, 110))]
+    elsewhere = add_cases("E0106", WUCHANG_STREET, [NOW - timedelta(minutes=9)], at=(114.35, 30.55))
+    with django_capture_on_commit_callbacks(execute=True):
+        done = early_warning_run(now=NOW)
+    assert done.get("raised") == 1
+    warning = EarlyWarning.objects.get()
+    assert (warning.region_level, warning.region_code, warning.category.code) == ("community", SITE_COMMUNITY, "E0106")
+    assert warning.observed == 3 and warning.score >= 7
+    # It carries the site's cases, not the complaint made 2 km away meanwhile.
+    assert set(warning.cases.values_list("pk", flat=True)) == {c.pk for c in site}
+    assert set(timeline_for(warning).get().params["cases"]) == {c.pk for c in site}
+    assert elsewhere[0].pk not in set(warning.cases.values_list("pk", flat=True))
+    [message] = notified(people["shift_lead"])
+    assert "噪声扰民" in message.title and message.url == f"/dashboard/warnings/{warning.pk}/"
+    assert len(notified(people["wuchang"])) == 1
+    # On the map it is drawn at the site, not at a region's centre.
+    from cityops.dashboard.layers import View, warnings_layer
+
+    [feature] = warnings_layer(people["shift_lead"], View(box=None, zoom=12, filters={}))["features"]
+    lon, lat = feature["geometry"]["coordinates"]
+    assert abs(lon - SITE[0]) < 0.002 and abs(lat - SITE[1]) < 0.002
+    # Another complaint at the site five minutes later joins it; no second warning.
+    later = add_cases("E0106", WUCHANG_STREET, [NOW + timedelta(minutes=2)], at=_near(SITE, 30, 30),
+                      community=SITE_COMMUNITY)
+    done = early_warning_run(now=NOW + timedelta(minutes=5))
+    assert done.get("raised") is None and EarlyWarning.objects.count() == 1
+    assert later[0].pk in set(warning.cases.values_list("pk", flat=True))
+
+
+def test_three_reports_where_the_category_is_always_reported_raise_nothing(quiet_history, add_cases, people):
+    # The same three complaints at the place where the street's complaints are always made: usual there.
+    add_cases("E0106", WUCHANG_STREET, [NOW - timedelta(minutes=m) for m in (24, 13, 4)])
+    assert early_warning_run(now=NOW).get("raised") is None
+    assert not EarlyWarning.objects.exists()
+
+
+def test_a_site_warning_is_taken_into_its_district_warning(quiet_history, add_cases, people):
+    site = add_cases("E0106", WUCHANG_STREET, [NOW - timedelta(minutes=m) for m in (24, 13, 4)], at=SITE,
+                     community=SITE_COMMUNITY)
+    early_warning_run(now=NOW)
+    local = EarlyWarning.objects.get()
+    assert local.region_level == "community"
+    # Then the whole district spikes.
+    add_cases("E0106", WUCHANG_STREET, [NOW + timedelta(minutes=1 + m / 2) for m in range(30)])
+    done = early_warning_run(now=NOW + timedelta(minutes=20))
+    assert done.get("merged") == 1
+    local.refresh_from_db()
+    district = EarlyWarning.objects.get(region_code=WUCHANG)
+    assert local.state == "closed" and [e.action for e in timeline_for(local)][-1] == "merge"
+    assert {c.pk for c in site} <= set(district.cases.values_list("pk", flat=True))
