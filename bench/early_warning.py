@@ -11,17 +11,25 @@
      rainstorm   道路积水 across a district (3–6 of its streets), 10–40 extra reports an hour, 1–4 h;
      noise       噪声扰民 / 夜间施工扰民 around one site in a street, 4–10 an hour, 1–3 h, mostly evenings;
      outage      停水 / 停电 in one street, 8–25 an hour front-loaded, 1–2 h;
-     small       a busy category in one street, 3–5 an hour, 1–2 h (hard on purpose).
+     small       a busy category in one street, 3–5 an hour, 1–2 h (hard on purpose), around one site.
+   Every case has a place (make_geography: streets of 2–3 km with 20–60 places where 60 % of a category's reports
+   are made, each category with its own liking for each place); a noise or small spike lies 100–150 m around a
+   site that is one of the street's places half the time. The counts and spikes are the same as before places were
+   added (the places come from a random stream of their own).
 2. Runs the detector's pure functions (cityops.dashboard.early_warning) every 5 minutes as the worker does
    (CITYOPS_EARLY_WARNING_INTERVAL = 300 s), the baseline refitted each midnight on the six weeks before (the worker
    refits each hour), streets watched for a category once they have STREET_MIN_HISTORY cases of it, with the
-   worker's rules for raising (one open warning per category and region; a district's warning absorbs its streets')
-   and closing (after an hour of calm). A warning matches a spike of its category in the same district (the
-   district or one of its streets) between the spike's start and one hour after its end; any other is false.
-3. Tunes: THRESHOLD × MIN_COUNT on `--tune-seed` (the most spikes warned within 30 minutes, then the most recall,
-   with at most BUDGET = 0.5 false warnings per district per week: a margin under the target of 1), then reports that choice on the held-out `--seeds`. Both tables are printed.
+   worker's rules for raising (one open warning per category and region; a district's warning absorbs its streets'
+   and sites') and closing (after an hour of calm); the sites' blocks as early_warning._local_findings does
+   (LocalScan). A warning matches a spike of its category in the same district (the district, one of its streets or
+   a site in it) between the spike's start and one hour after its end; any other is false. "reachable" counts the
+   spikes with two reports of their own in their first 30 minutes: no detector that needs two can do better.
+3. Tunes: THRESHOLD × MIN_COUNT of the areas and LOCAL_THRESHOLD × LOCAL_MIN_COUNT of the sites on `--tune-seed`
+   (the most spikes warned within 30 minutes, then the most recall, with at most BUDGET = 0.5 false warnings per
+   district per week: a margin under the target of 1), then reports that choice on the held-out `--seeds`. Both
+   tables are printed; then the cost of one run at a city's size (cost_at_city_size).
 4. End to end through the database (SQLite by default, `--pg` for PostgreSQL): a smaller city (2 districts,
-   4 categories) written as Case rows, `services.early_warning_run` every 5 minutes over two days with spikes,
+   4 categories) written as Case rows with places and communities, `services.early_warning_run` every 5 minutes over two days with spikes,
    the warnings read back from the EarlyWarning table.
 """
 
@@ -113,6 +121,7 @@ class City:
     street_share: np.ndarray  # [streets] share of its district
     district_share: np.ndarray  # [districts]
     district_weekend: np.ndarray  # [districts] factor on rest days
+    geography: Geography | None = None
 
     def series(self) -> tuple[list[tuple[int, str, str]], np.ndarray, np.ndarray]:
         """(category index, region code, level) for every series; groups; pooled."""
@@ -125,7 +134,7 @@ class City:
         return out, groups, pooled
 
 
-def make_city(rng: np.random.Generator) -> City:
+def make_city(rng: np.random.Generator, geo_rng: np.random.Generator | None = None) -> City:
     streets, shares = [], []
     for d in DISTRICTS:
         n = int(rng.integers(6, 15))
@@ -133,7 +142,90 @@ def make_city(rng: np.random.Generator) -> City:
         shares += list(w / w.sum())
         streets += [(f"{d}{i + 1:03d}", d) for i in range(n)]
     share = rng.lognormal(0, 0.4, len(DISTRICTS))
-    return City(streets, np.array(shares), share / share.sum(), rng.uniform(0.55, 1.15, len(DISTRICTS)))
+    city = City(streets, np.array(shares), share / share.sum(), rng.uniform(0.55, 1.15, len(DISTRICTS)))
+    if geo_rng is not None:
+        city.geography = make_geography(geo_rng, len(streets))
+    return city
+
+
+# --- where reports are ----------------------------------------------------------------------------------------
+# Each street is a square of 2–3 km (Wuhan's streets are 2–15 km²), cut into 3 × 3 communities, laid on a lattice 4 km
+# apart (the detector groups blocks by district, so the lattice's gaps change nothing). Reports are not spread
+# evenly: a street has 20–60 places (markets, housing estates, bar streets, building sites) with lognormal weights,
+# and each category its own liking for each place (lognormal again: rubbish at the market, noise at the bar street);
+# 60 % of a category's reports come from its places (60 m apart around them), 40 % from anywhere in the street. So a
+# block around a busy place sees the category every day, and history teaches the detector that.
+# A spike around a site (noise, a small cluster) is centred on one of the street's places half the time (chosen by
+# the category's liking: a spike where that category is always reported is the hard case) and anywhere in the
+# street otherwise; its reports lie 100 m (noise: one site) or 150 m (a small cluster) around it. A rainstorm's
+# reports are spread like the category's usual ones over its streets; an outage's evenly over the street.
+LON0, LAT0, CITY_LAT = 114.0, 30.3, 30.6
+PLACE_SHARE, PLACE_SPREAD_M = 0.6, 60.0
+SITE_SPREAD_M = {"noise": 100.0, "small": 150.0}
+COMMUNITIES = 3  # per side of a street
+
+
+@dataclass
+class Geography:
+    corner: np.ndarray  # [streets, 2] metres
+    side: np.ndarray  # [streets] metres
+    places: list[np.ndarray]  # per street [places, 2] metres
+    liking: list[np.ndarray]  # per street [categories, places], each row sums to 1
+
+
+def make_geography(rng: np.random.Generator, n_streets: int) -> Geography:
+    corner = np.array([[(i % 12) * 4000.0, (i // 12) * 4000.0] for i in range(n_streets)])
+    side = np.minimum(3500.0, np.sqrt(rng.lognormal(np.log(6e6), 0.3, n_streets)))
+    places, liking = [], []
+    for s in range(n_streets):
+        n = int(rng.integers(20, 61))
+        places.append(corner[s] + rng.uniform(0, 1, (n, 2)) * side[s])
+        w = rng.lognormal(0, 1, n)[None, :] * rng.lognormal(0, 1, (len(CATEGORIES), n))
+        liking.append(w / w.sum(axis=1, keepdims=True))
+    return Geography(corner, side, places, liking)
+
+
+def usual_places(rng, geo: Geography, street: int, category: int, n: int) -> np.ndarray:
+    """Where n usual reports of a category in a street are made (metres)."""
+    at_place = rng.random(n) < PLACE_SHARE
+    chosen = rng.choice(len(geo.places[street]), size=n, p=geo.liking[street][category])
+    near = geo.places[street][chosen] + rng.normal(0, PLACE_SPREAD_M, (n, 2))
+    anywhere = geo.corner[street] + rng.uniform(0, 1, (n, 2)) * geo.side[street]
+    return np.where(at_place[:, None], near, anywhere)
+
+
+def spike_places(rng, geo: Geography, sp, street: int, n: int, site) -> np.ndarray:
+    if sp.kind in SITE_SPREAD_M:
+        return site + rng.normal(0, SITE_SPREAD_M[sp.kind], (n, 2))
+    if sp.kind == "outage":
+        return geo.corner[street] + rng.uniform(0, 1, (n, 2)) * geo.side[street]
+    return usual_places(rng, geo, street, sp.category, n)
+
+
+def to_lonlat(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    from cityops.dashboard.early_warning import M_PER_DEGREE_LAT, M_PER_DEGREE_LON_EQUATOR
+
+    return (LON0 + xy[:, 0] / (M_PER_DEGREE_LON_EQUATOR * np.cos(np.radians(CITY_LAT))),
+            LAT0 + xy[:, 1] / M_PER_DEGREE_LAT)
+
+
+def community_of(geo: Geography, street: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """The community (0–8 within its street) of each point, points just outside the square to its edge."""
+    rel = (xy - geo.corner[street]) / geo.side[street][:, None]
+    cell = np.clip(np.floor(rel * COMMUNITIES), 0, COMMUNITIES - 1).astype(int)
+    return cell[:, 1] * COMMUNITIES + cell[:, 0]
+
+
+@dataclass
+class Events:
+    """Every simulated case, sorted by bin: its bin, category, district index, street, community code and place."""
+    bin: np.ndarray
+    category: np.ndarray
+    district: np.ndarray
+    street: np.ndarray
+    community: np.ndarray  # int: street index × 9 + community
+    lon: np.ndarray
+    lat: np.ndarray
 
 
 def day_kinds(days: int) -> list[tuple[int, bool]]:
@@ -171,6 +263,7 @@ class Spike:
     start: int  # bin
     end: int  # bin (exclusive)
     per_hour: float
+    early: int = 0  # its own reports in its first 30 minutes (fewer than 2: no detector can warn of it by then)
 
 
 def make_spikes(rng: np.random.Generator, city: City, eval_weeks: int) -> list[Spike]:
@@ -207,9 +300,13 @@ def make_spikes(rng: np.random.Generator, city: City, eval_weeks: int) -> list[S
 
 
 def simulate(seed: int, eval_weeks: int):
-    """Counts [series, bin] (int16), the series list, groups, pooled, the spikes and the city."""
+    """Counts [series, bin] (int16), the series list, groups, pooled, the spikes, the city and every case with its
+    place (Events). The counts and spikes are drawn from `seed` as before places were added; the places from a
+    stream of their own."""
     rng = np.random.default_rng(seed)
-    city = make_city(rng)
+    geo_rng = np.random.default_rng([seed, 17])
+    city = make_city(rng, geo_rng)
+    geo = city.geography
     rates = base_rates(city)
     n_bins = rates.shape[2]
     series, groups, pooled = city.series()
@@ -218,6 +315,18 @@ def simulate(seed: int, eval_weeks: int):
     street_counts = np.zeros((len(CATEGORIES), len(city.streets), n_bins), dtype=np.int16)
     for s, (_code, d) in enumerate(city.streets):
         street_counts[:, s, :] = rng.poisson(rates[:, district_index[d], :] * city.street_share[s])
+    parts = []  # (bins, category, street, xy) of the usual reports, then of the spikes'
+    cat_i, street_i, bin_i = np.nonzero(street_counts)
+    n_i = street_counts[cat_i, street_i, bin_i].astype(int)
+    cat_r, street_r, bin_r = np.repeat(cat_i, n_i), np.repeat(street_i, n_i), np.repeat(bin_i, n_i)
+    xy = np.zeros((len(bin_r), 2))
+    order = np.lexsort((cat_r, street_r))
+    keys = street_r[order] * len(CATEGORIES) + cat_r[order]
+    bounds = np.flatnonzero(np.diff(keys)) + 1
+    for group in np.split(order, bounds):
+        if group.size:
+            xy[group] = usual_places(geo_rng, geo, int(street_r[group[0]]), int(cat_r[group[0]]), group.size)
+    parts.append((bin_r, cat_r, street_r, xy))
     spikes = make_spikes(rng, city, eval_weeks)
     for sp in spikes:
         n = sp.end - sp.start
@@ -228,8 +337,16 @@ def simulate(seed: int, eval_weeks: int):
             profile = np.minimum(1.0, (np.arange(n) + 1) / 3)
         profile = profile / profile.mean() * sp.per_hour / BINS_PER_HOUR
         weights = city.street_share[sp.streets] / city.street_share[sp.streets].sum()
+        street = int(sp.streets[0])
+        site = (geo.places[street][geo_rng.choice(len(geo.places[street]), p=geo.liking[street][sp.category])]
+                if geo_rng.random() < 0.5 else geo.corner[street] + geo_rng.uniform(0, 1, 2) * geo.side[street])
         for s, w in zip(sp.streets, weights, strict=True):
-            street_counts[sp.category, s, sp.start:sp.end] += rng.poisson(profile * w).astype(np.int16)
+            added = rng.poisson(profile * w).astype(np.int16)
+            street_counts[sp.category, s, sp.start:sp.end] += added
+            sp.early += int(added[:30 // BIN_MIN].sum())
+            bins = sp.start + np.repeat(np.arange(n), added.astype(int))
+            parts.append((bins, np.full(len(bins), sp.category), np.full(len(bins), s),
+                          spike_places(geo_rng, geo, sp, int(s), len(bins), site)))
     counts = np.zeros((len(series), n_bins), dtype=np.int16)
     street_row = {code: i for i, (code, _d) in enumerate(city.streets)}
     for i, (c, region, level) in enumerate(series):
@@ -238,7 +355,14 @@ def simulate(seed: int, eval_weeks: int):
         else:
             members = [street_row[s] for s, d in city.streets if d == region]
             counts[i] = street_counts[c, members].sum(axis=0)
-    return counts, series, groups, pooled, spikes, city
+    bins, cats, streets_, xy = (np.concatenate(x) for x in zip(*parts, strict=True))
+    order = np.argsort(bins, kind="stable")
+    bins, cats, streets_, xy = bins[order], cats[order], streets_[order], xy[order]
+    lon, lat = to_lonlat(xy)
+    district_of_street = np.array([district_index[d] for _s, d in city.streets])
+    events = Events(bins, cats, district_of_street[streets_], streets_,
+                    streets_ * COMMUNITIES ** 2 + community_of(geo, streets_, xy), lon, lat)
+    return counts, series, groups, pooled, spikes, city, events
 
 
 # --- the detector as the worker runs it -------------------------------------------------------------------------
@@ -250,9 +374,94 @@ class Candidate:
     scores: tuple[float, ...]
 
 
-def candidates(counts, series, groups, pooled, eval_weeks: int, params):
+class LocalScan:
+    """The detector's spikes around one site (early_warning.local_expected) on the simulated cases, as
+    early_warning._local_findings does on the database's: at each check the cases of the last hour are counted per
+    category, district and block (2 × 2 cells, every offset); blocks with two cases or more are scored against
+    their district's expected count × the block's share of the district's history; a block's finding is named by
+    the community most of its cases are in, the best block of a community standing for it. Those communities
+    become series of level "community" (appended to `series`)."""
+
+    ALL = 15  # the category field's value for "every category"
+    MASK = (1 << 20) - 1
+
+    def __init__(self, events: Events, series: list, params):
+        from cityops.dashboard import early_warning as ew
+
+        self.ew, self.ev, self.series, self.params = ew, events, series, params
+        ix, iy = ew.cells(events.lon, events.lat, cell_m=params.local_cell_m, lat0=CITY_LAT)
+        ix, iy = ix - ix.min() + 2, iy - iy.min() + 2
+        assert ix.max() < 1024 and iy.max() < 1024 and len(CATEGORIES) < self.ALL and len(DISTRICTS) < 16
+        head = (events.category.astype(np.int64) * 16 + events.district) << 20
+        self.key = np.stack([head | ((ix - a) << 10) | (iy - b) for a, b in ew.BLOCK_OFFSETS], axis=1)
+        all_key = ((self.ALL * 16 + events.district.astype(np.int64)) << 20)[:, None] | (self.key & self.MASK)
+        self.own_history = np.sort((self.key << 15 | events.bin[:, None]).ravel())
+        self.all_history = np.sort((all_key << 15 | events.bin[:, None]).ravel())
+        self.district_row = np.full((16, 16), -1)
+        for i, (c, region, level) in enumerate(series):
+            if level == "district":
+                self.district_row[c, DISTRICTS.index(region)] = i
+        self.index: dict[tuple[int, int], int] = {}
+
+    def new_day(self, h0: int, h1: int, hourly: np.ndarray) -> None:
+        """The history of the day's baseline: hours [h0, h1)."""
+        self.lo, self.hi = h0 * BINS_PER_HOUR, h1 * BINS_PER_HOUR
+        rows = self.district_row[:len(CATEGORIES), :len(DISTRICTS)]
+        self.own_total = np.zeros((16, 16))
+        self.own_total[:len(CATEGORIES), :len(DISTRICTS)] = hourly[rows, h0:h1].sum(axis=2)
+        self.all_total = self.own_total.sum(axis=0)
+
+    def _history(self, sorted_codes: np.ndarray, keys: np.ndarray) -> np.ndarray:
+        return (np.searchsorted(sorted_codes, keys << 15 | self.hi)
+                - np.searchsorted(sorted_codes, keys << 15 | self.lo))
+
+    def check(self, check: int, ecum: np.ndarray, k: int) -> list:
+        ev, params = self.ev, self.params
+        windows = params.windows
+        lo, hi = np.searchsorted(ev.bin, [check - max(windows) // BIN_MIN, check])
+        if hi - lo < 2:
+            return []
+        keys = self.key[lo:hi].ravel()
+        unique, inverse, n = np.unique(keys, return_inverse=True, return_counts=True)
+        if n.max() < 2:
+            return []
+        member = np.repeat(np.arange(lo, hi), len(self.ew.BLOCK_OFFSETS))
+        pick = np.flatnonzero(n >= 2)
+        blocks = unique[pick]
+        head = blocks >> 20
+        cat, dist = head // 16, head % 16
+        rows = self.district_row[cat, dist]
+        own = self._history(self.own_history, blocks)
+        everything = self._history(self.all_history, ((self.ALL * 16 + dist) << 20) | (blocks & self.MASK))
+        obs, scores = [], []
+        for w in windows:
+            inside = (ev.bin[member] >= check - w // BIN_MIN).astype(float)
+            o = np.bincount(inverse, weights=inside, minlength=len(unique))[pick]
+            area = ecum[rows, k] - ecum[rows, k - w // BIN_MIN]
+            e = self.ew.local_expected(area, own, self.own_total[cat, dist], everything, self.all_total[dist], params)
+            obs.append(o)
+            scores.append(np.where(o >= 2, self.ew.score(o, e), 0.0))
+        best = np.max(scores, axis=0)
+        out: dict[int, Candidate] = {}
+        for j in np.flatnonzero(best >= params.calm):
+            inside = member[inverse == pick[j]]
+            community = int(Counter(ev.community[inside].tolist()).most_common(1)[0][0])
+            c = int(cat[j])
+            key = (c, community)
+            if key not in self.index:
+                street, number = divmod(community, COMMUNITIES ** 2)
+                self.index[key] = len(self.series)
+                self.series.append((c, f"{DISTRICTS[int(dist[j])]}{street:03d}{number:03d}", "community"))
+            s = self.index[key]
+            if s not in out or best[j] > max(out[s].scores):
+                out[s] = Candidate(check, s, tuple(int(o[j]) for o in obs), tuple(float(sc[j]) for sc in scores))
+        return list(out.values())
+
+
+def candidates(counts, series, groups, pooled, eval_weeks: int, params, events: Events | None = None):
     """Every (check, series) whose score reached 2 in some window, checked every 5 minutes through the evaluation
-    weeks, the baseline refitted at each midnight. Threshold and min_count are applied later (tuning is cheap)."""
+    weeks, the baseline refitted at each midnight. Threshold and min_count are applied later (tuning is cheap).
+    With `events`, the blocks around sites too (LocalScan; their series are appended to `series`)."""
     from cityops.dashboard import early_warning as ew
 
     windows = params.windows
@@ -261,6 +470,7 @@ def candidates(counts, series, groups, pooled, eval_weeks: int, params):
     cum = np.concatenate([np.zeros((n_series, 1), dtype=np.int64), np.cumsum(counts, axis=1, dtype=np.int64)], axis=1)
     found = []
     day_bins = 24 * BINS_PER_HOUR
+    local = LocalScan(events, series, params) if events is not None else None
     for day in range(HISTORY_WEEKS * 7, (HISTORY_WEEKS + eval_weeks) * 7):
         h0 = day * 24 - params.history_weeks * 168
         history_start = START + timedelta(hours=h0)
@@ -273,7 +483,11 @@ def candidates(counts, series, groups, pooled, eval_weeks: int, params):
         bin_slots = np.repeat(ew.hour_slots(START + timedelta(hours=day * 24 - 2), 26), BINS_PER_HOUR)
         expected_bins = baseline.rates[:, bin_slots] / BINS_PER_HOUR
         ecum = np.concatenate([np.zeros((n_series, 1)), np.cumsum(expected_bins, axis=1)], axis=1)
+        if local:
+            local.new_day(h0, day * 24, hourly)
         for check in range(day * day_bins + 1, (day + 1) * day_bins + 1):
+            if local:
+                found += local.check(check, ecum, check - first_bin)
             obs = [cum[:, check] - cum[:, check - w // BIN_MIN] for w in windows]
             busy = np.flatnonzero((np.max(obs, axis=0) >= 2) & watched)
             if not busy.size:
@@ -297,9 +511,10 @@ class Warning:
 
 
 def run_rules(found: list[Candidate], series, params) -> list[Warning]:
-    """The worker's rules on the candidates: raise when a window reaches the threshold with enough cases and the
-    series (or, for a street, its district) has no open warning; a district's warning closes its streets' warnings
-    of the category (merged); a warning closes after `quiet_minutes` without a score of `calm`."""
+    """The worker's rules on the candidates: raise when a window reaches the threshold with enough cases (a site's
+    block: the local threshold and min count) and the series (or, for a street or a site, its district) has no open
+    warning; a district's warning closes its streets' and sites' warnings of the category (merged); a warning closes
+    after `quiet_minutes` without a score of `calm`."""
     by_check = defaultdict(list)
     for c in found:
         by_check[c.check].append(c)
@@ -320,13 +535,15 @@ def run_rules(found: list[Candidate], series, params) -> list[Warning]:
         for c in by_check[check]:
             if c.series in open_:
                 last_warm[c.series] = check
-            if any(n >= params.min_count and sc >= params.threshold for n, sc in zip(c.counts, c.scores, strict=True)):
+            threshold, min_count = ((params.local_threshold, params.local_min_count)
+                                    if series[c.series][2] == "community" else (params.threshold, params.min_count))
+            if any(n >= min_count and sc >= threshold for n, sc in zip(c.counts, c.scores, strict=True)):
                 hot.append(c.series)
         for s in sorted(hot, key=lambda s: series[s][2] != "district"):  # districts first
             if s in open_:
                 continue
             category, district = district_of[s]
-            if series[s][2] == "street" and district_series[(category, district)] in open_:
+            if series[s][2] != "district" and district_series[(category, district)] in open_:
                 continue
             w = Warning(s, check)
             warnings.append(w)
@@ -334,7 +551,7 @@ def run_rules(found: list[Candidate], series, params) -> list[Warning]:
             last_warm[s] = check
             if series[s][2] == "district":
                 for t, other in list(open_.items()):
-                    if series[t][2] == "street" and district_of[t] == (category, district):
+                    if series[t][2] != "district" and district_of[t] == (category, district):
                         other.closed, other.merged = check, True
                         del open_[t]
     return warnings
@@ -365,6 +582,8 @@ def evaluate(warnings: list[Warning], spikes: list[Spike], series, eval_weeks: i
             "spikes": len(ks), "found": len(delays),
             "recall": len(delays) / len(ks) if ks else float("nan"),
             "in_30": sum(d <= 30 for d in delays) / len(ks) if ks else float("nan"),
+            # The most any detector could warn of within 30 minutes: the spikes with two reports of their own by then.
+            "reachable": sum(spikes[k].early >= 2 for k in ks) / len(ks) if ks else float("nan"),
             "median": statistics.median(delays) if delays else float("nan"),
             "max": max(delays) if delays else float("nan"),
         }
@@ -376,41 +595,122 @@ def evaluate(warnings: list[Warning], spikes: list[Spike], series, eval_weeks: i
 
 def print_table(title: str, result: dict) -> None:
     print(f"\n{title}")
-    print(f"{'spike type':<11}{'spikes':>7}{'found':>7}{'recall':>8}{'≤30 min':>9}{'median':>8}{'max':>6}  (delay from "
-          "the spike's start to the warning, minutes)")
+    print(f"{'spike type':<11}{'spikes':>7}{'found':>7}{'recall':>8}{'≤30 min':>9}{'reachable':>10}{'median':>8}"
+          f"{'max':>6}  (reachable: with 2 reports of its own in 30 min; delay from start to warning, minutes)")
     for kind, r in result["kinds"].items():
-        print(f"{kind:<11}{r['spikes']:>7}{r['found']:>7}{r['recall']:>8.0%}{r['in_30']:>9.0%}{r['median']:>8.0f}"
-              f"{r['max']:>6.0f}")
+        print(f"{kind:<11}{r['spikes']:>7}{r['found']:>7}{r['recall']:>8.0%}{r['in_30']:>9.0%}{r['reachable']:>10.0%}"
+              f"{r['median']:>8.0f}{r['max']:>6.0f}")
     print(f"warnings {result['warnings']}, false {result['false']}: {result['false_per_region_week']:.2f} per district "
           f"per week (the worst district {result['false_max_region_week']:.2f})")
 
 
-def run_seed(seed: int, eval_weeks: int, params, grid=None):
+def run_seed(seed: int, eval_weeks: int, params, sites: bool = True):
+    """Simulate a seed and collect the detector's candidates (every score of at least `calm`; thresholds are applied
+    by run_rules). `sites`: the blocks around sites too."""
     t0 = time.monotonic()
-    counts, series, groups, pooled, spikes, _city = simulate(seed, eval_weeks)
-    low = replace(params, threshold=min(params.threshold, *(g[0] for g in grid or [(99, 0)])),
-                  min_count=min(params.min_count, *(g[1] for g in grid or [(0, 99)])))
-    found = candidates(counts, series, groups, pooled, eval_weeks, low)
+    counts, series, groups, pooled, spikes, _city, events = simulate(seed, eval_weeks)
+    found = candidates(counts, series, groups, pooled, eval_weeks, params, events if sites else None)
     elapsed = time.monotonic() - t0
     return series, spikes, found, elapsed
 
 
+AREA_GRID = [(t, m) for t in (5.0, 5.5, 6.0, 7.0, 8.0) for m in (2, 3)]
+LOCAL_GRID = [(t, m) for t in (5.0, 6.0, 7.0, 8.0, 9.0, 10.0) for m in (2, 3)] + [(99.0, 99)]  # 99: no sites
+
+
 def tune(seed: int, eval_weeks: int, params):
-    grid = [(t, m) for t in (4.0, 4.5, 5.0, 5.5, 6.0, 7.0) for m in (2, 3, 4)]
-    series, spikes, found, elapsed = run_seed(seed, eval_weeks, params, grid)
-    print(f"tuning on seed {seed}: {len(series)} series, {len(spikes)} spikes, {elapsed:.0f} s")
-    print(f"{'threshold':>9}{'min':>5}{'recall':>8}{'≤30 min':>9}{'false/district/week':>21}")
+    """THRESHOLD × MIN_COUNT of the areas and of the sites' blocks, on one seed: the most spikes warned of within 30
+    minutes, then the most found, with at most BUDGET false warnings per district per week."""
+    series, spikes, found, elapsed = run_seed(seed, eval_weeks, params)
+    print(f"tuning on seed {seed}: {len(series)} series (with the sites' communities met), {len(spikes)} spikes, "
+          f"{len(found):,} candidates, {elapsed:.0f} s")
+    print(f"{'area':>5}{'min':>4}{'site':>6}{'min':>4}{'recall':>8}{'≤30 min':>9}{'noise≤30':>9}{'small≤30':>9}"
+          f"{'false/district/week':>21}")
     best = None
-    for t, m in grid:
-        p = replace(params, threshold=t, min_count=m)
-        r = evaluate(run_rules(found, series, p), spikes, series, eval_weeks)
-        print(f"{t:>9.1f}{m:>5}{r['kinds']['all']['recall']:>8.0%}{r['kinds']['all']['in_30']:>9.0%}"
-              f"{r['false_per_region_week']:>21.2f}")
-        if r["false_per_region_week"] <= BUDGET:
-            key = (r["kinds"]["all"]["in_30"], r["kinds"]["all"]["recall"], -r["false_per_region_week"])
-            if best is None or key > best[0]:
-                best = (key, p)
-    return best[1] if best else params
+    for t, m in AREA_GRID:
+        for lt, lm in LOCAL_GRID:
+            p = replace(params, threshold=t, min_count=m, local_threshold=lt, local_min_count=lm)
+            r = evaluate(run_rules(found, series, p), spikes, series, eval_weeks)
+            k = r["kinds"]
+            print(f"{t:>5.1f}{m:>4}{lt:>6.1f}{lm:>4}{k['all']['recall']:>8.0%}{k['all']['in_30']:>9.0%}"
+                  f"{k['noise']['in_30']:>9.0%}{k['small']['in_30']:>9.0%}{r['false_per_region_week']:>21.2f}")
+            if r["false_per_region_week"] <= BUDGET:
+                key = (k["all"]["in_30"], k["all"]["recall"], -r["false_per_region_week"])
+                if best is None or key > best[0]:
+                    best = (key, p)
+    return (best[1] if best else params), (series, spikes, found)
+
+
+# --- the cost of one run at a city's size ------------------------------------------------------------------------
+def cost_at_city_size(params, seed: int = 3, per_day: int = 10_000, n_categories: int = 100) -> None:
+    """One worker run's array work at a city's size: 13 districts, ~130 streets (≈ 1,200 communities), 100 categories
+    reporting `per_day` cases a day between them (a few large, most small): fitting the baseline on six weeks
+    (detect does it once an hour, when the history changes), scoring the districts and watched streets, and counting the last hour's cases
+    per block with the blocks' history looked up (in the database: one range query per block with two cases or more,
+    kept for the hour)."""
+    from cityops.dashboard import early_warning as ew
+
+    rng = np.random.default_rng(seed)
+    city = make_city(rng, np.random.default_rng([seed, 17]))
+    geo = city.geography
+    n_streets = len(city.streets)
+    share = rng.lognormal(0, 1.5, n_categories)
+    cat_per_day = per_day * share / share.sum()
+    hours = params.history_weeks * 168
+    district_index = np.array([DISTRICTS.index(d) for _s, d in city.streets])
+    street_rate = city.district_share[district_index] * city.street_share  # [streets], sums to 1
+    curve = np.tile(daily_curve("day"), hours // 24)
+    lam = (cat_per_day / 24)[:, None, None] * street_rate[None, :, None] * curve[None, None, :]
+    street_counts = rng.poisson(lam).astype(np.int16)  # [categories, streets, hours]
+    district_counts = np.zeros((n_categories, len(DISTRICTS), hours), dtype=np.int32)
+    np.add.at(district_counts, (slice(None), district_index), street_counts)
+    watched = street_counts.sum(axis=2) >= params.street_min_history
+    counts = np.concatenate([district_counts.reshape(-1, hours), street_counts[watched]]).astype(float)
+    groups = np.concatenate([np.repeat(np.arange(n_categories), len(DISTRICTS)), np.nonzero(watched)[0]])
+    pooled = np.arange(len(counts)) < n_categories * len(DISTRICTS)
+    history_start = START + timedelta(weeks=1)
+    now = history_start + timedelta(hours=hours, minutes=20)
+    slots = ew.hour_slots(history_start, hours)
+
+    t0 = time.monotonic()
+    baseline = ew.fit_baseline(counts, slots, groups, pooled, params)
+    t1 = time.monotonic()
+    expected = {w: ew.expected_between(baseline, now - timedelta(minutes=w), now) for w in params.windows}
+    observed = {w: rng.poisson(expected[w]) for w in params.windows}
+    ew.hot_series(observed, expected, params)
+    t2 = time.monotonic()
+    # The last hour's cases, placed as usual, and six weeks of history placed the same way.
+    def placed(n_cases: int):
+        cat = rng.choice(n_categories, size=n_cases, p=cat_per_day / cat_per_day.sum())
+        street = rng.choice(n_streets, size=n_cases, p=street_rate / street_rate.sum())
+        xy = np.array([usual_places(rng, geo, int(st), int(c) % len(CATEGORIES), 1)[0]
+                       for c, st in zip(cat, street, strict=True)])
+        return cat, district_index[street], *to_lonlat(xy)
+
+    recent = placed(int(per_day / 24 * 1.5))  # a busy hour
+    history = placed(20_000)  # a sample of the six weeks' 420,000 cases: in the database a range query per block
+    t3 = time.monotonic()
+    def block_keys(cat, district, lon, lat):
+        ix, iy = ew.cells(lon, lat, cell_m=params.local_cell_m, lat0=CITY_LAT)
+        head = (cat.astype(np.int64) * 16 + district) << 40
+        return np.stack([head | ((ix - a) << 20) | (iy - b) for a, b in ew.BLOCK_OFFSETS], axis=1)
+
+    history_keys = np.sort(block_keys(*history).ravel())
+    t4 = time.monotonic()
+    keys = block_keys(*recent).ravel()
+    unique, n = np.unique(keys, return_counts=True)
+    blocks = unique[n >= 2]
+    own = np.searchsorted(history_keys, blocks, side="right") - np.searchsorted(history_keys, blocks)
+    for _window in params.windows:  # the arithmetic of local_expected and score, on made-up district figures
+        e = ew.local_expected(np.full(len(blocks), 0.5), own, len(history[0]), own, len(history[0]), params)
+        ew.score(np.full(len(blocks), 2), e)
+    t5 = time.monotonic()
+    print(f"\none run at a city's size ({len(DISTRICTS)} districts, {n_streets} streets, "
+          f"{n_streets * COMMUNITIES ** 2} communities, {n_categories} categories, {per_day:,} cases a day): "
+          f"{len(counts):,} series ({int(watched.sum()):,} watched streets) — baseline fit {(t1 - t0) * 1000:.0f} ms "
+          f"(once an hour), scoring {(t2 - t1) * 1000:.0f} ms (every run); sites: {len(recent[0])} cases in the last hour, {len(blocks)} blocks "
+          f"with two or more to look up, {(t5 - t4) * 1000:.0f} ms (+ the blocks' history once an hour: "
+          f"{(t4 - t3) * 1000:.0f} ms here, {len(blocks)} range queries in the database)")
 
 
 # --- end to end through the database ----------------------------------------------------------------------------
@@ -448,29 +748,41 @@ def end_to_end(seed: int, params) -> None:
         ("E0101", "420106003", 34.1, 1.5, 8.0), ("E0602", "420102001", 40.7, 1.0, 20.0),
     ]
     checks_start = START + timedelta(weeks=HISTORY_WEEKS)
+    # Where: each street a square of the simulated city's kind with its places (see make_geography), 3 × 3
+    # communities; the usual reports placed as in the arrays' simulation, a noise or rubbish spike around one site.
+    geo = make_geography(np.random.default_rng([seed, 17]), len(streets))
+    cat_index = {code: i for i, (code, *_rest) in enumerate(CATEGORIES)}
+    spike_kind = {"E0501": "rainstorm", "E0106": "noise", "E0101": "small", "E0602": "outage"}
     rows, seq = [], 0
+
+    def case(code, s, xy, at, description):
+        nonlocal seq
+        seq += 1
+        street, district = streets[s]
+        community = f"{street}{int(community_of(geo, np.array([s]), xy[None, :])[0]) + 1:03d}"
+        lon, lat = to_lonlat(xy[None, :])
+        return Case(code=f"EW{seq:08d}", source="field", category=cats[code], lon=float(lon[0]), lat=float(lat[0]),
+                    region_code=community + "01", district_code=district, street_code=street,
+                    community_code=community, description=description, state="reported", created_at=at)
+
     for h in range(hours):
         at = START + timedelta(hours=h)
         workday = is_workday(at.date())
-        for code, cat in cats.items():
-            for street, district in streets:
+        for code in cats:
+            for s in range(len(streets)):
                 rate = per_day[code] / 24 / len(streets) * curve[code][at.hour] * (1.0 if workday else 0.8)
-                for _ in range(rng.poisson(rate)):
-                    seq += 1
-                    rows.append(Case(
-                        code=f"EW{seq:08d}", source="field", category=cat, lon=114.3, lat=30.55,
-                        region_code=street + "00101", district_code=district, street_code=street,
-                        description="bench", state="reported", created_at=at + timedelta(seconds=float(rng.uniform(0, 3600))),
-                    ))
+                n = rng.poisson(rate)
+                for xy in usual_places(rng, geo, s, cat_index[code], n):
+                    rows.append(case(code, s, xy, at + timedelta(seconds=float(rng.uniform(0, 3600))), "bench"))
     for code, street, start_h, hours_, per_hour in spikes:  # the spikes' own reports, to the minute
         start = checks_start + timedelta(hours=start_h)
-        for _ in range(rng.poisson(per_hour * hours_)):
-            seq += 1
-            rows.append(Case(
-                code=f"EW{seq:08d}", source="field", category=cats[code], lon=114.3, lat=30.55,
-                region_code=street + "00101", district_code=street[:6], street_code=street, description="bench spike",
-                state="reported", created_at=start + timedelta(hours=float(rng.uniform(0, hours_))),
-            ))
+        s = [st for st, _d in streets].index(street)
+        kind = spike_kind[code]
+        site = geo.places[s][int(rng.choice(len(geo.places[s]), p=geo.liking[s][cat_index[code]]))]
+        sp = Spike(kind, cat_index[code], street[:6], [s], 0, 0, per_hour)
+        n = rng.poisson(per_hour * hours_)
+        for xy in spike_places(rng, geo, sp, s, n, site):
+            rows.append(case(code, s, xy, start + timedelta(hours=float(rng.uniform(0, hours_))), "bench spike"))
     Case.objects.bulk_create(rows, batch_size=5000)
     print(f"\nend to end ({connection.vendor}): {len(rows):,} cases written; checks every 5 min for 2 days")
     t0 = time.monotonic()
@@ -485,7 +797,7 @@ def end_to_end(seed: int, params) -> None:
         at += timedelta(minutes=5)
     print(f"{runs} runs in {time.monotonic() - t0:.0f} s (one run: median {statistics.median(timings) * 1000:.0f} ms, "
           f"max {max(timings) * 1000:.0f} ms)")
-    print(f"{'spike':<28}{'warning':<28}{'delay':>6}")
+    print(f"{'spike':<28}{'warning (the first)':<34}{'delay':>6}")
     warnings = list(EarlyWarning.objects.select_related("category").order_by("detected_at"))
     used = set()
     for code, street, start_h, hours_, rate in spikes:
@@ -496,9 +808,10 @@ def end_to_end(seed: int, params) -> None:
         if hit:
             used.add(hit.pk)
             delay = (hit.detected_at - start).total_seconds() / 60
-            print(f"{label:<28}{hit.category.code + ' ' + hit.region_code + ' #' + str(hit.pk):<28}{delay:>5.0f}m")
+            name = f"{hit.category.code} {hit.region_level} {hit.region_code} #{hit.pk}"
+            print(f"{label:<28}{name:<34}{delay:>5.0f}m  {hit.cases.count()} cases")
         else:
-            print(f"{label:<28}{'MISSED':<28}")
+            print(f"{label:<28}{'MISSED':<34}")
     others = [w for w in warnings if w.pk not in used and not any(
         w.category.code == c and w.region_code[:6] == s[:6]
         and checks_start + timedelta(hours=h) < w.detected_at <= checks_start + timedelta(hours=h + d + 1)
@@ -523,14 +836,16 @@ def main() -> None:
     setup_django(args.pg or None)
     from cityops.dashboard.early_warning import PARAMS
 
-    params = PARAMS if args.no_tune else tune(args.tune_seed, args.weeks, PARAMS)
-    print(f"\nchosen: threshold {params.threshold}, min_count {params.min_count}, windows {params.windows} min, "
-          f"history {params.history_weeks} weeks (library defaults: {PARAMS.threshold}, {PARAMS.min_count})")
-    if not args.no_tune:
-        series, spikes, found, _ = run_seed(args.tune_seed, args.weeks, params)
+    params, tuned = (PARAMS, None) if args.no_tune else tune(args.tune_seed, args.weeks, PARAMS)
+    print(f"\nchosen: areas threshold {params.threshold}, min_count {params.min_count}; sites threshold "
+          f"{params.local_threshold}, min_count {params.local_min_count}; windows {params.windows} min, history "
+          f"{params.history_weeks} weeks (library defaults: {PARAMS.threshold}, {PARAMS.min_count}; "
+          f"{PARAMS.local_threshold}, {PARAMS.local_min_count})")
+    if tuned:
+        series, spikes, found = tuned
         print_table(f"seed {args.tune_seed} (tuning seed; arrays)",
                     evaluate(run_rules(found, series, params), spikes, series, args.weeks))
-    pooled_delays, total = [], defaultdict(lambda: [0, 0, 0])
+    pooled_delays, total = [], defaultdict(lambda: [0, 0, 0, 0])
     false_rates = []
     for seed in args.seeds:
         series, spikes, found, elapsed = run_seed(seed, args.weeks, params)
@@ -542,13 +857,16 @@ def main() -> None:
             total[kind][0] += k["spikes"]
             total[kind][1] += k["found"]
             total[kind][2] += round(k["in_30"] * k["spikes"])
+            total[kind][3] += round(k["reachable"] * k["spikes"])
     if args.seeds:
         print(f"\nheld-out seeds {args.seeds} together (arrays):")
-        for kind, (n, found_n, in30) in total.items():
-            print(f"  {kind:<10} recall {found_n / n:.0%} ({found_n}/{n}), within 30 min {in30 / n:.0%}")
+        for kind, (n, found_n, in30, reachable) in total.items():
+            print(f"  {kind:<10} recall {found_n / n:.0%} ({found_n}/{n}), within 30 min {in30 / n:.0%} ({in30}/{n}; "
+                  f"reachable {reachable / n:.0%}: {reachable} with 2 reports of their own by then)")
         print(f"  delay median {statistics.median(pooled_delays):.0f} min, max {max(pooled_delays):.0f} min; false "
               f"warnings per district per week {statistics.mean(false_rates):.2f} (seeds: "
               f"{', '.join(f'{x:.2f}' for x in false_rates)})")
+    cost_at_city_size(params)
     if not args.no_db:
         end_to_end(args.tune_seed, params)
 
