@@ -6,13 +6,18 @@ How an event travels:
    the entries of cases and alarms and, with Redis configured (CITYOPS_REDIS_URL), registers `publish` to run once
    the transaction has committed (nothing is published for a change that rolls back).
 2. `publish` builds one compact event per entry (`events_for`: the subject's code, state, place and category — no
-   names, phones or addresses) and publishes it on the Redis channel `cityops:live`.
+   names, phones or addresses) and publishes it on the Redis channel `cityops:live:<namespace>` (namespace():
+   the installation's database, so two installations or test runs on one Redis stay apart).
 3. In each web worker one listener thread (`Hub`) holds the one Redis subscription of the process and puts every
    event on the queue of each connected screen of that process; each screen's stream (live_views.stream) sends the
    events its user may see (`scope_test`: the same regions and units as scope_q) as server-sent events.
 
 Without Redis (the embedded default: SQLite, one machine) nothing is published: each stream reads the timeline
 itself once a second (`POLL_SECONDS`), which works across processes because the timeline is the record.
+
+A screen's place is freed as soon as its stream ends: the page closes it when left (pagehide), the server finds
+a gone client at its next write (a heartbeat every HEARTBEAT_SECONDS). A screen whose stream stops running
+without ending (a response never read, a stuck thread) lapses after claim_seconds(), in this process and in Redis.
 
 The event id is the timeline entry's id: a browser that reconnects sends it back as Last-Event-ID and the stream
 first replays what was missed from the timeline (`entries_after`).
@@ -21,6 +26,7 @@ first replays what was missed from the timeline (`entries_after`).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import queue
@@ -43,8 +49,8 @@ from cityops.core.timeline import entry_appended
 log = logging.getLogger(__name__)
 
 KINDS = {"cases.case": "case", "iot.alarm": "alarm"}
-CHANNEL = "cityops:live"
-HEARTBEAT_SECONDS = 15  # a comment line this often keeps proxies from closing the stream and finds dead clients
+CHANNEL = "cityops:live"  # the Redis channel's and keys' stem; namespace() adds the installation's database
+HEARTBEAT_SECONDS = 5  # a comment line this often keeps proxies from closing the stream and finds dead clients
 POLL_SECONDS = 1.0  # without Redis: how often a stream reads the timeline
 MAX_AGE_SECONDS = 3600  # a stream ends after an hour; the browser reconnects (scope and session re-checked)
 CATCH_UP_LIMIT = 2000  # at most this many missed entries are replayed on reconnection; more → the page reloads
@@ -58,6 +64,23 @@ def max_per_user() -> int:
 
 def max_streams() -> int:
     return getattr(settings, "CITYOPS_LIVE_MAX_STREAMS", 100)
+
+
+def namespace() -> str:
+    """What the channel and the screens' claims are named under: the installation's database (every web process
+    of one installation shares it; two installations, or two test runs, on one Redis never see each other's events
+    or count each other's screens — a test database's user ids start again at 1). CITYOPS_LIVE_NAMESPACE sets it."""
+    configured = getattr(settings, "CITYOPS_LIVE_NAMESPACE", "")
+    if configured:
+        return configured
+    from django.db import connections
+
+    db = connections["default"].settings_dict
+    return hashlib.sha256(f"{db.get('HOST', '')}:{db.get('PORT', '')}/{db['NAME']}".encode()).hexdigest()[:12]
+
+
+def channel() -> str:
+    return f"{CHANNEL}:{namespace()}"
 
 
 # --- Events ------------------------------------------------------------------------------------------------
@@ -192,7 +215,7 @@ def publish(entries) -> int:
         events = events_for(entries)
         pipe = redis_client(url).pipeline(transaction=False)
         for event in events:
-            pipe.publish(CHANNEL, json.dumps(event, ensure_ascii=False, separators=(",", ":")))
+            pipe.publish(channel(), json.dumps(event, ensure_ascii=False, separators=(",", ":")))
         pipe.execute()
         return len(events)
     except Exception:  # noqa: BLE001 - logged; the change itself is committed
@@ -202,25 +225,32 @@ def publish(entries) -> int:
 
 # --- The screens of one account across every process (with Redis) -------------------------------------------
 # A sorted set per account: one member per connected screen, scored by the time its claim lapses. A stream renews
-# its claim at least every heartbeat; a process that died leaves claims that lapse within CLAIM_SECONDS.
-CLAIM_SECONDS = 3 * HEARTBEAT_SECONDS
+# its claim at every heartbeat; a screen whose process died, or whose stream stopped running, lapses within
+# claim_seconds() (three heartbeats). A stream that ends releases its claim at once.
 
 
-def _claims_key(user_id: int) -> str:
-    return f"cityops:live:screens:{user_id}"
+def claim_seconds() -> float:
+    return 3 * HEARTBEAT_SECONDS
+
+
+def claims_key(user_id: int) -> str:
+    return f"{CHANNEL}:screens:{namespace()}:{user_id}"
+
+
+def claimed(url: str, user_id: int) -> int:
+    """How many screens the account holds in every web process (lapsed claims removed)."""
+    key = claims_key(user_id)
+    pipe = redis_client(url).pipeline()
+    pipe.zremrangebyscore(key, 0, time.time())
+    pipe.zcard(key)
+    return pipe.execute()[1]
 
 
 def claim(url: str, screen: Screen) -> bool:
     """Count the screen against its account's limit in every web process; False when the account has its
     maximum already. A Redis failure does not keep the screen out (the per-process limit still holds)."""
-    key, now = _claims_key(screen.user_id), time.time()
     try:
-        client = redis_client(url)
-        pipe = client.pipeline()
-        pipe.zremrangebyscore(key, 0, now)
-        pipe.zcard(key)
-        _, count = pipe.execute()
-        if count >= max_per_user():
+        if claimed(url, screen.user_id) >= max_per_user():
             return False
         renew(url, screen)
     except Exception:  # noqa: BLE001
@@ -229,17 +259,17 @@ def claim(url: str, screen: Screen) -> bool:
 
 
 def renew(url: str, screen: Screen) -> None:
-    key = _claims_key(screen.user_id)
+    key, lapse = claims_key(screen.user_id), claim_seconds()
     client = redis_client(url)
     pipe = client.pipeline()
-    pipe.zadd(key, {screen.token: time.time() + CLAIM_SECONDS})
-    pipe.expire(key, int(CLAIM_SECONDS) + 5)
+    pipe.zadd(key, {screen.token: time.time() + lapse})
+    pipe.expire(key, int(lapse) + 5)
     pipe.execute()
 
 
 def release(url: str, screen: Screen) -> None:
     with contextlib.suppress(Exception):
-        redis_client(url).zrem(_claims_key(screen.user_id), screen.token)
+        redis_client(url).zrem(claims_key(screen.user_id), screen.token)
 
 
 # --- The screens of one process -------------------------------------------------------------------------
@@ -253,13 +283,25 @@ class TooMany(Exception):
 
 
 class Screen:
-    """One connected stream: its user and the events waiting for it."""
+    """One connected stream: its user, the events waiting for it, the Redis it claimed its place in (the URL at
+    opening: its release goes there even if the setting changed since) and when its stream last ran."""
 
-    def __init__(self, user_id: int):
+    def __init__(self, user_id: int, url: str = ""):
         self.user_id = user_id
+        self.url = url
         self.token = uuid.uuid4().hex
         self.events: queue.Queue = queue.Queue(maxsize=QUEUE_SIZE)
         self.overflowed = False
+        self.seen = time.monotonic()
+
+    def touch(self) -> None:
+        """The stream is running: called at every turn of its loop (at least every heartbeat)."""
+        self.seen = time.monotonic()
+
+    def stale(self, now: float) -> bool:
+        """A screen whose stream has not run for claim_seconds(): its response was never read (a server or
+        client that dropped it unread) or its thread is stuck. It lapses here as its claim lapses in Redis."""
+        return now - self.seen > claim_seconds()
 
     def put(self, event: dict) -> None:
         try:
@@ -276,34 +318,78 @@ class Hub:
         self._screens: set[Screen] = set()
         self._listener: threading.Thread | None = None
         self._url = ""
+        self._channel = ""
         self.subscribed = threading.Event()
+
+    def _drop_stale(self) -> None:
+        """Forget the screens whose stream stopped running without closing (called with the lock held)."""
+        now = time.monotonic()
+        for screen in [s for s in self._screens if s.stale(now)]:
+            log.info("live feed: screen of user %s lapsed (its stream stopped running)", screen.user_id)
+            self._screens.discard(screen)
+            if screen.url:
+                release(screen.url, screen)
 
     def open(self, user_id: int) -> Screen:
         with self._lock:
+            self._drop_stale()
             if len(self._screens) >= max_streams():
                 raise TooMany(per_user=False)
             if sum(1 for s in self._screens if s.user_id == user_id) >= max_per_user():
                 raise TooMany(per_user=True)
-            screen = Screen(user_id)
             url = settings.CITYOPS_REDIS_URL
+            screen = Screen(user_id, url)
             if url and not claim(url, screen):
                 raise TooMany(per_user=True)
             self._screens.add(screen)
-            if url and (self._listener is None or not self._listener.is_alive() or self._url != url):
-                self._url = url
+            name = channel() if url else ""
+            if url and (self._listener is None or not self._listener.is_alive() or self._url != url
+                        or self._channel != name):
+                self._url, self._channel = url, name
                 self.subscribed.clear()
-                self._listener = threading.Thread(target=self._listen, args=(url,), name="cityops-live", daemon=True)
+                self._listener = threading.Thread(target=self._listen, args=(url, name), name="cityops-live",
+                                                  daemon=True)
                 self._listener.start()
         return screen
+
+    def refusal(self, user_id: int) -> TooMany | None:
+        """Why a new screen of this account would be refused now (None: it would open), without opening one."""
+        with self._lock:
+            self._drop_stale()
+            if len(self._screens) >= max_streams():
+                return TooMany(per_user=False)
+            if sum(1 for s in self._screens if s.user_id == user_id) >= max_per_user():
+                return TooMany(per_user=True)
+        url = settings.CITYOPS_REDIS_URL
+        try:
+            if url and claimed(url, user_id) >= max_per_user():
+                return TooMany(per_user=True)
+        except Exception:  # noqa: BLE001 - as claim(): Redis down keeps no screen out
+            log.warning("live feed: cannot count screens in Redis", exc_info=True)
+        return None
 
     def close(self, screen: Screen) -> None:
         with self._lock:
             self._screens.discard(screen)
-        if settings.CITYOPS_REDIS_URL:
-            release(settings.CITYOPS_REDIS_URL, screen)
+        if screen.url:
+            release(screen.url, screen)
+
+    def holds(self, screen: Screen) -> bool:
+        with self._lock:
+            return screen in self._screens
 
     def count(self) -> int:
-        return len(self._screens)
+        with self._lock:
+            self._drop_stale()
+            return len(self._screens)
+
+    def close_all(self) -> None:
+        """Forget every screen of this process and release its claims (tests: a live server's streams)."""
+        with self._lock:
+            screens, self._screens = list(self._screens), set()
+        for screen in screens:
+            if screen.url:
+                release(screen.url, screen)
 
     def deliver(self, event: dict) -> None:
         with self._lock:
@@ -311,18 +397,21 @@ class Hub:
         for screen in screens:
             screen.put(event)
 
-    def _listen(self, url: str) -> None:
+    def _current(self, url: str, name: str) -> bool:
+        return self._url == url and self._channel == name
+
+    def _listen(self, url: str, name: str) -> None:
         first = True
-        while self._url == url:
+        while self._current(url, name):
             pubsub = None
             try:
                 pubsub = redis_client(url).pubsub(ignore_subscribe_messages=True)
-                pubsub.subscribe(CHANNEL)
+                pubsub.subscribe(name)
                 self.subscribed.set()
                 if not first:
                     self.deliver(RESYNC)  # events published while we were away: the streams re-read the timeline
                 first = False
-                while self._url == url:
+                while self._current(url, name):
                     message = pubsub.get_message(timeout=1.0)
                     if message and message["type"] == "message":
                         self.deliver(json.loads(message["data"]))

@@ -26,6 +26,15 @@ def _refuse(status: int, code: str, zh: str, en: str) -> JsonResponse:
     return JsonResponse({"code": code, "message": zh, "message_en": en}, status=status)
 
 
+def _too_many(per_user: bool) -> JsonResponse:
+    if per_user:
+        n = live.max_per_user()
+        return _refuse(429, "live_too_many_screens", f"同一账号最多同时打开 {n} 个实时画面，本画面改为每 5 秒刷新",
+                       f"At most {n} live screens per account at once; this screen refreshes every 5 s instead")
+    return _refuse(503, "live_busy", "实时画面连接已满，本画面改为每 5 秒刷新",
+                   "Too many live screens on the server; this screen refreshes every 5 s instead")
+
+
 def _last_event_id(request) -> int | None:
     """The id the browser last received (EventSource sends it back as Last-Event-ID; `?last_event_id=` for a
     client that opens a new EventSource itself). Anything but a plain number is ignored."""
@@ -49,13 +58,15 @@ def stream(request):
     allowed = live.scope_test(request.user)
     if allowed is None:
         return _refuse(403, "live_forbidden", "您的角色没有实时动态", "Your role has no live feed")
+    if "why" in request.GET:
+        # The page asks why its stream was refused (EventSource shows no status): the answer a new stream would
+        # get now, without opening one.
+        refusal = live.hub.refusal(request.user.pk)
+        return _too_many(refusal.per_user) if refusal else JsonResponse({"code": "ok"})
     try:
         screen = live.hub.open(request.user.pk)
     except live.TooMany as exc:
-        if exc.per_user:
-            return _refuse(429, "live_too_many_screens", f"同一账号最多同时打开 {live.max_per_user()} 个实时画面",
-                           f"At most {live.max_per_user()} live screens per account at once")
-        return _refuse(503, "live_busy", "实时画面连接已满，请稍后重试", "Too many live screens; try again shortly")
+        return _too_many(exc.per_user)
     english = (get_language() or "").startswith("en")
     last_id = _last_event_id(request)
     response = StreamingHttpResponse(_Stream(screen, _events(screen, allowed, english, last_id)),
@@ -87,6 +98,7 @@ def _events(screen, allowed, english: bool, last_id: int | None):
     polling = not redis_url
     started = renewed = time.monotonic()
     try:
+        screen.touch()
         yield "retry: 2000\n\n"
         position = live.last_entry_id() if last_id is None else last_id
         caught_up: set[int] = set()
@@ -106,8 +118,11 @@ def _events(screen, allowed, english: bool, last_id: int | None):
             connection.close()  # the stream holds no database connection while it waits on Redis
         quiet = 0.0
         while time.monotonic() - started < live.MAX_AGE_SECONDS:
-            if screen.overflowed:
-                return  # fell too far behind: the browser reconnects with its Last-Event-ID and catches up
+            screen.touch()
+            if screen.overflowed or not live.hub.holds(screen):
+                # Fell too far behind, or lapsed (this loop stalled past its claim): the browser reconnects with
+                # its Last-Event-ID and catches up.
+                return
             if polling:
                 time.sleep(live.POLL_SECONDS)
                 entries = live.entries_after(position, limit=500)

@@ -36,11 +36,18 @@ def redis_live(settings, monkeypatch):
             pytest.fail(f"CI=true but Redis is not reachable at {REDIS_URL}: {exc}")
         pytest.skip(f"Redis not reachable at {REDIS_URL}")
     client = redis.Redis.from_url(REDIS_URL)
-    for key in client.scan_iter("cityops:live:screens:*"):  # claims an earlier, interrupted run left behind
-        client.delete(key)
     settings.CITYOPS_REDIS_URL = REDIS_URL
     monkeypatch.setattr(live, "HEARTBEAT_SECONDS", 0.5)
-    return REDIS_URL
+    mine = f"{live.CHANNEL}:screens:{live.namespace()}:*"  # this test database's claims, not another run's
+
+    def forget_screens():
+        live.hub.close_all()
+        for key in client.scan_iter(mine):  # user ids start again after a flush: no claim may outlive its test
+            client.delete(key)
+
+    forget_screens()  # an earlier, interrupted test's
+    yield REDIS_URL
+    forget_screens()  # this test's live server may still hold streams of a closed browser
 
 
 @pytest.fixture
@@ -335,3 +342,83 @@ def test_the_limit_per_account_holds_across_processes(redis_live, settings, refe
     second = Stream(leader)
     first.close()
     second.close()
+
+
+def test_a_stream_nobody_reads_lapses(redis_live, settings, reference, leader):
+    """A stream's response opened but never read (a client or server that dropped it unread — as a test client's
+    GET does) holds its place no longer than its claim: three heartbeats, then the account may open another."""
+    import redis
+
+    settings.CITYOPS_LIVE_MAX_PER_USER = 1
+    client = Client()
+    client.force_login(leader)
+    unread = client.get("/dashboard/live/stream/")
+    assert unread.status_code == 200
+    assert client.get("/dashboard/live/stream/").status_code == 429
+    time.sleep(live.claim_seconds() + 0.3)
+    assert client.get("/dashboard/live/stream/?why=1").json() == {"code": "ok"}
+    stream = Stream(leader)
+    stream.frames(until="ready")
+    assert redis.Redis.from_url(REDIS_URL).zcard(live.claims_key(leader.pk)) == 1  # the lapsed one released
+    stream.close()
+    unread.close()
+
+
+def test_a_closed_screen_releases_its_claim_where_it_made_it(redis_live, settings, reference, leader):
+    import redis
+
+    stream = Stream(leader)
+    stream.frames(until="ready")
+    claims = redis.Redis.from_url(REDIS_URL)
+    assert claims.zcard(live.claims_key(leader.pk)) == 1
+    settings.CITYOPS_REDIS_URL = ""  # the setting changed (here: a test's settings restored) before the end
+    stream.close()
+    assert claims.zcard(live.claims_key(leader.pk)) == 0
+
+
+def test_the_page_learns_why_its_stream_was_refused(no_redis, settings, reference, resident, leader):
+    """EventSource shows no status: the page asks with ?why=1 and gets the answer a new stream would get, and the
+    asking opens no screen."""
+    settings.CITYOPS_LIVE_MAX_PER_USER = 1
+    client = Client()
+    client.force_login(leader)
+    before = live.hub.count()
+    assert client.get("/dashboard/live/stream/?why=1").json() == {"code": "ok"}
+    assert live.hub.count() == before
+    first = Stream(leader)
+    answer = client.get("/dashboard/live/stream/?why=1")
+    assert (answer.status_code, answer.json()["code"]) == (429, "live_too_many_screens")
+    assert "每 5 秒刷新" in answer.json()["message"] and "every 5 s" in answer.json()["message_en"]
+    first.close()
+    settings.CITYOPS_LIVE_MAX_STREAMS = 0
+    assert client.get("/dashboard/live/stream/?why=1").json()["code"] == "live_busy"
+    client.force_login(resident)
+    assert client.get("/dashboard/live/stream/?why=1").json()["code"] == "live_forbidden"
+
+
+def test_another_installations_events_and_claims_are_not_ours(redis_live, settings, new_case, leader):
+    """The channel and the claims are named after the installation's database: a test run (or installation) on
+    the same Redis with other user ids and cases never reaches this one's screens nor counts against its limit."""
+    import redis
+
+    ours = live.namespace()
+    assert ours in live.channel() and ours in live.claims_key(leader.pk)
+    settings.CITYOPS_LIVE_MAX_PER_USER = 1
+    settings.CITYOPS_LIVE_NAMESPACE = "elsewhere"
+    theirs = live.Screen(leader.pk, REDIS_URL)  # the same user id, in another installation
+    assert live.claim(REDIS_URL, theirs)
+    del settings.CITYOPS_LIVE_NAMESPACE
+    stream = Stream(leader)  # not refused: their claim is not ours
+    try:
+        stream.frames(until="ready")
+        _wait_subscribed()
+        foreign = {"id": 999999999, "type": "case", "kind": "case", "subject_id": 1, "action": "report",
+                   "state": "reported", "at": "2026-11-24T10:00:00+08:00", "code": "FOREIGN", "lon": 114.3,
+                   "lat": 30.5, "region_code": "420106", "org_id": None, "label_zh": "x", "label_en": "x", "url": "/"}
+        redis.Redis.from_url(REDIS_URL).publish("cityops:live:elsewhere", json.dumps(foreign))
+        case = new_case(point=POINT_WUCHANG_A)
+        assert [f["data"]["code"] for f in stream.frames(until="case")] == [case.code]
+    finally:
+        stream.close()
+        settings.CITYOPS_LIVE_NAMESPACE = "elsewhere"
+        live.release(REDIS_URL, theirs)
