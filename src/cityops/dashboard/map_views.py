@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cityops.dashboard import aggregation, scores
+from cityops.dashboard import aggregation, live, scores
 
 
 @login_required
@@ -41,5 +41,7 @@ def dashboard(request):
             "no_score": _("本期无立案，无评分"),
         },
     }
-    return render(request, "dashboard/map.html", {"config": config, "wall": wall})
+    # The live feed and the replay of a day (live.py) on the same map, for those who may watch (not residents).
+    can_watch = live.scope_test(request.user) is not None
+    return render(request, "dashboard/map.html", {"config": config, "wall": wall, "can_watch": can_watch})
 

@@ -26,6 +26,15 @@ RECORD_EVENTS = """() => {
 }"""
 
 
+def wait_for_code(page, which: str, code: str, timeout: float) -> None:
+    """Wait until the map's live (or replay) layer holds a marker of `code`. A function, not a bare expression:
+    Playwright runs a bare expression through eval() in the page once it is false at the first look, and the
+    site's CSP (script-src 'self', no 'unsafe-eval') refuses that with an EvalError — so a bare expression only
+    passed when the marker happened to be there already (an idle machine), and failed in the loaded full run."""
+    page.wait_for_function("([which, code]) => window.cityopsLiveMap[which]().some(e => e.code === code)",
+                           arg=[which, code], timeout=timeout * 1000)
+
+
 def test_a_new_case_appears_on_the_open_screen_within_two_seconds(page, live_server, login, redis_live, new_case,
                                                                    leader):
     login(page, leader)
@@ -92,26 +101,109 @@ def test_the_live_page_fits_a_phone(page, live_server, login, redis_live, refere
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
 
-def test_a_new_case_appears_on_the_map(page, live_server, login, redis_live, new_case, leader):
-    """On the dashboard's map (/dashboard/): the case's marker is drawn in the live layer (live_map.js)."""
+def test_a_new_case_and_an_alarm_appear_on_the_map(page, live_server, login, redis_live, new_case, leader):
+    """On the dashboard's own page (/dashboard/, as served: nothing injected) a case created on the server appears
+    as a marker of the map's live layer within 2 s, and so does an IoT alarm, in its own colour."""
+    from cityops.iot.models import Rule
+    from cityops.iot.services import alarm_raise, device_save, rule_defaults_load
+
+    rule_defaults_load()
+    device, _ = device_save(actor=None, code="WL-MAP-1", type="water_level", lon=POINT_JIANGAN[0],
+                            lat=POINT_JIANGAN[1])
+    rule = Rule.objects.filter(device_type="water_level", device__isnull=True).first()
     login(page, leader)
     page.goto(f"{live_server.url}/dashboard/")
-    page.wait_for_function("window.cityopsDashboard !== undefined")
-    if page.locator("[data-cityops-live]").count() == 0:  # until map.html includes the panel and the scripts
-        page.evaluate("""() => {
-          const panel = document.createElement("div");
-          panel.setAttribute("data-cityops-live", "/dashboard/live/stream/");
-          panel.setAttribute("data-replay-url", "/api/v1/dashboard/replay/");
-          document.body.appendChild(panel);
-        }""")
-        page.add_script_tag(url="/static/dashboard/live.js")
-        page.add_script_tag(url="/static/dashboard/live_map.js")
-    page.wait_for_selector("[data-cityops-live][data-status=live]", state="attached")
+    page.wait_for_selector("#live-status[data-status=live]")
+    assert page.evaluate("() => window.cityopsLiveMap !== undefined")
+    assert page.locator("#replay-slider").count() == 1  # the replay is on the map page too
+
     started = time.monotonic()
     case = new_case(point=POINT_WUCHANG_A)
-    page.wait_for_function(f"window.cityopsLiveMap.live().some(e => e.code === '{case.code}')", timeout=2000)
+    wait_for_code(page, "live", case.code, timeout=2)
     assert time.monotonic() - started < 2
     assert page.locator(".live-marker-case").count() == 1
+
+    started = time.monotonic()
+    alarm_raise(device_id=device.pk, rule=rule, value=9.9, ts=timezone.now())
+    wait_for_code(page, "live", "WL-MAP-1", timeout=2)
+    assert time.monotonic() - started < 2
+    assert page.locator(".live-marker-alarm").count() == 1
+    assert page.evaluate("performance.getEntriesByType('navigation').length") == 1  # no reload happened
+
+
+def test_the_replay_plays_on_the_map(page, live_server, login, redis_live, new_case, leader, monkeypatch):
+    """The replay slider on the map page: the day's cases are drawn in the replay layer in order, a seek shows the
+    day as it stood, and 回到实时 brings the live layer back."""
+    real_now = timezone.now
+    monkeypatch.setattr(timezone, "now", lambda: DAY.replace(minute=10))
+    first = new_case(point=POINT_WUCHANG_A)
+    monkeypatch.setattr(timezone, "now", lambda: DAY.replace(minute=25))
+    second = new_case(point=POINT_JIANGAN)
+    monkeypatch.setattr(timezone, "now", lambda: DAY.replace(hour=20))
+    evening = new_case(point=POINT_WUCHANG_A)
+    monkeypatch.setattr(timezone, "now", real_now)
+
+    login(page, leader)
+    page.goto(f"{live_server.url}/dashboard/")
+    page.wait_for_selector("#live-status[data-status=live]")
+    page.fill("#replay-day", "2026-11-24")
+    page.select_option("#replay-speed", "600")
+    page.click("#replay-play")
+    wait_for_code(page, "replayed", second.code, timeout=8)
+    page.click("#replay-pause")
+    assert [e["code"] for e in page.evaluate("window.cityopsLiveMap.replayed()")] == [first.code, second.code]
+    assert page.locator(".live-marker-case").count() == 2  # the replay layer's markers; the live layer is hidden
+
+    page.eval_on_selector("#replay-slider", "s => { s.value = 86340; s.dispatchEvent(new Event('input')); }")
+    wait_for_code(page, "replayed", evening.code, timeout=8)
+    assert sorted(e["code"] for e in page.evaluate("window.cityopsLiveMap.replayed()")) == sorted(
+        [first.code, second.code, evening.code])
+
+    page.click("#replay-stop")
+    assert page.evaluate("window.cityopsLiveMap.replayed()") == []
+    page.wait_for_selector("#live-status[data-status=live]")
+
+
+def test_a_refused_screen_polls_and_says_why(page, live_server, login, redis_live, settings, new_case,
+                                              leader):
+    """One screen too many for the account: the page is not left blank — it says why and reads new cases every
+    5 s from the replay API, so a new case still appears on its map."""
+    settings.CITYOPS_LIVE_MAX_PER_USER = 1
+    login(page, leader)
+    page.goto(f"{live_server.url}/dashboard/")
+    page.wait_for_selector("#live-status[data-status=live]")
+    second = page.context.new_page()  # the same account (the same session) in a second tab
+    second.goto(f"{live_server.url}/dashboard/")
+    second.wait_for_selector("[data-cityops-live][data-reason=live_too_many_screens]", state="attached")
+    status = second.locator("#live-status")
+    assert status.get_attribute("data-status") == "polling"
+    assert "同一账号最多同时打开 1 个实时画面" in status.inner_text() and "每 5 秒刷新" in status.inner_text()
+    time.sleep(1)  # the first round has read what happened before the page opened
+    case = new_case(point=POINT_WUCHANG_A)
+    wait_for_code(second, "live", case.code, timeout=8)  # the next round of polling (every 5 s)
+    wait_for_code(page, "live", case.code, timeout=2)
+
+
+def test_leaving_the_page_frees_its_screen(page, live_server, login, redis_live, settings, reference, leader):
+    """A screen's place (in this process and its claim in Redis) is free again soon after the page is left, so
+    the account's next screen is not refused (the limit is one here)."""
+    import redis
+
+    from cityops.dashboard import live
+
+    settings.CITYOPS_LIVE_MAX_PER_USER = 1
+    claims = redis.Redis.from_url(redis_live)
+    login(page, leader)
+    page.goto(f"{live_server.url}/dashboard/")
+    page.wait_for_selector("#live-status[data-status=live]")
+    assert claims.zcard(live.claims_key(leader.pk)) == 1
+    page.goto(f"{live_server.url}/")  # leaves the map: pagehide closes the stream
+    deadline = time.monotonic() + 5
+    while claims.zcard(live.claims_key(leader.pk)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert claims.zcard(live.claims_key(leader.pk)) == 0
+    page.goto(f"{live_server.url}/dashboard/")
+    page.wait_for_selector("#live-status[data-status=live]")
 
 
 def test_without_event_source_the_page_polls(page, live_server, login, reference, new_case, leader):
