@@ -9,9 +9,11 @@ and (with CITYOPS_BRIEFING_LEVELS) each street — their figures, charts and not
 - Figures: the dashboard's own (kpis.py: intake by channel, on-time rate, satisfaction, top categories, 属地解决率
   from cases/levels.py, trend, IoT alarms, the disputes' headline figures from disputes/evaluation.py and the
   stability decisions in consultation) counted for the period inside the region, as a city-wide reader counts
-  them; open and overdue are the count when the briefing is made. Early warnings raised in the period.
-- Notable cases: the most overdue open cases, the open supervision orders, the urgent cases of the period, the open
-  high-risk disputes — code, category, place and state; no reporter's or party's personal data.
+  them; open and overdue are as of the end of the period, read from the timeline (`open_at`), so a briefing made
+  again later for the same period says the same. Early warnings raised in the period.
+- Notable cases: the most overdue cases at the end of the period (`open_at` too), the open supervision orders, the
+  urgent cases of the period, the open high-risk disputes — code, category, place and state; no reporter's or
+  party's personal data.
 - Sent: an inbox notification to the level's leaders (city: the leader role; a district or street: the staff of a
   region-bound role whose regions include that region's code), with an e-mail through core.notify.EmailBackend when
   configured. The mail carries the link to the briefing's page, not the files: the files hold case addresses and
@@ -157,6 +159,76 @@ def clean_day(value) -> date:
                            code="invalid_date") from None
 
 
+# --- open and overdue at an instant, from the timeline -----------------------------------------------------------
+@dataclass(frozen=True)
+class OpenCase:
+    pk: int
+    state: str  # its state at the instant
+    deadline: datetime | None  # the deadline running at the instant (None: no clock, or paused)
+    late: bool
+
+
+def _moment(text) -> datetime | None:
+    if not text or text == "null":
+        return None
+    try:
+        moment = datetime.fromisoformat(str(text))
+    except ValueError:
+        return None
+    return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+
+
+def open_at(region: str, at: datetime) -> list[OpenCase]:
+    """The cases of `region` (a code prefix, "" = the city) that were open at the instant `at`, each with whether it
+    was overdue then — read from the timeline, so the answer for a past instant does not change afterwards.
+
+    A case was open at `at` if it was created before `at` and the state its last timeline entry before `at` left
+    it in is an open one (a closing step after `at`, or a reopening before it, are thus taken as they happened).
+    It was overdue then as the map's and the home page's `late_q` says now, at that instant: the deadline its last
+    entry before `at` stamped (the engine stamps every step with the running deadline, core/workflow.py; a paused
+    clock has none) had passed, or the overdue sweep had marked it (an `overdue` entry, or a later escalation
+    step, core/workflow.sweep_overdue) and no step restarting or extending its clock came after the mark.
+
+    Only cases open now or whose state changed at or after `at` can have been open then (a case closed since
+    before `at` has no later state change): the timeline is read for those alone. A case without any entry before
+    `at` (rows written without their timeline) counts in its workflow's first state, overdue by its own fields."""
+    from django.db.models import CharField, OuterRef, Q, Subquery
+    from django.db.models.fields.json import KT
+    from django.db.models.functions import Cast
+
+    from cityops.cases.models import Case
+    from cityops.cases.workflow import CASE_WORKFLOW, OPEN_STATES
+    from cityops.core import workflow as wf
+    from cityops.core.models import TimelineEntry
+
+    marks = ["overdue", *{e.action for e in CASE_WORKFLOW.escalations}]
+    resets = sorted({t.action for t in CASE_WORKFLOW.transitions if t.clock in (wf.CLOCK_RESTART, wf.CLOCK_EXTEND)})
+    before = TimelineEntry.objects.filter(subject_type=Case._meta.label_lower,
+                                          subject_id=Cast(OuterRef("pk"), output_field=CharField()), at__lt=at)
+    last = before.order_by("-seq")
+    rows = (
+        Case.objects.filter(region_code__startswith=region, created_at__lt=at)
+        .filter(Q(state__in=OPEN_STATES) | Q(state_changed_at__gte=at))
+        .annotate(state_then=Subquery(last.values("to_state")[:1]),
+                  deadline_then=Subquery(last.values(d=KT("params__deadline_at"))[:1]),
+                  marked=Subquery(before.filter(action__in=marks).order_by("-seq").values("seq")[:1]),
+                  reset=Subquery(before.filter(action__in=resets).order_by("-seq").values("seq")[:1]))
+        .values_list("pk", "overdue", "deadline_at", "state_then", "deadline_then", "marked", "reset")
+    )
+    out = []
+    for pk, overdue_now, deadline_now, state, deadline_text, marked, reset in rows:
+        if state is None:  # no step recorded before `at`: its own fields, as late_q reads them
+            out.append(OpenCase(pk, CASE_WORKFLOW.initial, deadline_now,
+                                bool(overdue_now) or (deadline_now is not None and deadline_now < at)))
+            continue
+        if state not in OPEN_STATES:
+            continue
+        deadline = _moment(deadline_text)
+        late = (deadline is not None and deadline < at) or (marked is not None and marked > (reset or 0))
+        out.append(OpenCase(pk, state, deadline, late))
+    return out
+
+
 # --- the figures ------------------------------------------------------------------------------------------------
 def viewer():
     """Who the figures are counted as: a city-wide reader (the leader role), never saved — the briefing is the
@@ -175,6 +247,8 @@ def gather(*, kind: str, start: date, end: date, place: Place, now: datetime | N
     now = now or timezone.now()
     user = viewer()
     region = place.code
+    as_of = min(_bounds(start, end)[1], now)  # the end of the period (now, for a period not over yet)
+    still_open = open_at(region, as_of)
     cases = kpis.case_figures(user=user, region=region, start=start, end=end)
     trend = cases["trend"]
     if kind == "daily":  # one day's bar says little: the trend shows the week up to it
@@ -189,12 +263,13 @@ def gather(*, kind: str, start: date, end: date, place: Place, now: datetime | N
         "region": {"code": place.code, "level": place.level, "name": place.name},
         "generated_at": timezone.localtime(now).isoformat(timespec="minutes"),
         "generated_text": timezone.localtime(now).strftime("%Y-%m-%d %H:%M"),
-        "open": cases["today"]["open"], "overdue": cases["today"]["overdue"],
+        "as_of": timezone.localtime(as_of).strftime("%Y-%m-%d %H:%M"),
+        "open": len(still_open), "overdue": sum(1 for c in still_open if c.late),
         "period_figures": cases["period"], "levels": levels, "trend": trend,
         "rates": {"on_time": pct(cases["period"]["on_time_rate"]), "satisfaction": pct(cases["period"]["satisfaction"])},
         "alarms": alarms, "domains": domains,
         "warnings": _warnings(region, start, end),
-        "notable": _notable(region, start, end, now),
+        "notable": _notable(region, start, end, now, still_open=still_open, as_of=as_of),
     }
 
 
@@ -236,15 +311,21 @@ def _case_row(case, now: datetime, **extra) -> dict:
     return row
 
 
-def _notable(region: str, start: date, end: date, now: datetime) -> dict:
+def _notable(region: str, start: date, end: date, now: datetime, *, still_open: list[OpenCase],
+             as_of: datetime) -> dict:
     from cityops.cases.models import Case, SupervisionOrder
     from cityops.cases.supervision import OPEN_ORDER_STATES
-    from cityops.cases.workflow import OPEN_STATES
+    from cityops.core.models import state_label_for
 
     in_region = Case.objects.filter(region_code__startswith=region).select_related("category", "lead_department")
-    late = (in_region.filter(state__in=OPEN_STATES, deadline_at__lt=now, clock_paused_at__isnull=True)
-            .order_by("deadline_at", "id")[:NOTABLE_MAX])
-    overdue = [_case_row(c, now, late_hours=int((now - c.deadline_at).total_seconds() // 3600)) for c in late]
+    # The most overdue at the end of the period (a running deadline passed then), as the counts.
+    late = sorted((c for c in still_open if c.late and c.deadline is not None and c.deadline < as_of),
+                  key=lambda c: (c.deadline, c.pk))[:NOTABLE_MAX]
+    found = in_region.in_bulk([c.pk for c in late])
+    overdue = [_case_row(found[c.pk], now, state=state_label_for(Case.workflow, c.state),
+                         deadline=timezone.localtime(c.deadline).strftime("%Y-%m-%d %H:%M"),
+                         late_hours=int((as_of - c.deadline).total_seconds() // 3600))
+               for c in late if c.pk in found]
     orders = (SupervisionOrder.objects.filter(state__in=OPEN_ORDER_STATES, case__region_code__startswith=region)
               .select_related("case__category", "case__lead_department", "unit").order_by("-issued_at", "-id"))
     supervised = [_case_row(o.case, now, level=o.get_level_display(), unit=o.unit.name if o.unit_id else "",
@@ -342,8 +423,8 @@ def xlsx_bytes(figures: dict) -> bytes:
         cell.font = bold
     rows = [("期间受理", period["intake"]), ("期间办结", period["handled"]),
             ("按时办结率", period["on_time_rate"]), ("回访数", period["followed_up"]),
-            ("满意率", period["satisfaction"]), ("在办（生成时）", figures["open"]),
-            ("超期在办（生成时）", figures["overdue"]), ("期间异常预警", figures["warnings"]["count"])]
+            ("满意率", period["satisfaction"]), ("期末在办", figures["open"]),
+            ("期末超期在办", figures["overdue"]), ("期间异常预警", figures["warnings"]["count"])]
     rows += [(f["label"], f["value"]) for f in figures["alarms"]]
     rows += [(f"{d['label']}：{f['label']}", f["value"]) for d in figures["domains"] for f in d["figures"]]
     for label, value in rows:

@@ -1,13 +1,15 @@
 """Briefings (dashboard/briefings.py) on a small city whose figures are known by hand: two districts (武昌区 with two
 communities, 江岸区: cases/tests/conftest.py), yesterday's cases and timeline entries. SQLite and PostgreSQL.
 
-Yesterday (DAY, local time):
+Yesterday (DAY, local time), each step on the timeline as the engine stamps it (the state it left, the deadline
+then running):
 - W1 武昌 A, field, 09:00, dispatched, deadline DAY 12:00 (overdue), under supervision (督办, 环卫处);
 - W2 武昌 B, hotline, urgent, 10:00, archived: handled on time, followed up (satisfied), closed at the community;
 - J1 江岸, portal, 11:00, dispatched, deadline next year;
-- OLD 武昌 A, field, the day before, accepted, deadline the day before 18:00 (overdue): handled late yesterday.
+- OLD 武昌 A, field, the day before, accepted, deadline the day before 18:00 (marked overdue by the sweep): handled
+  late yesterday at 15:00, its verification due at 16:00 and not done (overdue again).
 So the city: intake 3 (field, hotline, portal 1 each), handled 2 (one late: on time 50.0%), satisfaction 100.0%,
-属地解决率 at the community 100.0%, open 3 and overdue 2 when made; 武昌区: intake 2, open 2, overdue 2; 江岸区:
+属地解决率 at the community 100.0%, open 3 and overdue 2 at the end of DAY; 武昌区: intake 2, open 2, overdue 2; 江岸区:
 intake 1, open 1, nothing handled (on time —)."""
 
 from datetime import datetime, time, timedelta
@@ -61,8 +63,7 @@ def cases(reference, day):
     plan = [("W1", POINT_WUCHANG_A, "field", "normal", at(day, 9), "dispatched", at(day, 12)),
             ("W2", POINT_WUCHANG_B, "hotline", "urgent", at(day, 10), "archived", at(day, 20)),
             ("J1", POINT_JIANGAN, "portal", "normal", at(day, 11), "dispatched", at(day + timedelta(days=365), 9)),
-            ("OLD", POINT_WUCHANG_A, "field", "normal", at(day - timedelta(days=1), 8), "accepted",
-             at(day - timedelta(days=1), 18))]
+            ("OLD", POINT_WUCHANG_A, "field", "normal", at(day - timedelta(days=1), 8), "handled", at(day, 16))]
     made = {}
     for code, point, source, urgency, created, state, deadline in plan:
         grid = GRIDS[point]
@@ -71,13 +72,27 @@ def cases(reference, day):
             region_code=grid, district_code=grid[:6], district_name=names[grid[:6]], street_code=grid[:9],
             community_code=grid[:12], grid_code=grid, description="测试", state=state, created_at=created,
             deadline_at=deadline, address="某路 1 号")
+    def step(case, action, when, state, deadline=None, **params):
+        """One entry as the engine writes it: the state the step left and the deadline then running."""
+        case.state = state
+        stamp = {"region": case.region_code, **params}
+        if deadline is not None:
+            stamp["deadline_at"] = deadline.isoformat()
+        timeline_append(subject=case, action=action, at=when, to_state=state, params=stamp)
+
     with transaction.atomic():
-        w2, old = made["W2"], made["OLD"]
-        timeline_append(subject=w2, action="handle", at=at(day, 14), params={"region": w2.region_code, "on_time": True})
-        timeline_append(subject=w2, action="follow_up", at=at(day, 16), params={"region": w2.region_code})
-        timeline_append(subject=w2, action="close", at=at(day, 17),
-                        params={"region": w2.region_code, "resolved_level": "community"})
-        timeline_append(subject=old, action="handle", at=at(day, 15), params={"region": old.region_code, "on_time": False})
+        w1, w2, j1, old = made["W1"], made["W2"], made["J1"], made["OLD"]
+        step(w1, "dispatch", at(day, 9), "dispatched", at(day, 12))
+        step(w2, "dispatch", at(day, 10), "dispatched", at(day, 15))
+        step(w2, "handle", at(day, 14), "handled", at(day, 15), on_time=True)
+        step(w2, "close", at(day, 16), "closed", resolved_level="community")
+        step(w2, "follow_up", at(day, 17), "archived")
+        step(j1, "dispatch", at(day, 11), "dispatched", at(day + timedelta(days=365), 9))
+        yesterday_but_one = day - timedelta(days=1)
+        step(old, "accept", at(yesterday_but_one, 9), "accepted", at(yesterday_but_one, 18))
+        step(old, "overdue", at(yesterday_but_one, 18) + timedelta(minutes=5), "accepted", at(yesterday_but_one, 18),
+             level=1)
+        step(old, "handle", at(day, 15), "handled", at(day, 16), on_time=False)
     SupervisionOrder.objects.create(case=made["W1"], unit=OrgUnit.objects.get(code="HW"), level="escalate",
                                     state="issued", issued_at=at(day, 13), reason="催促")
     return made
@@ -96,7 +111,8 @@ def test_figures_by_hand(cases, day):
     assert community["resolved"] == 1 and community["local_rate_text"] == "100.0%"
     assert len(f["trend"]["days"]) == 7 and f["trend"]["intake"][-1] == 3 and f["trend"]["handled"][-1] == 2
     notable = f["notable"]
-    assert [c["code"] for c in notable["overdue"]] == ["OLD", "W1"]  # the most overdue first
+    assert [c["code"] for c in notable["overdue"]] == ["W1", "OLD"]  # the most overdue at the end of DAY first
+    assert [c["late_hours"] for c in notable["overdue"]] == [12, 8]
     assert [c["code"] for c in notable["supervised"]] == ["W1"] and notable["supervised"][0]["unit"]
     assert [c["code"] for c in notable["urgent"]] == ["W2"]
     assert all("reporter" not in c for c in notable["overdue"])  # no personal data
@@ -109,6 +125,77 @@ def test_figures_by_hand(cases, day):
     jiangan, _ = briefings.make(kind="daily", day=day, region="420102", send=False)
     j = jiangan.figures
     assert j["period_figures"]["intake"] == 1 and j["rates"]["on_time"] == "—" and j["notable"]["overdue"] == []
+
+
+def test_open_and_overdue_are_as_of_the_end_of_the_period_and_a_later_remake_says_the_same(cases, day):
+    """What happens after DAY changes nothing in DAY's briefing: W1 closed today, J1 marked overdue today, OLD
+    verified today, a new case today. Counted now, open would be J1, NEW and OLD (verified, awaiting its close),
+    overdue J1 alone; at the end of DAY it was W1, J1 and OLD, W1 and OLD overdue."""
+    from cityops.cases.models import Case
+    from cityops.core.timeline import timeline_append
+
+    first, _ = briefings.make(kind="daily", day=day, send=False)
+    before = first.figures
+    assert (before["open"], before["overdue"]) == (3, 2)
+    now = timezone.now()
+    with transaction.atomic():
+        w1, j1, old = (Case.objects.get(code=c) for c in ("W1", "J1", "OLD"))
+        for case, action, state in ((w1, "close", "closed"), (j1, "overdue", "dispatched"), (old, "verify", "verified")):
+            case.state = state
+            timeline_append(subject=case, action=action, at=now, to_state=state, params={"region": case.region_code})
+        Case.objects.filter(pk=w1.pk).update(state="closed", state_changed_at=now, deadline_at=None)
+        Case.objects.filter(pk=j1.pk).update(overdue=True)
+        Case.objects.filter(pk=old.pk).update(state="verified", state_changed_at=now, deadline_at=None)
+        new = Case.objects.create(code="NEW", source="field", category=w1.category, lon=w1.lon, lat=w1.lat,
+                                  region_code=w1.region_code, district_code="420106", street_code=w1.street_code,
+                                  community_code=w1.community_code, grid_code=w1.grid_code, description="测试",
+                                  state="dispatched", created_at=now, deadline_at=now + timedelta(days=1))
+        assert new.pk
+    open_now = briefings.open_at("", now + timedelta(seconds=1))
+    assert {Case.objects.get(pk=c.pk).code: c.late for c in open_now} == {"J1": True, "NEW": False, "OLD": False}
+
+    again, made = briefings.make(kind="daily", day=day, force=True, send=False, now=now + timedelta(days=3))
+    after = again.figures
+    assert made and again.generations == 2
+    assert (after["open"], after["overdue"]) == (before["open"], before["overdue"]) == (3, 2)
+    assert after["notable"]["overdue"] == before["notable"]["overdue"]
+    assert after["as_of"] == before["as_of"] == f"{day + timedelta(days=1)} 00:00"
+    for key in ("period_figures", "levels", "trend", "rates"):
+        assert after[key] == before[key], key
+    wuchang, _ = briefings.make(kind="daily", day=day, region="420106", send=False)
+    assert (wuchang.figures["open"], wuchang.figures["overdue"]) == (2, 2)  # W1 and OLD, not NEW
+
+
+def test_a_case_reopened_or_paused_counts_as_it_stood(cases, day):
+    """The state at the end of DAY is what its last step before then left: a case closed on DAY and reopened the
+    next day was not open; one whose clock was paused (挂账: no deadline stamped) after the sweep marked it stays
+    overdue, as the map's late_q counts a paused overdue case; one whose clock a step restarted is no longer."""
+    from cityops.cases.models import Case
+    from cityops.core.timeline import timeline_append
+
+    end = at(day + timedelta(days=1), 0)
+    category = cases["W1"].category
+    made = {}
+    with transaction.atomic():
+        for code, steps in (
+            ("R1", [("dispatch", 9, "dispatched", 10), ("close", 11, "closed", None), ("reopen", 24 + 9, "dispatched", 24 + 12)]),
+            ("P1", [("dispatch", 9, "dispatched", 10), ("overdue", 11, "dispatched", 10), ("suspend_approve", 12, "suspended", None)]),
+            ("S1", [("dispatch", 9, "dispatched", 10), ("overdue", 11, "dispatched", 10), ("accept", 12, "accepted", 24 + 12)]),
+        ):
+            case = Case.objects.create(code=code, source="field", category=category, lon=114.31, lat=30.55,
+                                       region_code="42010600100101", district_code="420106", description="测试",
+                                       state=steps[-1][2], created_at=at(day, 8))
+            for action, hour, state, deadline in steps:
+                case.state = state
+                params = {"region": case.region_code}
+                if deadline is not None:
+                    params["deadline_at"] = (at(day, 0) + timedelta(hours=deadline)).isoformat()
+                timeline_append(subject=case, action=action, at=at(day, 0) + timedelta(hours=hour), to_state=state,
+                                params=params)
+            made[code] = case
+    got = {Case.objects.get(pk=c.pk).code: c.late for c in briefings.open_at("420106", end)}
+    assert got["P1"] is True and got["S1"] is False and "R1" not in got
+    assert got["W1"] is True and got["OLD"] is True  # the fixture's, as before
 
 
 def test_warnings_and_high_risk_disputes_in_their_district(cases, day):
@@ -167,7 +254,7 @@ def test_pdf_text_and_xlsx_read_back(cases, day):
     wb = load_workbook(BytesIO(data))
     assert wb.sheetnames == ["概要", "受理渠道", "高发类别", "属地解决率", "趋势", "重点案件", "预警"]
     summary = {row[0]: row[1] for row in wb["概要"].iter_rows(min_row=5, values_only=True)}
-    assert summary["期间受理"] == 2 and summary["按时办结率"] == 0.5 and summary["超期在办（生成时）"] == 2
+    assert summary["期间受理"] == 2 and summary["按时办结率"] == 0.5 and summary["期末超期在办"] == 2
     notable = [row[:2] for row in wb["重点案件"].iter_rows(min_row=2, values_only=True)]
     assert ("超期最久", "OLD") in notable and ("督办中", "W1") in notable and ("紧急案件", "W2") in notable
     assert wb["趋势"]._charts  # a column chart of the trend
