@@ -180,6 +180,9 @@ CITYOPS_BRIEFING_LEVELS = env.list("CITYOPS_BRIEFING_LEVELS", default=["city", "
 # Django's mail (EMAIL_HOST, EMAIL_PORT, DEFAULT_FROM_EMAIL ... as Django reads them). Links in mails start with
 # CITYOPS_SITE_URL.
 CITYOPS_NOTIFY_BACKENDS = env.list("CITYOPS_NOTIFY_BACKENDS", default=["cityops.core.notify.ConsoleBackend"])
+# The notification kinds the e-mail backend sends (core.notify.emails_kind): names (briefing, early_warning,
+# case_overdue …), a prefix with * (case_*), or * for every kind. Default: the briefings only; the inbox has all.
+CITYOPS_EMAIL_KINDS = env.list("CITYOPS_EMAIL_KINDS", default=["briefing"])
 CITYOPS_SITE_URL = env.str("CITYOPS_SITE_URL", default="http://localhost:8000")
 EMAIL_HOST = env.str("CITYOPS_EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("CITYOPS_EMAIL_PORT", default=25)

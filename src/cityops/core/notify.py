@@ -20,16 +20,44 @@ class ConsoleBackend:
         logger.info("notify %s: %s — %s", notification.recipient, notification.title, notification.body)
 
 
+EMAIL_KINDS_DEFAULT = ("briefing",)
+
+
+def email_kinds() -> list[str]:
+    """The notification kinds sent by e-mail (settings.CITYOPS_EMAIL_KINDS): kind names (briefing, early_warning,
+    case_overdue, iot_alarm_raised …), a name ending in * for every kind it begins (case_*), or * for all.
+    Default: the briefings only — the other kinds are frequent, and the inbox carries them."""
+    kinds = getattr(settings, "CITYOPS_EMAIL_KINDS", EMAIL_KINDS_DEFAULT)
+    if isinstance(kinds, str):
+        kinds = kinds.split(",")
+    return [k.strip() for k in kinds if k and k.strip()]
+
+
+def emails_kind(kind: str) -> bool:
+    """Whether a notification of `kind` goes out by e-mail: listed in CITYOPS_EMAIL_KINDS."""
+    for pattern in email_kinds():
+        if pattern == "*" or pattern == kind or (pattern.endswith("*") and kind.startswith(pattern[:-1])):
+            return True
+    return False
+
+
+def emails_on(kind: str) -> bool:
+    """Whether the configured backends e-mail a notification of `kind` (EmailBackend on, the kind listed)."""
+    paths = getattr(settings, "CITYOPS_NOTIFY_BACKENDS", [])
+    return any(import_string(p) is EmailBackend for p in paths) and emails_kind(kind)
+
+
 class EmailBackend:
     """Sends the notification by e-mail through Django's mail (EMAIL_BACKEND; tests use its locmem backend) to
-    recipients with an e-mail address; others keep the inbox row only. The link is absolute: CITYOPS_SITE_URL +
-    the notification's url (a page behind the login, so nothing personal travels in the mail)."""
+    recipients with an e-mail address, for the kinds of CITYOPS_EMAIL_KINDS (`emails_kind`; default: briefings
+    only); other kinds and recipients without an address keep the inbox row only. The link is absolute:
+    CITYOPS_SITE_URL + the notification's url (a page behind the login, so nothing personal travels in the mail)."""
 
     def send(self, notification: Notification) -> None:
         from django.core.mail import send_mail
 
         address = getattr(notification.recipient, "email", "")
-        if not address:
+        if not address or not emails_kind(notification.kind):
             return
         body = notification.body
         if notification.url:

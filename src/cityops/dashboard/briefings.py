@@ -581,7 +581,7 @@ def subscribers(briefing: Briefing):
 
 def deliver(briefing: Briefing) -> int:
     """Send the briefing's notice through the notification backends (inbox, e-mail: the link to its page)."""
-    from cityops.core.notify import notify
+    from cityops.core.notify import emails_on, notify
 
     recipients = subscribers(briefing)
     figures = briefing.figures
@@ -595,7 +595,8 @@ def deliver(briefing: Briefing) -> int:
     with transaction.atomic():
         Briefing.objects.filter(pk=briefing.pk).update(sent_at=timezone.now(), recipients=len(recipients))
         timeline_append(subject=briefing, action="send", actor_name="worker",
-                        params={"recipients": len(recipients), "emails": sum(1 for u in recipients if u.email)})
+                        params={"recipients": len(recipients),
+                                "emails": sum(1 for u in recipients if u.email) if emails_on("briefing") else 0})
     return len(recipients)
 
 

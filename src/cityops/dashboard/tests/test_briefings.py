@@ -327,6 +327,21 @@ def test_sent_by_email_to_the_levels_leaders(cases, day, make_user, settings, dj
     assert [m.to for m in mail.outbox] == [["wc@example.org"]]
 
 
+def test_no_mail_when_briefings_are_not_among_the_emailed_kinds(cases, day, make_user, settings,
+                                                              django_capture_on_commit_callbacks):
+    from cityops.core.timeline import timeline_for
+
+    settings.CITYOPS_NOTIFY_BACKENDS = ["cityops.core.notify.EmailBackend"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.CITYOPS_EMAIL_KINDS = ["early_warning"]
+    make_user("t_b_leader_nokind", roles.LEADER, email="leader@example.org")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        city_b, _ = briefings.make(kind="daily", day=day)
+    assert mail.outbox == []
+    assert timeline_for(city_b).get(action="send").params == {"recipients": 1, "emails": 0}  # the inbox row only
+
+
 @pytest.fixture
 def made(cases, day):
     return {code: briefings.make(kind="daily", day=day, region=code, send=False)[0] for code in ("", "420106", "420102")}
