@@ -11,6 +11,7 @@ from cityops.cases.models import Case
 from cityops.cases.tests.conftest import POINT_WUCHANG_A
 from cityops.cases.workflow import CASE_WORKFLOW
 from cityops.core.errors import CityopsError
+from cityops.core.tests.budget import examples
 from cityops.core.timeline import timeline_for
 
 pytestmark = pytest.mark.django_db
@@ -139,7 +140,7 @@ def test_case_workflow_state_machine(request, reference, operator):
 
     run_state_machine_as_test(
         CaseMachine,
-        settings=settings(max_examples=40, stateful_step_count=50, deadline=None, derandomize=True, database=None,
+        settings=settings(max_examples=examples(15), stateful_step_count=50, deadline=None, derandomize=True, database=None,
                           suppress_health_check=list(HealthCheck)),
     )
     assert {"registered", "dispatched", "accepted", "handled", "verified", "closed"} <= reached, reached

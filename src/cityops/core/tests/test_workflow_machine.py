@@ -15,6 +15,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 
 from cityops.core.audit import audit_verify
 from cityops.core.errors import CityopsError
+from cityops.core.tests.budget import examples
 from cityops.core.tests.sample.models import TICKET_WORKFLOW, Ticket
 from cityops.core.timeline import timeline_for
 from cityops.core.workflow import create_with_timeline, transition
@@ -133,9 +134,11 @@ def test_no_sequence_of_actions_breaks_the_engine(make_user):
     run_state_machine_as_test(
         TicketMachine,
         settings=settings(
-            max_examples=40,
+            max_examples=examples(15),
             stateful_step_count=25,
             deadline=None,
+            derandomize=True,
+            database=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
         ),
     )

@@ -18,6 +18,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from cityops.core import actions, calendar
 from cityops.core.errors import CityopsError
+from cityops.core.tests.budget import examples
 from cityops.core.timeline import timeline_for
 from cityops.core.workflow import actor_roles
 from cityops.disputes import services
@@ -237,7 +238,7 @@ def test_dispute_workflow_state_machine(world, monkeypatch):
     # shared 2-core machine; a failure is reported with its full (unshrunk) sequence of steps.
     run_state_machine_as_test(
         DisputeMachine,
-        settings=settings(max_examples=15, stateful_step_count=40, deadline=None, phases=[Phase.generate], derandomize=True,
+        settings=settings(max_examples=examples(6), stateful_step_count=40, deadline=None, phases=[Phase.generate], derandomize=True,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]),
     )
     # The machine went deep: mediation, an agreement and beyond were reached.

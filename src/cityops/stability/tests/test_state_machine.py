@@ -17,6 +17,7 @@ from cityops.core import calendar
 from cityops.core.actions import run_action
 from cityops.core.audit import audit_verify
 from cityops.core.errors import CityopsError
+from cityops.core.tests.budget import examples
 from cityops.core.timeline import timeline_for
 from cityops.core.workflow import sweep_overdue
 from cityops.stability import services
@@ -214,7 +215,7 @@ def test_stability_workflow_state_machine(request, area_regions, units, monkeypa
     # run that failed; the failing sequence is printed as it happened. Derandomized: the same sequences every run
     # (on SQLite and PostgreSQL alike), and the deep states they reach are asserted below.
     run_state_machine_as_test(DecisionMachine, settings=settings(
-        max_examples=30, stateful_step_count=50, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.reuse, Phase.generate],
+        max_examples=examples(30), stateful_step_count=50, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.reuse, Phase.generate],
         suppress_health_check=list(HealthCheck)))
     assert {"consultation", "assessed", "legality_review", "decided"} <= reached, reached
     assert audit_verify(subject_type="stability.decision")[1] == []
