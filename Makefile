@@ -1,4 +1,4 @@
-# cityops — `make run` starts the demo city; `make test` runs the whole suite (SQLite, then PostgreSQL).
+# cityops — `make run` starts the demo city; `make test` runs the whole suite (SQLite and PostgreSQL side by side).
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -47,22 +47,41 @@ lint: install-test
 	$(BIN)/ruff check .
 
 # Lint and both databases always run, so one report shows every problem; any failure fails the target.
+# The SQLite and the PostgreSQL suites run side by side (one process per core; TEST_PARALLEL=0 runs them one after
+# the other): each has its own test database (named after its process), its own data directory (media, private
+# files, hotline model: TEST_DATA_DIR; the PostgreSQL run's screenshots go there too, SQLite's to screenshots/), its
+# own Redis keys (named after the database), MQTT broker and free ports.
+# SQLite's output comes as it runs, PostgreSQL's in one piece when it is done, then one line per database.
+TEST_PARALLEL ?= 1
+TEST_DATA_DIR ?= $(CURDIR)/var/test
 test: install-test chromium
 	@status=0; \
 	$(MAKE) --no-print-directory lint-only || status=1; \
-	$(MAKE) --no-print-directory test-sqlite || status=1; \
-	$(MAKE) --no-print-directory test-postgres || status=1; \
+	if [ "$(TEST_PARALLEL)" = "0" ]; then \
+		$(MAKE) --no-print-directory test-sqlite && sqlite=passed || { sqlite=FAILED; status=1; }; \
+		$(MAKE) --no-print-directory test-postgres && pg=passed || { pg=FAILED; status=1; }; \
+	else \
+		pglog=$$(mktemp -t cityops-test-postgres.XXXXXX); \
+		$(MAKE) --no-print-directory test-postgres >"$$pglog" 2>&1 & pgjob=$$!; \
+		trap 'kill $$pgjob 2>/dev/null' INT TERM; \
+		$(MAKE) --no-print-directory test-sqlite && sqlite=passed || { sqlite=FAILED; status=1; }; \
+		wait $$pgjob && pg=passed || { pg=FAILED; status=1; }; \
+		echo; echo "=============================== PostgreSQL run ==============================="; \
+		cat "$$pglog"; rm -f "$$pglog"; \
+	fi; \
+	echo; echo "make test: SQLite $$sqlite, PostgreSQL $$pg"; \
 	exit $$status
 
 lint-only:
 	$(BIN)/ruff check .
 
 test-sqlite:
-	env -u DATABASE_URL $(BIN)/python -m pytest -q
+	env -u DATABASE_URL CITYOPS_DATA_DIR=$(TEST_DATA_DIR)/sqlite $(BIN)/python -m pytest -q
 
 test-postgres:
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_URL)'.rsplit('/',1)[0]+'/postgres', connect_timeout=3).close()" 2>/dev/null; then \
-		DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q --create-db; \
+		DATABASE_URL=$(PG_URL) CITYOPS_DATA_DIR=$(TEST_DATA_DIR)/postgres CITYOPS_SCREENSHOTS=$(TEST_DATA_DIR)/postgres/screenshots \
+			$(BIN)/python -m pytest -q --create-db; \
 	elif [ "$$CI" = "true" ]; then echo "PostgreSQL at $(PG_URL) is not reachable and CI=true: failing"; exit 1; \
 	else echo "PostgreSQL not reachable at $(PG_URL): PostgreSQL run skipped (CI=true makes this an error)"; fi
 
@@ -70,9 +89,13 @@ bench: install-test
 	$(BIN)/python bench/transition.py
 	$(BIN)/python bench/locate.py
 
-# The whole OpenAPI document fuzzed on PostgreSQL, as admin and as a resident (the suite runs it with fewer examples).
+# The whole OpenAPI document fuzzed on PostgreSQL, as admin and as a resident, and the workflow state machines with
+# CITYOPS_FUZZ_SCALE times their budget (the suite runs both with fewer examples: core/tests/budget.py).
+FUZZ_MACHINES := src/cityops/cases/tests/test_state_machine.py src/cityops/core/tests/test_workflow_machine.py \
+	src/cityops/disputes/tests/test_lifecycle.py src/cityops/stability/tests/test_state_machine.py
 fuzz: install-test
-	DATABASE_URL=$(PG_URL) CITYOPS_FUZZ_EXAMPLES=$${CITYOPS_FUZZ_EXAMPLES:-50} $(BIN)/python -m pytest -q -p no:cacheprovider --create-db tests/test_api_fuzz.py
+	DATABASE_URL=$(PG_URL) CITYOPS_FUZZ_EXAMPLES=$${CITYOPS_FUZZ_EXAMPLES:-50} CITYOPS_FUZZ_SCALE=$${CITYOPS_FUZZ_SCALE:-4} \
+		$(BIN)/python -m pytest -q -p no:cacheprovider --create-db --timeout=0 tests/test_api_fuzz.py $(FUZZ_MACHINES)
 
 messages:
 	cd src/cityops && ../../$(BIN)/cityops makemessages -l en --no-obsolete && ../../$(BIN)/cityops compilemessages
