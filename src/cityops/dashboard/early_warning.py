@@ -189,7 +189,9 @@ def expected_between(baseline: Baseline, start: datetime, end: datetime) -> np.n
 def score(observed, expected) -> np.ndarray:
     """-log10 P(X ≥ observed) for X ~ Poisson(expected): 6 means a one-in-a-million surprise."""
     observed = np.asarray(observed, dtype=float)
-    tail = pdtrc(observed - 1, np.maximum(expected, 1e-9))  # the Poisson survival function, P(X > observed - 1)
+    # The Poisson survival function P(X > observed - 1); P(X ≥ 0) = 1 (pdtrc gives NaN for -1, and a NaN score made
+    # a series with no case in its shortest window look calm however many it had in the longer one).
+    tail = np.where(observed <= 0, 1.0, pdtrc(np.maximum(observed - 1, 0), np.maximum(expected, 1e-9)))
     return -np.log10(np.maximum(tail, 1e-300))
 
 

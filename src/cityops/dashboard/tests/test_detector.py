@@ -147,3 +147,10 @@ def _expected_for_score(n: int, target: float) -> float:
         else:
             high = mid
     return low
+
+
+def test_no_case_in_a_window_scores_zero_not_nan():
+    # P(X ≥ 0) = 1: score 0. (It was NaN, and a series' best over its windows with it.)
+    assert ew.score(0, 0.5) == 0 and ew.score(0, 1e-12) == 0
+    scores = np.stack([ew.score(np.array([0]), np.array([0.2])), ew.score(np.array([10]), np.array([0.4]))])
+    assert scores.max(axis=0)[0] > 8

@@ -229,3 +229,13 @@ def test_a_site_warning_is_taken_into_its_district_warning(quiet_history, add_ca
     district = EarlyWarning.objects.get(region_code=WUCHANG)
     assert local.state == "closed" and [e.action for e in timeline_for(local)][-1] == "merge"
     assert {c.pk for c in site} <= set(district.cases.values_list("pk", flat=True))
+
+
+def test_a_warning_stays_warm_while_the_hour_is_high_though_the_last_half_hour_is_quiet(quiet_history, add_cases,
+                                                                                       people):
+    add_cases("E0106", WUCHANG_STREET, [NOW - timedelta(minutes=m) for m in SPIKE])
+    early_warning_run(now=NOW)
+    # 35 minutes on: nothing new in the last 30 minutes, the spike's ten still in the last hour.
+    done = early_warning_run(now=NOW + timedelta(minutes=35))
+    assert done.get("kept") == 1
+    assert EarlyWarning.objects.get().last_hot_at == NOW + timedelta(minutes=35)
