@@ -62,6 +62,9 @@ def fill(n_cases: int, n_devices: int) -> None:
         c.execute("VACUUM ANALYZE iot_device")
     connection.connection.autocommit = old
     print(f"  VACUUM ANALYZE ({time.monotonic() - t0:.0f}s)", flush=True)
+    from cityops.dashboard.models import RollupMark
+
+    RollupMark.objects.all().delete()  # new cases: the rollup is built again (rollup_once)
 
 
 def fill_devices(n: int) -> None:
@@ -120,6 +123,10 @@ def main() -> None:
     if args.refill or have != args.cases:
         print(f"filling {args.db} with {args.cases:,} cases (have {have:,}) and {args.devices:,} devices …", flush=True)
         fill(args.cases, args.devices)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)  # a database filled by an older checkout gets the newer tables and indexes
+    rollup_once()
     if args.fill_only:
         return
     from django.conf import settings
@@ -128,6 +135,24 @@ def main() -> None:
     print(f"answers cached for {args.cache_seconds} s" if args.cache_seconds else "no cache: every request counts",
           flush=True)
     measure(args.requests)
+
+
+def rollup_once() -> None:
+    """The worker's rollup of finished cases (dashboard/rollup.py), built once as the worker would have: the first
+    refresh takes in every finished case; later ones (each minute) only those finished since."""
+    from cityops.dashboard import rollup
+    from cityops.dashboard.models import CaseBin
+
+    if rollup.mark() is not None:
+        print(f"rollup: {CaseBin.objects.count():,} squares, through {rollup.mark():%Y-%m-%d %H:%M}", flush=True)
+        return
+    t0 = time.monotonic()
+    got = rollup.refresh(full=True)
+    print(f"rollup built: {got['cases']:,} finished cases into {got['squares']:,} squares "
+          f"({time.monotonic() - t0:.1f} s)", flush=True)
+    t0 = time.monotonic()
+    rollup.refresh()
+    print(f"  a refresh with nothing new: {(time.monotonic() - t0) * 1000:.0f} ms", flush=True)
 
 
 API = "/api/v1/dashboard/map"

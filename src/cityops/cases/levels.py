@@ -52,6 +52,11 @@ def resolution_by_level(*, start: date, end: date, region: str = "") -> list[dic
         entries = entries.filter(params__region__startswith=region)
     counts = {row["resolved"]: row["n"]
               for row in entries.values(resolved=KT("params__resolved_level")).annotate(n=Count("id"))}
+    return level_rows(counts)
+
+
+def level_rows(counts: dict[str, int]) -> list[dict]:
+    """resolution_by_level's rows from the number of closings resolved at each level ({level: n})."""
     total = sum(counts.get(level, 0) for level in LEVELS)
     rows, below = [], 0
     for level in LEVELS:

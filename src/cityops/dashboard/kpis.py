@@ -16,12 +16,13 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from django.apps import apps
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from cityops.cases.levels import level_rows
 from cityops.cases.models import Case, Category
 from cityops.cases.workflow import OPEN_STATES
 from cityops.core import roles
@@ -29,7 +30,8 @@ from cityops.core.errors import InvalidInput
 from cityops.core.home import Figure, percent
 from cityops.core.models import TimelineEntry
 from cityops.core.scope import is_city_wide
-from cityops.dashboard import aggregation
+from cityops.dashboard import aggregation, rollup
+from cityops.dashboard.models import CaseDay
 
 MAX_DAYS = 366
 
@@ -96,19 +98,10 @@ def case_figures(*, user, region: str, start: date, end: date) -> dict:
     top_categories = [{"code": names[t["category_id"]].code, "n": t["n"],
                        "name": (names[t["category_id"]].name_en if english and names[t["category_id"]].name_en
                                 else names[t["category_id"]].name_zh)} for t in top]
-    entries = _entries(user, region, lo, hi)
-    got = entries.aggregate(
-        handled=Count("pk", filter=Q(action__in=("handle", "self_handle"))),
-        handled_late=Count("pk", filter=Q(action__in=("handle", "self_handle"), params__on_time=False)),
-        satisfied=Count("pk", filter=Q(action="follow_up")),
-        unsatisfied=Count("pk", filter=Q(action="reopen")),
-    )
+    got, handled_per_day = timeline_figures(user, region, lo, hi)
     followed = got["satisfied"] + got["unsatisfied"]
     intake_per_day = dict(period.annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
                           .values_list("day").annotate(n=Count("pk")))
-    handled_per_day = dict(entries.filter(action__in=("handle", "self_handle"))
-                           .annotate(day=TruncDate("at", tzinfo=timezone.get_current_timezone()))
-                           .values_list("day").annotate(n=Count("pk")))
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     return {
         "today": {"intake": today_intake, "open": now_open["open"], "overdue": now_open["late"]},
@@ -117,23 +110,42 @@ def case_figures(*, user, region: str, start: date, end: date) -> dict:
             "handled": got["handled"], "on_time_rate": _rate(got["handled"] - got["handled_late"], got["handled"]),
             "followed_up": followed, "satisfaction": _rate(got["satisfied"], followed),
         },
-        "levels": _levels(user, region, start, end),
+        "levels": None if _unit_codes(user) is not None else level_rows(
+            {level: got[field] for level, field in rollup.LEVEL_FIELDS.items()}),
         "trend": {"days": [d.isoformat() for d in days], "intake": [intake_per_day.get(d, 0) for d in days],
                   "handled": [handled_per_day.get(d, 0) for d in days]},
     }
 
 
+def timeline_figures(user, region: str, lo: datetime, hi: datetime) -> tuple[dict, dict]:
+    """From the timeline of [lo, hi): what was handled (and late), followed up satisfied or reopened, closed at each
+    level (rollup.timeline_counts), and handled per day. Ended days come from the worker's day rows
+    (rollup.CaseDay) where they can answer (no unit filter, a region down to a community); the rest — today, or
+    everything where they cannot — from the entries themselves."""
+    got = dict.fromkeys(rollup.timeline_counts(), 0)
+    per_day: dict[date, int] = {}
+    counted = rollup.days_counted(region=region) if _unit_codes(user) is None else None
+    if counted is not None and counted[0] <= lo < counted[1]:
+        upto = min(hi, counted[1])
+        rows = CaseDay.objects.filter(day__gte=timezone.localtime(lo).date(), day__lt=timezone.localtime(upto).date())
+        if region:
+            rows = rows.filter(region_code__startswith=region)
+        for key, value in rows.aggregate(**{key: Sum(key) for key in got}).items():
+            got[key] += value or 0
+        per_day.update(rows.values_list("day").annotate(n=Sum("handled")))
+        lo = upto
+    if lo < hi:
+        entries = _entries(user, region, lo, hi).filter(action__in=rollup.TIMELINE_ACTIONS)
+        for key, value in entries.aggregate(**rollup.timeline_counts()).items():
+            got[key] += value
+        per_day.update(entries.filter(action__in=rollup.HANDLE)
+                       .annotate(day=TruncDate("at", tzinfo=timezone.get_current_timezone()))
+                       .values_list("day").annotate(n=Count("pk")))
+    return got, per_day
+
+
 def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
-
-
-def _levels(user, region: str, start: date, end: date) -> list[dict] | None:
-    """属地解决率 by level inside the region, for those who see an area (not a department's own cases: None)."""
-    from cityops.cases.levels import resolution_by_level
-
-    if _unit_codes(user) is not None:
-        return None
-    return resolution_by_level(start=start, end=end, region=region)
 
 
 def alarm_figures(*, user, region: str, start: date, end: date) -> list[Figure]:

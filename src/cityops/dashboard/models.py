@@ -85,3 +85,27 @@ class RollupMark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} through {self.through:%Y-%m-%d %H:%M:%S}"
+
+
+class CaseDay(models.Model):
+    """One ended day's figures from the timeline of the cases of one community (the first 12 digits of the region
+    stamped on each entry): how many were handled (and late), followed up satisfied or reopened, and closed at each
+    level. The timeline is append-only, so a day that has ended never changes: the worker counts it once
+    (rollup.refresh_days) and the KPIs add today's entries live (kpis.py)."""
+
+    day = models.DateField()
+    region_code = models.CharField(max_length=12, blank=True)
+    handled = models.PositiveIntegerField(default=0)
+    handled_late = models.PositiveIntegerField(default=0)
+    satisfied = models.PositiveIntegerField(default=0)  # follow-up visits (回访满意)
+    unsatisfied = models.PositiveIntegerField(default=0)  # reopenings (回访不满意, 重办)
+    closed_community = models.PositiveIntegerField(default=0)  # closings resolved at each level (属地解决率)
+    closed_street = models.PositiveIntegerField(default=0)
+    closed_district = models.PositiveIntegerField(default=0)
+    closed_city = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "region_code"], name="case_day_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.region_code}"

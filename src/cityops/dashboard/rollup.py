@@ -181,3 +181,97 @@ def counts_by_district(*, cases: QuerySet[Case], filters: dict, through: datetim
         out[r["district_code"]]["n"] += r["n"]
         out[r["district_code"]]["late"] += r["late"]
     return {code: v for code, v in out.items() if code and v["n"]}
+
+
+# --- the figures of ended days (the KPIs' period) ------------------------------------------------------------
+# The timeline is append-only: the entries of a day that has ended never change. The worker counts each ended day
+# once per community (CaseDay) — the KPIs of a period then add a few thousand rows per day instead of reading every
+# entry of the period, and count only today's entries live (kpis.timeline_figures).
+DAYS_MARK, DAYS_FROM = "case_days", "case_days_from"
+DAY_MARGIN = timedelta(minutes=5)  # a day is counted this long after it has ended (its last transactions committed)
+DAYS_BACK = 366  # the first refresh counts this many days back (kpis.MAX_DAYS: the longest period)
+COMMUNITY_DIGITS = 12
+HANDLE = ("handle", "self_handle")
+LEVEL_FIELDS = {"community": "closed_community", "street": "closed_street", "district": "closed_district",
+                "city": "closed_city"}
+
+
+def day_bounds(day) -> tuple[datetime, datetime]:
+    start = timezone.make_aware(datetime.combine(day, datetime.min.time()))
+    return start, timezone.make_aware(datetime.combine(day + timedelta(days=1), datetime.min.time()))
+
+
+def timeline_counts() -> dict:
+    """The counts of one set of timeline entries, as aggregates (the same for a day's rows and for live entries)."""
+    return {
+        "handled": Count("pk", filter=Q(action__in=HANDLE)),
+        "handled_late": Count("pk", filter=Q(action__in=HANDLE, params__on_time=False)),
+        "satisfied": Count("pk", filter=Q(action="follow_up")),
+        "unsatisfied": Count("pk", filter=Q(action="reopen")),
+        **{field: Count("pk", filter=Q(action="close", params__resolved_level=level))
+           for level, field in LEVEL_FIELDS.items()},
+    }
+
+
+TIMELINE_ACTIONS = (*HANDLE, "follow_up", "reopen", "close")
+
+
+def case_entries(lo: datetime, hi: datetime):
+    from cityops.core.models import TimelineEntry
+
+    return TimelineEntry.objects.filter(subject_type=Case._meta.label_lower, action__in=TIMELINE_ACTIONS,
+                                        at__gte=lo, at__lt=hi)
+
+
+def _count_day(day) -> int:
+    from django.db.models.fields.json import KT
+    from django.db.models.functions import Substr
+
+    lo, hi = day_bounds(day)
+    rows = (case_entries(lo, hi).order_by().values(region=Substr(KT("params__region"), 1, COMMUNITY_DIGITS))
+            .annotate(**timeline_counts()))
+    CaseDay = _case_day()
+    CaseDay.objects.filter(day=day).delete()
+    CaseDay.objects.bulk_create([CaseDay(day=day, region_code=r.pop("region") or "", **r) for r in rows],
+                                batch_size=2000)
+    return len(rows)
+
+
+def _case_day():
+    from cityops.dashboard.models import CaseDay
+
+    return CaseDay
+
+
+def refresh_days(*, now: datetime | None = None, max_days: int = DAYS_BACK + 1) -> int:
+    """Count every ended day not counted yet (from DAYS_BACK days ago at the first run), each in its own
+    transaction under the mark's lock. Returns how many days it counted."""
+    now = now or timezone.now()
+    counted = 0
+    while counted < max_days:
+        with transaction.atomic():
+            first = timezone.localdate(now) - timedelta(days=DAYS_BACK)
+            current, created = RollupMark.objects.select_for_update().get_or_create(
+                name=DAYS_MARK, defaults={"through": day_bounds(first)[0]})
+            if created:  # where the day rows begin
+                RollupMark.objects.update_or_create(name=DAYS_FROM, defaults={"through": current.through})
+            day = timezone.localtime(current.through).date()
+            lo, hi = day_bounds(day)
+            if hi + DAY_MARGIN > now:
+                break
+            _count_day(day)
+            current.through = hi
+            current.save(update_fields=["through"])
+        counted += 1
+    return counted
+
+
+def days_counted(*, region: str) -> tuple[datetime, datetime] | None:
+    """The instants [from, to) whose entries the day rows hold, when they can answer for `region` (the city or a
+    region down to a community); None otherwise or before the first refresh."""
+    if not enabled() or len(region) > COMMUNITY_DIGITS:
+        return None
+    marks = dict(RollupMark.objects.filter(name__in=(DAYS_FROM, DAYS_MARK)).values_list("name", "through"))
+    if len(marks) < 2 or marks[DAYS_MARK] <= marks[DAYS_FROM]:
+        return None
+    return marks[DAYS_FROM], marks[DAYS_MARK]

@@ -16,7 +16,9 @@ def early_warning_task() -> dict[str, int]:
 def rollup_task() -> dict[str, int]:
     from cityops.dashboard import rollup
 
-    return rollup.refresh()
+    got = rollup.refresh()
+    got["days"] = rollup.refresh_days(max_days=31)  # the first runs count the past year a month at a time
+    return got
 
 
 PERIODIC = {"early_warning": (early_warning_task, "CITYOPS_EARLY_WARNING_INTERVAL"),

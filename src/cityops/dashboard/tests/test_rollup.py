@@ -6,11 +6,13 @@ import random
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from cityops.cases.tests import conftest as city
 from cityops.dashboard import aggregation, rollup
 from cityops.dashboard.models import CaseBin
+from cityops.dashboard.tests import test_briefings as briefing
 
 geography, reference = city.geography, city.reference
 
@@ -134,3 +136,47 @@ def test_what_the_rollup_cannot_answer_is_counted_live(many, leader, make_user, 
 def test_never_built_means_live(many, leader, settings):
     assert rollup.mark() is None
     assert rollup.serves(user=leader, filters={"status": "all"}, region="", size=aggregation.bin_size(10)) is None
+
+
+# --- the figures of ended days (CaseDay) -------------------------------------------------------------------------
+# Yesterday's small city of the briefings' tests (its cases and their timeline, known by hand).
+briefing_cases, day, data_dir = briefing.cases, briefing.day, briefing.data_dir
+
+
+@pytest.mark.parametrize("region", ["", "420106", "420106001002", "42010600100201"])
+def test_the_figures_of_ended_days_from_the_day_rows_are_the_timelines(briefing_cases, day, leader, region):
+    from cityops.core.timeline import timeline_append
+    from cityops.dashboard import kpis
+    from cityops.dashboard.models import CaseDay
+
+    start, end = day - timedelta(days=3), timezone.localdate()
+    live = kpis.case_figures(user=leader, region=region, start=start, end=end)
+    assert rollup.refresh_days() >= 2 and CaseDay.objects.filter(day=day).exists()
+    assert rollup.refresh_days() == 0  # each day once
+    counted = rollup.days_counted(region=region)
+    assert (counted is None) == (len(region) > rollup.COMMUNITY_DIGITS)
+    assert kpis.case_figures(user=leader, region=region, start=start, end=end) == live
+    if not region:
+        assert live["period"]["handled"] == 2 and live["period"]["on_time_rate"] == 0.5
+        assert live["levels"][0]["resolved"] == 1 and live["trend"]["handled"][-2] == 2
+        # The day rows are what is read for the ended days (a row changed by hand shows).
+        from django.db.models import F
+
+        row = CaseDay.objects.filter(day=day, handled__gt=0).values_list("pk", flat=True)[:1]
+        CaseDay.objects.filter(pk__in=list(row)).update(handled=F("handled") + 10)
+        assert kpis.case_figures(user=leader, region=region, start=start, end=end)["period"]["handled"] == 12
+        CaseDay.objects.filter(pk__in=list(row)).update(handled=F("handled") - 10)
+    # Today's entries are read live beside the day rows.
+    w1 = briefing_cases["W1"]
+    w1.state = "handled"
+    with transaction.atomic():
+        timeline_append(subject=w1, action="handle", at=timezone.now(), to_state="handled",
+                        params={"region": w1.region_code, "on_time": False})
+    again = kpis.case_figures(user=leader, region=region, start=start, end=end)
+    if region in ("", "420106"):
+        assert again["period"]["handled"] == live["period"]["handled"] + 1
+        assert again["trend"]["handled"][-1] == live["trend"]["handled"][-1] + 1
+    rollup_off = kpis.case_figures
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(rollup, "enabled", lambda: False)
+        assert rollup_off(user=leader, region=region, start=start, end=end) == again
