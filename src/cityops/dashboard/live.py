@@ -17,7 +17,8 @@ itself once a second (`POLL_SECONDS`), which works across processes because the 
 
 A screen's place is freed as soon as its stream ends: the page closes it when left (pagehide), the server finds
 a gone client at its next write (a heartbeat every HEARTBEAT_SECONDS). A screen whose stream stops running
-without ending (a response never read, a stuck thread) lapses after claim_seconds(), in this process and in Redis.
+without ending (a response never read, a stuck thread) lapses: its claim in Redis after claim_seconds(), its place
+in this process after STALE_SECONDS.
 
 The event id is the timeline entry's id: a browser that reconnects sends it back as Last-Event-ID and the stream
 first replays what was missed from the timeline (`entries_after`).
@@ -52,6 +53,7 @@ KINDS = {"cases.case": "case", "iot.alarm": "alarm"}
 CHANNEL = "cityops:live"  # the Redis channel's and keys' stem; namespace() adds the installation's database
 HEARTBEAT_SECONDS = 5  # a comment line this often keeps proxies from closing the stream and finds dead clients
 POLL_SECONDS = 1.0  # without Redis: how often a stream reads the timeline
+STALE_SECONDS = 60  # a screen whose stream has not run this long (and at least its claim's time) is forgotten
 MAX_AGE_SECONDS = 3600  # a stream ends after an hour; the browser reconnects (scope and session re-checked)
 CATCH_UP_LIMIT = 2000  # at most this many missed entries are replayed on reconnection; more → the page reloads
 QUEUE_SIZE = 1000  # events waiting for one screen; a screen that falls this far behind is closed and catches up
@@ -299,9 +301,10 @@ class Screen:
         self.seen = time.monotonic()
 
     def stale(self, now: float) -> bool:
-        """A screen whose stream has not run for claim_seconds(): its response was never read (a server or
-        client that dropped it unread) or its thread is stuck. It lapses here as its claim lapses in Redis."""
-        return now - self.seen > claim_seconds()
+        """A screen whose stream has not run for STALE_SECONDS: its response was never read (a server or client
+        that dropped it unread) or its thread is stuck. It lapses here as its claim lapses in Redis (later than
+        the claim: a server may take a moment to start reading a response it was given)."""
+        return now - self.seen > max(STALE_SECONDS, claim_seconds())
 
     def put(self, event: dict) -> None:
         try:
