@@ -175,6 +175,20 @@ def login(live_server):
 
 
 # --- The Wuhan demo city, loaded once per test session --------------------------------------------------
+@pytest.fixture(scope="session", autouse=True)
+def _demo_shapes_once():
+    """The demo city's shapes are computed once per test process: build_plan is deterministic (a fixed seed and the
+    shipped boundary and name files) and costs ~18 s of CPU, and a transactional test (live server, browser) empties
+    the tables, so every later test that needs the city loads it again. The rows are still written each time."""
+    import functools
+
+    from cityops.geo import demo
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(demo, "build_plan", functools.cache(demo.build_plan))
+        yield
+
+
 @pytest.fixture(scope="session")
 def _wuhan_session(django_db_setup, django_db_blocker):
     from cityops.geo.demo import load_demo_geography

@@ -26,9 +26,13 @@ EXAMPLES = int(os.environ.get("CITYOPS_FUZZ_EXAMPLES", "6"))
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
 
 
-@pytest.fixture
-def city(wuhan, django_db_blocker):
-    """The demo city's reference data and users, a few cases in several states, IoT devices and an alarm."""
+@pytest.fixture(scope="module")
+def _city_once(_wuhan_session, django_db_blocker):
+    """The demo city's reference data and users, a few cases in several states, IoT devices and an alarm — made
+    once for the module's 300 tests, inside a transaction that is rolled back when the module ends. Each test runs
+    in a savepoint of it (pytest-django's own transaction per test), so what one test's requests change is undone
+    before the next, as if each had made the city itself."""
+    from django.db import transaction
     from django.utils import timezone
 
     from cityops.accounts.demo import load_demo_users, load_departments, load_roles
@@ -36,31 +40,52 @@ def city(wuhan, django_db_blocker):
     from cityops.cases import services as cases
     from cityops.cases.demo import load_categories
     from cityops.cases.models import Case
+    from cityops.geo.demo import load_demo_geography
+    from cityops.geo.models import Region
     from cityops.iot.demo import load_demo as load_iot
     from cityops.iot.models import Device, Rule
     from cityops.iot.services import alarm_raise
 
-    load_roles()
-    load_departments()
-    load_categories()
-    load_demo_users(password="pw-cityops-test")
-    load_iot(devices=3)
-    users = {u.username: u for u in User.objects.all()}
-    codes = []
-    for i, (lon, lat) in enumerate([(114.3162, 30.5434), (114.2734, 30.5951), (114.3055, 30.5928)]):
-        case = cases.case_create(actor=users["resident"], category="E0101", lon=lon, lat=lat,
-                                 description=f"测试 {i}", reporter_phone="13800000000").case
-        codes.append(case.code)
-    cases.case_register(case=Case.objects.get(code=codes[1]), actor=users["operator"])
-    device = Device.objects.first()
-    rule = Rule.objects.filter(metric__in=list(device.metrics or {})).first() or Rule.objects.first()
-    alarm = alarm_raise(device_id=device.pk, rule=rule, value=999.0, ts=timezone.now())
-    # Django closes the connection at the end of each request; the test's transaction must outlive them.
+    with django_db_blocker.unblock():
+        module_transaction = transaction.atomic()
+        module_transaction.__enter__()
+        try:
+            if not Region.objects.filter(code="420100").exists():  # a transactional test flushed the session's city
+                load_demo_geography()
+            load_roles()
+            load_departments()
+            load_categories()
+            load_demo_users(password="pw-cityops-test")
+            load_iot(devices=3)
+            users = {u.username: u for u in User.objects.all()}
+            codes = []
+            for i, (lon, lat) in enumerate([(114.3162, 30.5434), (114.2734, 30.5951), (114.3055, 30.5928)]):
+                case = cases.case_create(actor=users["resident"], category="E0101", lon=lon, lat=lat,
+                                         description=f"测试 {i}", reporter_phone="13800000000").case
+                codes.append(case.code)
+            cases.case_register(case=Case.objects.get(code=codes[1]), actor=users["operator"])
+            device = Device.objects.first()
+            rule = Rule.objects.filter(metric__in=list(device.metrics or {})).first() or Rule.objects.first()
+            alarm = alarm_raise(device_id=device.pk, rule=rule, value=999.0, ts=timezone.now())
+        except BaseException:
+            transaction.set_rollback(True)
+            module_transaction.__exit__(None, None, None)
+            raise
+    # Django closes the connection at the end of each request; the module's transaction must outlive them.
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     yield {"users": users, "cases": codes, "devices": [device.code], "alarms": [alarm.pk]}
     signals.request_started.connect(close_old_connections)
     signals.request_finished.connect(close_old_connections)
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        module_transaction.__exit__(None, None, None)
+
+
+@pytest.fixture
+def city(_city_once, db):
+    """The module's city, in this test's own transaction (a savepoint: rolled back after the test)."""
+    return _city_once
 
 
 def _aim(case, city) -> None:
