@@ -143,6 +143,10 @@ def rollup_once() -> None:
     from cityops.dashboard import rollup
     from cityops.dashboard.models import CaseBin
 
+    t0 = time.monotonic()
+    days = rollup.refresh_days()
+    print(f"day rows: {days} ended days counted ({time.monotonic() - t0:.1f} s), "
+          f"{rollup.days_counted(region='')}", flush=True)
     if rollup.mark() is not None:
         print(f"rollup: {CaseBin.objects.count():,} squares, through {rollup.mark():%Y-%m-%d %H:%M}", flush=True)
         return

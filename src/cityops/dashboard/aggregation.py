@@ -25,7 +25,7 @@ from types import SimpleNamespace
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Avg, Count, F, Q, QuerySet
-from django.db.models.functions import Floor
+from django.db.models.functions import Floor, Substr
 from django.utils import timezone
 from django.utils.translation import get_language
 
@@ -255,14 +255,17 @@ def counts_by_child(*, user, region_code: str, child_level: str, filters: dict) 
 
 
 def _counts_by_child(*, user, region_code: str, child_level: str, filters: dict) -> dict[str, dict]:
-    field = CODE_FIELDS[child_level]
     qs = cases_in_scope(user=user, filters=filters, region=region_code)
     if child_level == "district" and not region_code:
         through = rollup.serves(user=user, filters=filters, region=region_code)
         if through is not None:
             return rollup.counts_by_district(cases=qs, filters=filters, through=through)
-    rows = qs.values(field).annotate(n=Count("*"), late=Count("lon", filter=late_q()))
-    return {r[field]: {"n": r["n"], "late": r["late"]} for r in rows if r[field]}
+    # The child's code as the prefix of the case's region code (the same as its stored code of that level, and a
+    # column of the map's index: the open cases are counted from the index alone).
+    rows = (qs.values(child=Substr("region_code", 1, CODE_LENGTHS[child_level]))
+            .annotate(n=Count("*"), late=Count("lon", filter=late_q())))
+    return {r["child"]: {"n": r["n"], "late": r["late"]} for r in rows
+            if r["child"] and len(r["child"]) == CODE_LENGTHS[child_level]}
 
 
 # --- drill-down: city → district → street → community → grid -------------------------------------------------
