@@ -222,6 +222,9 @@ class Case(WorkflowModel):
             # The same for the open cases alone (the map's default): a tenth of the size.
             models.Index(fields=["lon", "lat"], name="case_open_lon_lat", condition=Q(state__in=OPEN_STATES),
                          include=["state", "created_at", "overdue", "deadline_at", "region_code", "category"]),
+            # And the closed ones not archived yet (the map of closed or all cases reads them live: dashboard/rollup.py).
+            models.Index(fields=["lon", "lat"], name="case_closed_lon_lat", condition=Q(state="closed"),
+                         include=["state", "created_at", "overdue", "deadline_at", "region_code", "category"]),
             # The dashboard's figures of a period (dashboard/kpis.py: intake by channel, category and day).
             models.Index(fields=["created_at"], name="case_created_at"),
             # The cases finished since the dashboard's rollup last took them in (dashboard/rollup.py): written only
