@@ -142,7 +142,8 @@ def late_q() -> Q:
 
 
 def in_box(qs: QuerySet, box: Box) -> QuerySet:
-    return qs.filter(lon__gte=box.west, lon__lte=box.east, lat__gte=box.south, lat__lte=box.north)
+    """[west, east) × [south, north): a case on the edge between two views (or bins) is in one of them only."""
+    return qs.filter(lon__gte=box.west, lon__lt=box.east, lat__gte=box.south, lat__lt=box.north)
 
 
 # --- a short-lived cache of the aggregated answers ------------------------------------------------------------
@@ -197,9 +198,8 @@ def _case_view(*, user, box: Box, zoom: int, filters: dict, region: str = "") ->
     if few <= POINTS_MAX:
         return {"kind": "points", "total": few, "points": _points(qs)}
     size = bin_size(zoom)
-    through = rollup.serves(user=user, filters=filters, region=region, size=size)
-    if through is not None:  # finished cases from the rollup, the rest live (rollup.py)
-        bins = rollup.bins(cases=cases, box=box, size=size, filters=filters, region=region, through=through)
+    if rollup.serves(user=user, filters=filters, region=region, size=size):  # finished cases stored, the rest live
+        bins = rollup.bins(cases=cases, box=box, size=size, filters=filters, region=region)
         return {"kind": "bins", "size": size, "total": sum(b["n"] for b in bins), "bins": bins}
     rows = (
         qs.annotate(bx=Floor(F("lon") / size), by=Floor(F("lat") / size))
@@ -256,10 +256,8 @@ def counts_by_child(*, user, region_code: str, child_level: str, filters: dict) 
 
 def _counts_by_child(*, user, region_code: str, child_level: str, filters: dict) -> dict[str, dict]:
     qs = cases_in_scope(user=user, filters=filters, region=region_code)
-    if child_level == "district" and not region_code:
-        through = rollup.serves(user=user, filters=filters, region=region_code)
-        if through is not None:
-            return rollup.counts_by_district(cases=qs, filters=filters, through=through)
+    if child_level == "district" and not region_code and rollup.serves(user=user, filters=filters, region=""):
+        return rollup.counts_by_district(cases=qs, filters=filters)
     # The child's code as the prefix of the case's region code (the same as its stored code of that level, and a
     # column of the map's index: the open cases are counted from the index alone).
     rows = (qs.values(child=Substr("region_code", 1, CODE_LENGTHS[child_level]))

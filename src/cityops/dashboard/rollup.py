@@ -20,17 +20,18 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Count, F, Q, QuerySet, Sum
-from django.db.models.functions import Floor
+from django.db import connection, transaction
+from django.db.models import Count, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, Floor, Substr
 from django.utils import timezone
 
 from cityops.cases.models import Case
 from cityops.cases.workflow import FINISHED_STATES, OPEN_STATES
-from cityops.dashboard.models import CaseBin, RollupMark
+from cityops.dashboard.models import CaseBin, CaseDay, RollupMark
 
 CELLS_PER_DEGREE = 128  # a square of 1/128° ≈ 0.0078° — the map's bin at zoom 13 (aggregation.bin_size)
 MARK = "case_bins"
@@ -58,7 +59,8 @@ def refresh(*, full: bool = False, now: datetime | None = None) -> dict[str, int
     """Take in the cases finished since the mark (every case finished so far with `full`, the rows rebuilt).
     One refresh at a time: the mark's row is locked. Returns how many cases and squares it touched."""
     through = (now or timezone.now()) - MARGIN
-    current, _ = RollupMark.objects.select_for_update().get_or_create(name=MARK, defaults={"through": EPOCH})
+    current, created = RollupMark.objects.select_for_update().get_or_create(name=MARK, defaults={"through": EPOCH})
+    full = full or created  # no mark: whatever rows are there were not counted against one — start again
     since = EPOCH if full else current.through
     if full:
         CaseBin.objects.all().delete()
@@ -68,13 +70,13 @@ def refresh(*, full: bool = False, now: datetime | None = None) -> dict[str, int
                                    state_changed_at__lte=through).order_by()
     rows = list(
         finished.annotate(cx=Floor(F("lon") * CELLS_PER_DEGREE), cy=Floor(F("lat") * CELLS_PER_DEGREE))
-        .values("cx", "cy", "district_code")
+        .values("cx", "cy", district=Substr("region_code", 1, 6))
         .annotate(n=Count("*"), late=Count("pk", filter=_late(through)), sum_lon=Sum("lon"), sum_lat=Sum("lat"))
     )
     new, changed = [], []
-    existing = {} if full else _existing({(int(r["cx"]), int(r["cy"]), r["district_code"]) for r in rows})
+    existing = {} if full else _existing({(int(r["cx"]), int(r["cy"]), r["district"]) for r in rows})
     for r in rows:
-        key = (int(r["cx"]), int(r["cy"]), r["district_code"])
+        key = (int(r["cx"]), int(r["cy"]), r["district"])
         row = existing.get(key)
         if row is None:
             new.append(CaseBin(cx=key[0], cy=key[1], district_code=key[2], n=r["n"], late=r["late"],
@@ -109,31 +111,51 @@ def _existing(keys: set[tuple[int, int, str]]) -> dict[tuple[int, int, str], Cas
 
 
 # --- answering a view ----------------------------------------------------------------------------------------
-def serves(*, user, filters: dict, region: str, size: float | None = None) -> datetime | None:
-    """The mark, when this view can be answered from the rollup (see the module's docstring); else None."""
+def serves(*, user, filters: dict, region: str, size: float | None = None) -> bool:
+    """Whether this view can be answered from the rollup (see the module's docstring)."""
     from cityops.core.scope import is_city_wide
 
     if not enabled() or filters.get("status") not in ("all", "closed"):
-        return None
+        return False
     if filters.get("category") or filters.get("from") or filters.get("to") or filters.get("late"):
-        return None  # each of these filters has its own index (and overdue cases are few): counted live
+        return False  # each of these filters has its own index (and overdue cases are few): counted live
     if len(region) not in (0, 6) or not is_city_wide(user):
-        return None
+        return False
     if size is not None and size * CELLS_PER_DEGREE < 1:
-        return None
-    return mark()
+        return False
+    return mark() is not None
+
+
+@contextmanager
+def one_snapshot():
+    """The stored rows and the live parts of one answer read as of one instant. On PostgreSQL each statement
+    otherwise sees the database as of its own start, and a refresh or a transition committed between two of them
+    would count a case twice or not at all: a REPEATABLE READ transaction (inside a transaction already — a test —
+    that one). SQLite's transaction is a snapshot already."""
+    outer = connection.in_atomic_block
+    with transaction.atomic():
+        if connection.vendor == "postgresql" and not outer:
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield
 
 
 def _live(cases: QuerySet[Case], status: str, through: datetime) -> list[QuerySet[Case]]:
-    """The cases of a view that the rollup does not hold, as querysets that each use one index."""
+    """The cases of a view that the rollup does not hold, as querysets that each use one partial index: the open
+    ones, the closed ones not archived yet, and those finished after the mark."""
     parts = [] if status == "closed" else [cases.filter(state__in=OPEN_STATES)]  # the map's partial index
     return [*parts, cases.filter(state="closed"),
             cases.filter(state__in=FINISHED_STATES, state_changed_at__gt=through)]
 
 
-def bins(*, cases: QuerySet[Case], box, size: float, filters: dict, region: str, through: datetime) -> list[dict]:
+def bins(*, cases: QuerySet[Case], box, size: float, filters: dict, region: str) -> list[dict]:
     """Counts per square bin of `size` degrees inside `box` (already snapped to bins): the rollup's squares plus
     the live cases, as aggregation._case_view's bins: [{lon, lat, n, late}] (lon, lat: the mean position)."""
+    with one_snapshot():
+        return _bins(cases=cases, box=box, size=size, filters=filters, region=region, through=mark() or EPOCH)
+
+
+def _bins(*, cases: QuerySet[Case], box, size: float, filters: dict, region: str, through: datetime) -> list[dict]:
     from cityops.dashboard.aggregation import in_box, late_q
 
     acc: dict[tuple[int, int], list[float]] = defaultdict(lambda: [0, 0, 0.0, 0.0])
@@ -144,10 +166,11 @@ def bins(*, cases: QuerySet[Case], box, size: float, filters: dict, region: str,
         for r in rows:
             _add(acc[(int(r["bx"]), int(r["by"]))], r["n"], r["late"], r["sx"], r["sy"])
     per = round(size * CELLS_PER_DEGREE)  # squares per bin side (a power of two)
+    # The box is snapped to whole bins, so whole squares: [west, east) × [south, north), as aggregation.in_box.
     stored = CaseBin.objects.filter(cx__gte=math.floor(box.west * CELLS_PER_DEGREE),
-                                    cx__lt=math.ceil(box.east * CELLS_PER_DEGREE),
+                                    cx__lt=math.floor(box.east * CELLS_PER_DEGREE),
                                     cy__gte=math.floor(box.south * CELLS_PER_DEGREE),
-                                    cy__lt=math.ceil(box.north * CELLS_PER_DEGREE))
+                                    cy__lt=math.floor(box.north * CELLS_PER_DEGREE))
     if region:
         stored = stored.filter(district_code=region)
     rows = (stored.annotate(bx=Floor(F("cx") / float(per)), by=Floor(F("cy") / float(per))).values("bx", "by")
@@ -168,15 +191,21 @@ def _add(cell: list, n: int, late: int, sx: float, sy: float) -> None:
     cell[3] += sy
 
 
-def counts_by_district(*, cases: QuerySet[Case], filters: dict, through: datetime) -> dict[str, dict]:
+def counts_by_district(*, cases: QuerySet[Case], filters: dict) -> dict[str, dict]:
     """Per district: how many cases (closed or all) and how many late — the rollup's rows plus the live cases."""
-    out: dict[str, dict] = defaultdict(lambda: {"n": 0, "late": 0})
+    with one_snapshot():
+        return _counts_by_district(cases=cases, filters=filters, through=mark() or EPOCH)
+
+
+def _counts_by_district(*, cases: QuerySet[Case], filters: dict, through: datetime) -> dict[str, dict]:
     from cityops.dashboard.aggregation import late_q
 
+    out: dict[str, dict] = defaultdict(lambda: {"n": 0, "late": 0})
     for qs in _live(cases, filters["status"], through):
-        for r in qs.values("district_code").annotate(n=Count("*"), late=Count("lon", filter=late_q())):
-            out[r["district_code"]]["n"] += r["n"]
-            out[r["district_code"]]["late"] += r["late"]
+        for r in (qs.values(district=Substr("region_code", 1, 6))
+                  .annotate(n=Count("*"), late=Count("lon", filter=late_q()))):
+            out[r["district"]]["n"] += r["n"]
+            out[r["district"]]["late"] += r["late"]
     for r in CaseBin.objects.values("district_code").annotate(n=Sum("n"), late=Sum("late")):
         out[r["district_code"]]["n"] += r["n"]
         out[r["district_code"]]["late"] += r["late"]
@@ -225,22 +254,14 @@ def case_entries(lo: datetime, hi: datetime):
 
 def _count_day(day) -> int:
     from django.db.models.fields.json import KT
-    from django.db.models.functions import Substr
 
     lo, hi = day_bounds(day)
-    rows = (case_entries(lo, hi).order_by().values(region=Substr(KT("params__region"), 1, COMMUNITY_DIGITS))
-            .annotate(**timeline_counts()))
-    CaseDay = _case_day()
+    region = Coalesce(Substr(KT("params__region"), 1, COMMUNITY_DIGITS), Value(""))  # no region: one row, ""
+    rows = case_entries(lo, hi).order_by().values(region=region).annotate(**timeline_counts())
     CaseDay.objects.filter(day=day).delete()
     CaseDay.objects.bulk_create([CaseDay(day=day, region_code=r.pop("region") or "", **r) for r in rows],
                                 batch_size=2000)
     return len(rows)
-
-
-def _case_day():
-    from cityops.dashboard.models import CaseDay
-
-    return CaseDay
 
 
 def refresh_days(*, now: datetime | None = None, max_days: int = DAYS_BACK + 1) -> int:
@@ -275,3 +296,12 @@ def days_counted(*, region: str) -> tuple[datetime, datetime] | None:
     if len(marks) < 2 or marks[DAYS_MARK] <= marks[DAYS_FROM]:
         return None
     return marks[DAYS_FROM], marks[DAYS_MARK]
+
+
+def recount() -> None:
+    """Start both rollups again from the cases and the timeline — after data written with past times (a simulation,
+    an import, a restored backup): the squares at once, the days by the next refreshes."""
+    with transaction.atomic():
+        refresh(full=True)
+        RollupMark.objects.filter(name__in=(DAYS_MARK, DAYS_FROM)).delete()
+        CaseDay.objects.all().delete()

@@ -3,6 +3,7 @@
 import time
 from datetime import datetime
 
+from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
@@ -35,6 +36,10 @@ class Command(BaseCommand):
         except CityopsError as exc:
             raise CommandError(f"{exc.message} / {exc.message_en}") from exc
         took = time.monotonic() - began
+        if apps.is_installed("cityops.dashboard"):  # cases finished and entries written with past times
+            from cityops.dashboard import rollup
+
+            rollup.recount()
         # Local time (settings.TIME_ZONE), as every page shows it.
         window = (f"{timezone.localtime(sim.start):%Y-%m-%d %H:%M} → {timezone.localtime(sim.end):%Y-%m-%d %H:%M} "
                   f"{settings.TIME_ZONE}")
