@@ -7,6 +7,8 @@
      score is the cases evaluation's, /scores); a click drills in (map and figures together), the breadcrumb goes
      back up; a grid's card gives its load, score and rank.
    - The figures (/kpis) for the region and the period; trend and bars drawn by dashChart (map_chart.js).
+   - The view is in the address (period, region, the map's cases, the areas' colouring, the layers on): a reload or
+     a shared link shows the same, and each step of the drill-down is an entry of the history (Back goes up).
    Every text from the server is put in as text, never as HTML. */
 (function () {
   "use strict";
@@ -14,7 +16,8 @@
   var T = cfg.text;
   var root = document.getElementById("dmap");
   var mapEl = document.getElementById("dmap-map");
-  var state = { region: "", layers: {}, on: {}, drawn: {}, seq: {}, area: null, areaMode: "load", scores: null };
+  var state = { region: "", layers: {}, on: {}, inputs: {}, drawn: {}, seq: {}, area: null, areaMode: "load", scores: null,
+                period: null };
   var LIGHT = { green: "#1a7f37", yellow: "#bf8700", red: "#cf222e", "": "#6e7781" };
 
   if (cfg.wall) document.body.classList.add("dash-wall");
@@ -39,10 +42,11 @@
   // A preset (today, the last 7/30/90/365 days) or a custom from/to (two dates; the server checks them: kpis.
   // parse_period, at most 366 days, its bilingual message shown beside them). The period drives the figures, the
   // trend, the map's "reported in the period" cases and the areas' scores together, and stays in the address
-  // (?days=30 or ?from=…&to=…) so that a link shows the same and a reload keeps it.
+  // (?days=30 or ?from=…&to=…; see viewToAddress) once the server has taken it.
   var daysSel = document.getElementById("dmap-days");
   var fromIn = document.getElementById("dmap-from"), toIn = document.getElementById("dmap-to");
   var customBox = document.getElementById("dmap-custom"), periodError = document.getElementById("dmap-period-error");
+  var statusSel = document.getElementById("dmap-status");
 
   function iso(d) { return d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" + String(d.getDate()).padStart(2, "0"); }
 
@@ -62,17 +66,68 @@
       toIn.value = q.get("to") || "";
     } else if (q.get("days") && daysSel.querySelector("option[value='" + CSS.escape(q.get("days")) + "']")) {
       daysSel.value = q.get("days");
+    } else {
+      daysSel.value = "7";
     }
     customBox.hidden = daysSel.value !== "custom";
   }
 
-  function periodToAddress() {
-    var q = new URLSearchParams(location.search);
-    ["days", "from", "to"].forEach(function (k) { q.delete(k); });
-    if (daysSel.value === "custom") { q.set("from", fromIn.value); q.set("to", toIn.value); }
-    else if (daysSel.value !== "7") q.set("days", daysSel.value);
+  // The period as the address holds it: {days} for a preset other than the default 7, {from, to} for a custom one.
+  function periodQuery() {
+    if (daysSel.value === "custom") return { from: fromIn.value, to: toIn.value };
+    return daysSel.value !== "7" ? { days: daysSel.value } : {};
+  }
+
+  // --- the view in the address ------------------------------------------------------------------------------------
+  // A reload or a link sent to someone shows the same view: the period (as the server last took it), the drill-down
+  // region (?region=), the map's cases (?status=), the areas coloured by score (?areas=score) and the layers on
+  // (?layers=a,b, when not the defaults). A step of the drill-down is a new entry of the browser's history, any
+  // other choice changes the current entry; Back (or Forward) shows the view of the entry it comes to, as a reload
+  // of it would — so Back goes up the drill-down. The address is only a wish: the API checks each part against the
+  // user's area (a region outside it is refused, and the page shows the server's message).
+  var VIEW_KEYS = ["days", "from", "to", "region", "status", "areas", "layers"];
+
+  function layersOn() { return Object.keys(state.layers).filter(function (k) { return state.on[k]; }); }
+
+  function viewToAddress(push) {
+    var q = new URLSearchParams(location.search);  // keeps what is not ours (?wall=1)
+    VIEW_KEYS.forEach(function (k) { q.delete(k); });
+    var p = state.period || {};
+    Object.keys(p).forEach(function (k) { q.set(k, p[k]); });
+    if (state.region) q.set("region", state.region);
+    if (statusSel.value !== "open") q.set("status", statusSel.value);
+    if (state.areaMode === "score") q.set("areas", "score");
+    var on = layersOn(), defaults = Object.keys(state.layers).filter(function (k) { return state.layers[k].on; });
+    if (on.join(",") !== defaults.join(",")) q.set("layers", on.join(","));
     var text = q.toString();
-    history.replaceState(null, "", location.pathname + (text ? "?" + text : "") + location.hash);
+    var url = location.pathname + (text ? "?" + text : "") + location.hash;
+    if (url === location.pathname + location.search + location.hash) return;
+    if (push) history.pushState(null, "", url);
+    else history.replaceState(null, "", url);
+  }
+
+  // The part of the view the form holds (the period and the map's cases); what is not in the address is the default.
+  function formFromAddress() {
+    periodFromAddress();
+    state.period = periodQuery();
+    var status = new URLSearchParams(location.search).get("status");
+    statusSel.value = status && statusSel.querySelector("option[value='" + CSS.escape(status) + "']") ? status : "open";
+  }
+
+  // The layers on and the areas' colouring (once the layers are known); returns the region to drill to.
+  function viewFromAddress() {
+    var q = new URLSearchParams(location.search);
+    var wanted = q.has("layers") ? q.get("layers").split(",") : null;
+    Object.keys(state.layers).forEach(function (k) {
+      state.on[k] = wanted ? wanted.indexOf(k) >= 0 : state.layers[k].on;
+      state.inputs[k].checked = state.on[k];
+      if (!state.on[k]) removeLayer(k);
+    });
+    var mode = q.get("areas") === "score" ? "score" : "load";
+    var radio = document.querySelector("input[name=areamode][value=" + mode + "]");  // none: may not read scores
+    if (radio) { radio.checked = true; state.areaMode = mode; }
+    areaLegend();
+    return q.get("region") || "";
   }
 
   function showPeriodError(body) {
@@ -97,14 +152,15 @@
     if (daysSel.value === "custom" && (!fromIn.value || !toIn.value)) return;
     loadFigures().then(function (ok) {
       if (!ok) return;
-      periodToAddress();
-      if (document.getElementById("dmap-status").value === "period") refreshLayers();
+      state.period = periodQuery();
+      viewToAddress(false);
+      if (statusSel.value === "period") refreshLayers();
       if (state.areaMode === "score") loadScores();
     });
   }
 
   function caseFilter() {
-    var status = document.getElementById("dmap-status").value;
+    var status = statusSel.value;
     if (status === "period") { var p = period(); return { status: "all", from: p.from, to: p.to }; }
     return { status: status };
   }
@@ -198,7 +254,7 @@
         var tip = node("span", "", p.title + " " + (p.tip || p.n));  // a region's or layer's name is data, not markup
         lyr.bindTooltip(tip, { sticky: true });
         lyr.on("click", function (e) {
-          if (p.drill) { L.DomEvent.stop(e); drill(p.code); }
+          if (p.drill) { L.DomEvent.stop(e); drill(p.code, true); }
           else { var popup = card(p); lyr.bindPopup(popup).openPopup(e.latlng); }
         });
       },
@@ -306,6 +362,12 @@
     }).catch(function () { done(); });
   }
 
+  function removeLayer(key) {
+    if (state.drawn[key]) map.removeLayer(state.drawn[key]);
+    delete state.drawn[key];
+    delete mapEl.dataset["layer_" + key];
+  }
+
   function refreshLayers(moved) {
     Object.keys(state.on).forEach(function (key) {
       if (state.on[key] && !(moved === true && key === "areas")) loadLayer(key);
@@ -320,14 +382,12 @@
       var label = node("label", "dmap-layer");
       var input = document.createElement("input");
       input.type = "checkbox"; input.checked = layer.on; input.name = "layer"; input.value = layer.key;
+      state.inputs[layer.key] = input;
       input.addEventListener("change", function () {
         state.on[layer.key] = input.checked;
         if (input.checked) loadLayer(layer.key);
-        else {
-          if (state.drawn[layer.key]) map.removeLayer(state.drawn[layer.key]);
-          delete state.drawn[layer.key];
-          delete mapEl.dataset["layer_" + layer.key];
-        }
+        else removeLayer(layer.key);
+        viewToAddress(false);
       });
       label.appendChild(input);
       label.appendChild(node("span", "", layer.label));
@@ -346,7 +406,7 @@
     function link(text, code) {
       var b = node("button", "linklike dmap-crumb", text);
       b.type = "button";
-      b.addEventListener("click", function () { drill(code); });
+      b.addEventListener("click", function () { drill(code, true); });
       return b;
     }
     var items = [link(cfg.top, "")].concat((area.breadcrumb || []).map(function (c) { return link(c.name, c.code); }));
@@ -357,12 +417,19 @@
     });
   }
 
-  function drill(code) {
+  // drill(code, push): to a region ("" = the top of the user's area); push: a new entry of the history (a click),
+  // not the current one replaced (the start, Back, a new filter).
+  function drill(code, push) {
     state.region = code;
     root.dataset.region = code;
+    viewToAddress(push);
     var params = caseFilter();
     if (code) params.region = code;
+    var want = JSON.stringify(params);
+    state.areaFor = want;
     return get("/area", params).then(function (area) {
+      if (state.areaFor !== want) return;
+      delete root.dataset.error;
       state.area = area;
       state.scores = null;
       delete mapEl.dataset.areasScored;
@@ -371,7 +438,15 @@
       refreshLayers();
       if (state.areaMode === "score") loadScores();
       loadFigures();
-    }).catch(showError);
+    }).catch(function (body) {
+      if (state.areaFor !== want) return;
+      // Refused (outside the user's area, no such region, a bad code): nothing of it is shown, the server's
+      // message says why, and the breadcrumb leads back to the user's own area.
+      state.area = null;
+      Object.keys(state.drawn).forEach(removeLayer);
+      crumbs({ breadcrumb: [] });
+      showError(body);
+    });
   }
 
   // --- figures -----------------------------------------------------------------------------------------------------
@@ -391,10 +466,13 @@
     return s;
   }
 
-  function showError() {
+  // The server's own message when it gave one (in the page's language), or ours.
+  function showError(body) {
+    var english = (document.documentElement.lang || "").indexOf("en") === 0;
     var box = document.getElementById("dmap-figures");
     box.textContent = "";
-    box.appendChild(node("p", "dmap-error", T.error));
+    box.appendChild(node("p", "dmap-error", (body && (english ? body.message_en : body.message)) || T.error));
+    root.dataset.error = (body && body.code) || "error";
   }
 
   function loadFigures() {
@@ -476,20 +554,29 @@
   daysSel.addEventListener("change", periodChanged);
   fromIn.addEventListener("change", periodChanged);
   toIn.addEventListener("change", periodChanged);
-  periodFromAddress();
-  document.getElementById("dmap-status").addEventListener("change", function () { drill(state.region); });
+  formFromAddress();
+  statusSel.addEventListener("change", function () { drill(state.region, false); });
   Array.prototype.forEach.call(document.querySelectorAll("input[name=areamode]"), function (input) {
-    input.addEventListener("change", function () { if (input.checked) { state.areaMode = input.value; loadScores(); } });
+    input.addEventListener("change", function () {
+      if (input.checked) { state.areaMode = input.value; viewToAddress(false); loadScores(); }
+    });
+  });
+  // Back and Forward: the view of the entry they come to (a step of the drill-down up or down).
+  window.addEventListener("popstate", function () {
+    formFromAddress();
+    clearPeriodError();
+    drill(viewFromAddress(), false);
   });
   areaLegend();
   var moveTimer = null;
   map.on("moveend", function () { clearTimeout(moveTimer); moveTimer = setTimeout(function () { refreshLayers(true); }, 150); });
 
   // For the live feed's script and the browser tests: the map, the drill-down and a refresh of the layers.
-  window.cityopsDashboard = { map: map, drill: drill, refresh: refreshLayers, region: function () { return state.region; } };
+  window.cityopsDashboard = { map: map, drill: function (code) { return drill(code, true); }, refresh: refreshLayers,
+                              region: function () { return state.region; } };
 
   get("/layers").then(function (list) {
     buildLayerSwitches(list);
-    return drill("");
+    return drill(viewFromAddress(), false);
   }).catch(showError);
 })();
