@@ -504,6 +504,12 @@ def score_regions(rows: list[dict]) -> list[dict]:
     return _ranked(rows, due_key="registered")
 
 
+def evaluate_scored_regions(*, start: date, end: date, level: str = "district") -> list[dict]:
+    """The regions' evaluation with `score_regions`' score, grade and rank, ranked among all regions of the level:
+    the evaluation page and its exports (the dashboard ranks a region's children among themselves instead)."""
+    return score_regions(evaluate_regions(start=start, end=end, level=level))
+
+
 # --- hotline work orders (12345) ----------------------------------------------------------------------------
 def evaluate_hotline(*, start: date, end: date) -> list[dict]:
     """Hotline indicators per department (RULES.md §1): 及时接收率 (accepted within the limit), 回退率 (returns
@@ -604,7 +610,7 @@ EVALUATIONS: dict[str, Evaluation] = {
         C("valid_rate", _("有效上报率"), "rate"), C("check_on_time_rate", _("按时核实率"), "rate"),
         C("verify_on_time_rate", _("按时核查率"), "rate"), C("missed_rate", _("漏报率"), "rate"),
     ], STAFF, scored=True),
-    "regions": Evaluation(_("区域"), evaluate_regions, [
+    "regions": Evaluation(_("区域"), evaluate_scored_regions, [
         C("name", _("区域")), C("parent", _("上级区域")), C("registered", _("立案数")),
         C("public_reports", _("公众举报")), C("merged_reports", _("合并举报")),
         C("public_report_rate", _("监督举报率"), "rate"),
@@ -612,7 +618,7 @@ EVALUATIONS: dict[str, Evaluation] = {
         C("resolved_locally", _("街道社区办结")), C("self_handled", _("自处理")),
         # Four levels (issue 12 §3): closed cases resolved at their street or community / closed (cases.levels).
         C("local_rate", _("属地解决率"), "rate", values=local_rate_by_region),
-    ], REGIONS, by_level=True),
+    ], REGIONS, scored=True, by_level=True),
     "hotline": Evaluation(_("12345 热线"), evaluate_hotline, [
         C("name", _("部门")), C("dispatched", _("派单数")), C("handled", _("办结数")),
         C("timely_accept_rate", _("及时接收率"), "rate"), C("return_rate", _("回退率"), "rate"),
@@ -638,5 +644,5 @@ def evaluate(kind: str, *, start: date, end: date, level: str = "district") -> l
 __all__ = [
     "EVALUATIONS", "Column", "Evaluation", "evaluate", "evaluate_departments", "evaluate_dispatchers",
     "evaluate_shift_leads", "evaluate_field_workers", "evaluate_regions", "evaluate_hotline", "grade",
-    "score_regions",
+    "score_regions", "evaluate_scored_regions",
 ]

@@ -473,6 +473,8 @@ def evaluation_page(request):
         "form": form, "period": p, "problem": problem, "kinds": form.fields["kind"].choices, "query": query,
         "table": evaluation_table(p["kind"], rows, start=p["start"], end=p["end"]),
         "scored": chosen.scored, "min_due": evaluation.min_due(),
+        # How a region's score is made (evaluation.score_regions), stated beside the table with the weights in force.
+        "region_weights": evaluation.weights("region") if chosen.rows_are == evaluation.REGIONS else None,
     })
 
 

@@ -58,9 +58,9 @@ class _Table(HTMLParser):
             self.cell[1] += data
 
 
-def page_table(client, kind, **extra):
+def page_table(client, kind, params=None, **extra):
     parser = _Table()
-    parser.feed(client.get("/cases/evaluation/", {"kind": kind, **NOV}, **extra).content.decode())
+    parser.feed(client.get("/cases/evaluation/", {"kind": kind, **NOV, **(params or {})}, **extra).content.decode())
     return parser.caption, parser.headers, [r for r in parser.rows if r and "该时段没有数据" not in r[0]]
 
 
@@ -149,3 +149,55 @@ def test_english_headings_with_the_english_ui(leader_client):
     assert headers[:4] == ["Rank", "Unit", "Kind", "Due"] and "Handling rate" in headers and headers[-1] == "Grade"
     assert [shown(c) for c in xlsx_rows[0]][1:3] == ["Sanitation Department", "Department"]
     assert [shown(c) for c in xlsx_rows[1]][-1] == "Insufficient sample"
+
+
+def _scored_cells(rows) -> list[list[str]]:
+    """Rank, name, score and grade of each row of a regions table as the page shows them."""
+    return [[row[0], row[1], row[-2], row[-1]] for row in rows]
+
+
+@pytest.mark.parametrize("level", ["district", "grid"])
+def test_the_regions_carry_the_score_of_score_regions_on_the_page_and_in_the_exports(leader_client, level):
+    """The regions' score (evaluation.score_regions, the one that colours the dashboard's areas) is on the regions
+    page, its workbook and its CSV as on the departments' page: rank first, score and grade last, ranked among all
+    regions of the level. District: 420106 — 结案率 2/6, 按期结案率 2/6, 监督举报率 5/6 → 13.33 + 13.33 + 3.33 = 30.00,
+    E. Grids: 42010600100101 (5 registered) ranked; 42010600100201 (1 registered) 样本不足 (the minimum here: 3)."""
+    from datetime import date
+
+    from cityops.cases.evaluation import evaluate_regions, score_regions
+
+    expected = score_regions(evaluate_regions(start=date(2026, 11, 1), end=date(2026, 11, 30), level=level))
+    want = [[str(r["rank"]) if r["rank"] else "—", r["name"], f"{r['score']:.2f}",
+             r["grade"] if r["sample_ok"] else "样本不足"] for r in expected]
+    _caption, headers, rows = page_table(leader_client, "regions", {"level": level})
+    assert headers[:2] == ["排名", "区域"] and headers[-2:] == ["得分", "等级"]
+    assert _scored_cells(rows) == want
+    query = {"kind": "regions", "level": level, **NOV}
+    _title, xlsx_headers, xlsx_rows, _sheet = workbook_table(
+        leader_client.get("/cases/evaluation/export.xlsx", query).content)
+    assert xlsx_headers == headers and _scored_cells([[shown(c) for c in row] for row in xlsx_rows]) == want
+    csv_rows = csv_table(leader_client.get("/cases/evaluation/export.csv", query).content.decode("utf-8"))[2]
+    assert _scored_cells(csv_rows) == want
+    if level == "district":
+        assert want == [["1", "武昌区", "30.00", "E"]]
+    else:
+        # 东社区01号网格: 5 registered (all public), 2 closed on time → 16 + 16 + 0; 西社区01号网格: 1 (a field
+        # report), none closed → 0 + 0 + 20, below the minimum.
+        assert want == [["1", "东社区01号网格", "32.00", "E"],
+                        ["—", "西社区01号网格", "20.00", "样本不足"]]
+
+
+def test_the_regions_page_says_how_the_score_is_made(leader_client, settings):
+    page = leader_client.get("/cases/evaluation/", {"kind": "regions", **NOV}).content.decode()
+    assert "区域得分 = 结案率 × 40 + 按期结案率 × 40 + (1 − 监督举报率) × 20" in page and "本平台选定" in page
+    assert "不评等级" in page and "应处置（办理）少于" not in page  # the regions' own note, not the units'
+    english = leader_client.get("/cases/evaluation/", {"kind": "regions", **NOV}, HTTP_ACCEPT_LANGUAGE="en").content
+    assert "Region score = close rate × 40 + on-time close rate × 40 + (1 − public report rate) × 20" in english.decode()
+    # The weights in force (CITYOPS_CASE_EVAL_WEIGHTS) are the ones stated, and the ones scored with.
+    settings.CITYOPS_CASE_EVAL_WEIGHTS = {"region": {"close": 30, "close_on_time": 30, "public_report": 40}}
+    page = leader_client.get("/cases/evaluation/", {"kind": "regions", **NOV}).content.decode()
+    assert "结案率 × 30 + 按期结案率 × 30 + (1 − 监督举报率) × 40" in page
+    _caption, _headers, rows = page_table(leader_client, "regions")
+    assert _scored_cells(rows) == [["1", "武昌区", "26.67", "E"]]  # 30/3 + 30/3 + 40/6
+    departments = leader_client.get("/cases/evaluation/", {"kind": "departments", **NOV}).content.decode()
+    assert 'id="region-score-rule"' not in departments and "应处置（办理）少于" in departments
