@@ -164,6 +164,8 @@ CITYOPS_REDIS_URL = env.str("CITYOPS_REDIS_URL", default="")
 CITYOPS_THREADS = env.int("CITYOPS_THREADS", default=64)
 CITYOPS_LIVE_MAX_STREAMS = env.int("CITYOPS_LIVE_MAX_STREAMS", default=max(CITYOPS_THREADS - 8, 1))
 CITYOPS_LIVE_MAX_PER_USER = env.int("CITYOPS_LIVE_MAX_PER_USER", default=5)
+# A refused screen polls every 5 s and asks this often whether a place is free, to go live again.
+CITYOPS_LIVE_RETRY_SECONDS = env.int("CITYOPS_LIVE_RETRY_SECONDS", default=30)
 CITYOPS_HOTLINE_RETRAIN_INTERVAL = env.int("CITYOPS_HOTLINE_RETRAIN_INTERVAL", default=3600)
 # Early warning (dashboard.early_warning): how often the worker looks for spikes in case counts.
 CITYOPS_EARLY_WARNING_INTERVAL = env.int("CITYOPS_EARLY_WARNING_INTERVAL", default=300)

@@ -68,6 +68,11 @@ def max_streams() -> int:
     return getattr(settings, "CITYOPS_LIVE_MAX_STREAMS", 100)
 
 
+def retry_seconds() -> int:
+    """How often a refused screen (polling meanwhile) asks whether a place is free, to go live again."""
+    return max(1, int(getattr(settings, "CITYOPS_LIVE_RETRY_SECONDS", 30)))
+
+
 def namespace() -> str:
     """What the channel and the screens' claims are named under: the installation's database (every web process
     of one installation shares it; two installations, or two test runs, on one Redis never see each other's events

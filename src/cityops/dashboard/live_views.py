@@ -167,4 +167,5 @@ def _events(screen, allowed, english: bool, last_id: int | None):
 @login_required
 def page(request):
     """The live feed and the replay without the map: the list of the latest events and the day slider."""
-    return render(request, "dashboard/live_page.html", {"can_watch": live.scope_test(request.user) is not None})
+    return render(request, "dashboard/live_page.html", {"can_watch": live.scope_test(request.user) is not None,
+                                                        "live_retry_seconds": live.retry_seconds()})

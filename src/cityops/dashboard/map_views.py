@@ -43,5 +43,6 @@ def dashboard(request):
     }
     # The live feed and the replay of a day (live.py) on the same map, for those who may watch (not residents).
     can_watch = live.scope_test(request.user) is not None
-    return render(request, "dashboard/map.html", {"config": config, "wall": wall, "can_watch": can_watch})
+    return render(request, "dashboard/map.html", {"config": config, "wall": wall, "can_watch": can_watch,
+                                                  "live_retry_seconds": live.retry_seconds()})
 

@@ -184,6 +184,36 @@ def test_a_refused_screen_polls_and_says_why(page, live_server, login, redis_liv
     wait_for_code(page, "live", case.code, timeout=2)
 
 
+def test_a_refused_screen_goes_live_once_a_place_frees(page, live_server, login, redis_live, settings, new_case,
+                                                       leader):
+    """The switch back from polling: a screen refused for the account's limit asks every CITYOPS_LIVE_RETRY_SECONDS
+    (30 s; 1 s here) whether a place is free. While none is, it keeps polling; once the account's other screen is
+    left, it goes live — the status says so, the polling stops, and a new case comes through the stream."""
+    settings.CITYOPS_LIVE_MAX_PER_USER = 1
+    settings.CITYOPS_LIVE_RETRY_SECONDS = 1
+    login(page, leader)
+    page.goto(f"{live_server.url}/dashboard/")
+    page.wait_for_selector("#live-status[data-status=live]")
+    second = page.context.new_page()
+    polled = []
+    second.on("request", lambda r: polled.append(time.monotonic()) if "/api/v1/dashboard/replay/" in r.url else None)
+    second.goto(f"{live_server.url}/dashboard/")
+    second.wait_for_selector("#live-status[data-status=polling]")
+    assert second.get_attribute("[data-cityops-live]", "data-retry-seconds") == "1"
+    time.sleep(2.5)  # two rounds of asking while the place is taken: still polling
+    assert second.get_attribute("#live-status", "data-status") == "polling"
+
+    page.goto(f"{live_server.url}/")  # the first screen is left: its place is free within seconds
+    second.wait_for_selector("#live-status[data-status=live]", timeout=15000)
+    went_live = time.monotonic()
+    assert second.get_attribute("[data-cityops-live]", "data-reason") is None
+    assert "实时动态已连接" in second.inner_text("#live-status")
+    case = new_case(point=POINT_WUCHANG_A)
+    wait_for_code(second, "live", case.code, timeout=2)  # through the stream (polling would take up to 5 s)
+    time.sleep(max(0.0, went_live + 6 - time.monotonic()))  # longer than a round of polling
+    assert not [t for t in polled if t > went_live + 0.5]  # the polling stopped
+
+
 def test_leaving_the_page_frees_its_screen(page, live_server, login, redis_live, settings, reference, leader):
     """A screen's place (in this process and its claim in Redis) is free again soon after the page is left, so
     the account's next screen is not refused (the limit is one here)."""

@@ -7,7 +7,8 @@
  * server replays what was missed. Where a stream cannot be held (no EventSource, a proxy that buffers, or the
  * server refuses it: too many screens of the account or of the server), it falls back to asking the replay API
  * for today's new events every 5 seconds and says why in the status line (data-reason: the server's code); a
- * refused screen asks again every 30 s and goes live once a place is free. The stream is closed when the page
+ * refused screen asks again every data-retry-seconds (CITYOPS_LIVE_RETRY_SECONDS, 30 s) and goes live once a place
+ * is free. The stream is closed when the page
  * goes away (pagehide, beforeunload), so the server frees its place at once, and opened again if the page comes
  * back from the browser's cache. */
 (function () {
@@ -16,6 +17,7 @@
   if (!root) { return; }
   var streamUrl = root.getAttribute("data-cityops-live");
   var replayUrl = root.getAttribute("data-replay-url");
+  var retrySeconds = parseInt(root.getAttribute("data-retry-seconds"), 10) || 30;
   var statusEl = document.getElementById("live-status");
   var seen = new Set();
   var order = [];
@@ -25,7 +27,7 @@
   var pollTimer = null;
   var paused = false;  // while a replay plays, live events are kept back and sent when it ends
   var held = [];
-  var retryTimer = null;  // while refused: asks every 30 s whether a place is free
+  var retryTimer = null;  // while refused: asks every retrySeconds whether a place is free
   var leaving = false;
   var english = (document.documentElement.lang || "").toLowerCase().indexOf("en") === 0;
 
@@ -116,8 +118,8 @@
             failures = 0;
             connect();
           }
-        }).catch(function () { /* asked again in 30 s */ });
-      }, 30000);
+        }).catch(function () { /* asked again at the next round */ });
+      }, retrySeconds * 1000);
     }
   }
 
