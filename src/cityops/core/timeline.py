@@ -199,6 +199,34 @@ def timeline_for(subject: Any) -> models.QuerySet:
     return TimelineEntry.objects.filter(subject_type=subject_type, subject_id=subject_id).order_by("seq")
 
 
+def timeline_before(model: type[models.Model], at: datetime) -> models.QuerySet:
+    """The timeline entries of the outer query's row (`OuterRef("pk")`) of `model` recorded before the instant
+    `at`, the latest first: the source of a subquery telling what that row was at `at` — its state is the last
+    one's `to_state`, a stamp the last one's params."""
+    from django.db.models import CharField, OuterRef
+    from django.db.models.functions import Cast
+
+    return TimelineEntry.objects.filter(
+        subject_type=model._meta.label_lower, subject_id=Cast(OuterRef("pk"), output_field=CharField()), at__lt=at,
+    ).order_by("-seq")
+
+
+def in_states_at(qs: models.QuerySet, *, at: datetime, states, born: str = "created_at") -> models.QuerySet:
+    """The rows of `qs` (a WorkflowModel's) that were in one of `states` at the instant `at`, annotated with
+    `state_then`: created (`born`) before `at`, and the state their last timeline entry before `at` left is one of
+    `states` — so the answer for a past instant does not change afterwards. A row can only have been in such a
+    state then if it is in one now or its state changed at or after `at`: the timeline is read for those alone. A
+    row without any entry before `at` (written without its timeline) counts in its workflow's first state."""
+    from django.db.models import Q, Subquery, Value
+    from django.db.models.functions import Coalesce
+
+    states = list(states)
+    model = qs.model
+    state_then = Coalesce(Subquery(timeline_before(model, at).values("to_state")[:1]), Value(model.workflow.initial))
+    return (qs.filter(**{f"{born}__lt": at}).filter(Q(state__in=states) | Q(state_changed_at__gte=at))
+            .annotate(state_then=state_then).filter(state_then__in=states))
+
+
 def timeline_shown(subject: Any, *, extra_actions: dict | None = None) -> list[dict]:
     """The subject's timeline as a page shows it, in the page's language: each step by the name its workflow gives
     it (or `extra_actions`' name for steps that are no transition), the state it led to by its label, who took it

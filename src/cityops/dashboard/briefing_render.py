@@ -48,7 +48,24 @@ def pdf_bytes(figures: dict) -> bytes:
     from cityops.core.pdf import render_pdf
 
     return render_pdf("dashboard/pdf/briefing.html", {"b": figures, "charts": charts(figures),
-                                                      "title": _heading(figures)})
+                                                      "title": _heading(figures), "basis": basis(figures),
+                                                      "now_mark": NOW_MARK})
+
+
+NOW_MARK = "（生成时数字）"
+
+
+def basis(figures: dict) -> list[str]:
+    """What the figures are of, said in the briefing itself (PDF and workbook): states as at the end of the period,
+    the rest counted in the period; and, should a domain's figures be of the moment it was made (a domain without a
+    history of its states: `as_of` False), which ones."""
+    lines = [f"在办、超期、未处理告警、在调纠纷、稳评阶段、督办及重点案件的状态均为期末（{figures['as_of']}）时的状态，"
+             "由各事项的时间线还原，日后重新生成结果不变；受理、办结、告警、预警、调解成功等为期间内发生的数量。"]
+    now = [d["label"] for d in figures["domains"] if d.get("as_of") is False]
+    if now:
+        lines.append(f"{'、'.join(now)}没有可还原期末状态的记录，标注“{NOW_MARK}”的数字为生成简报时"
+                     f"（{figures['generated_text']}）的数字，不是期末数字。")
+    return lines
 
 
 def _heading(figures: dict) -> str:
@@ -79,11 +96,15 @@ def xlsx_bytes(figures: dict) -> bytes:
             ("满意率", period["satisfaction"]), ("期末在办", figures["open"]),
             ("期末超期在办", figures["overdue"]), ("期间异常预警", figures["warnings"]["count"])]
     rows += [(f["label"], f["value"]) for f in figures["alarms"]]
-    rows += [(f"{d['label']}：{f['label']}", f["value"]) for d in figures["domains"] for f in d["figures"]]
+    rows += [(f"{d['label']}：{f['label']}{'' if d.get('as_of') is not False else NOW_MARK}", f["value"])
+             for d in figures["domains"] for f in d["figures"]]
     for label, value in rows:
         ws.append([label, _cell(value)])
         if label in ("按时办结率", "满意率"):
             ws.cell(ws.max_row, 2).number_format = "0.0%"
+    ws.append([])
+    for line in basis(figures):
+        ws.append([line])
     ws.column_dimensions["A"].width = 30
     ws.column_dimensions["B"].width = 18
 

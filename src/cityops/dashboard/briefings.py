@@ -9,11 +9,13 @@ and (with CITYOPS_BRIEFING_LEVELS) each street — their figures, charts and not
 - Figures: the dashboard's own (kpis.py: intake by channel, on-time rate, satisfaction, top categories, 属地解决率
   from cases/levels.py, trend, IoT alarms, the disputes' headline figures from disputes/evaluation.py and the
   stability decisions in consultation) counted for the period inside the region, as a city-wide reader counts
-  them; open and overdue are as of the end of the period, read from the timeline (`open_at`), so a briefing made
-  again later for the same period says the same. Early warnings raised in the period.
-- Notable cases: the most overdue cases at the end of the period (`open_at` too), the open supervision orders, the
-  urgent cases of the period, the open high-risk disputes — code, category, place and state; no reporter's or
-  party's personal data.
+  them. What happened is counted in the period; every state (open and overdue cases: `open_at`; open alarms,
+  disputes and their risk, decisions, warnings: core.timeline.in_states_at) is the one at the end of the period,
+  read from the timeline, so a briefing made again later for the same period says the same. Early warnings raised
+  in the period. A domain hook that cannot count at an instant is marked as a figure of now (briefing_render.basis).
+- Notable cases as they stood at the end of the period: the most overdue (`open_at` too), the supervision orders
+  open then, the urgent cases of the period, the disputes open and of high risk then — code, category, place and
+  state; no reporter's or party's personal data.
 - Sent: an inbox notification to the level's leaders (city: the leader role; a district or street: the staff of a
   region-bound role whose regions include that region's code), with an e-mail through core.notify.EmailBackend when
   configured. The mail carries the link to the briefing's page, not the files: the files hold case addresses and
@@ -192,27 +194,24 @@ def open_at(region: str, at: datetime) -> list[OpenCase]:
     Only cases open now or whose state changed at or after `at` can have been open then (a case closed since
     before `at` has no later state change): the timeline is read for those alone. A case without any entry before
     `at` (rows written without their timeline) counts in its workflow's first state, overdue by its own fields."""
-    from django.db.models import CharField, OuterRef, Q, Subquery
+    from django.db.models import Q, Subquery
     from django.db.models.fields.json import KT
-    from django.db.models.functions import Cast
 
     from cityops.cases.models import Case
     from cityops.cases.workflow import CASE_WORKFLOW, OPEN_STATES
     from cityops.core import workflow as wf
-    from cityops.core.models import TimelineEntry
+    from cityops.core.timeline import timeline_before
 
     marks = ["overdue", *{e.action for e in CASE_WORKFLOW.escalations}]
     resets = sorted({t.action for t in CASE_WORKFLOW.transitions if t.clock in (wf.CLOCK_RESTART, wf.CLOCK_EXTEND)})
-    before = TimelineEntry.objects.filter(subject_type=Case._meta.label_lower,
-                                          subject_id=Cast(OuterRef("pk"), output_field=CharField()), at__lt=at)
-    last = before.order_by("-seq")
+    last = timeline_before(Case, at)  # the entries before `at`, the latest first
     rows = (
         Case.objects.filter(region_code__startswith=region, created_at__lt=at)
         .filter(Q(state__in=OPEN_STATES) | Q(state_changed_at__gte=at))
         .annotate(state_then=Subquery(last.values("to_state")[:1]),
                   deadline_then=Subquery(last.values(d=KT("params__deadline_at"))[:1]),
-                  marked=Subquery(before.filter(action__in=marks).order_by("-seq").values("seq")[:1]),
-                  reset=Subquery(before.filter(action__in=resets).order_by("-seq").values("seq")[:1]))
+                  marked=Subquery(last.filter(action__in=marks).values("seq")[:1]),
+                  reset=Subquery(last.filter(action__in=resets).values("seq")[:1]))
         .values_list("pk", "overdue", "deadline_at", "state_then", "deadline_then", "marked", "reset")
     )
     out = []
@@ -253,8 +252,8 @@ def gather(*, kind: str, start: date, end: date, place: Place, now: datetime | N
     trend = cases["trend"]
     if kind == "daily":  # one day's bar says little: the trend shows the week up to it
         trend = kpis.case_figures(user=user, region=region, start=end - timedelta(days=6), end=end)["trend"]
-    alarms = [kpis._figure(f) for f in kpis.alarm_figures(user=user, region=region, start=start, end=end)]
-    domains = kpis.domain_figures(user=user, start=start, end=end, region=region)
+    alarms = [kpis._figure(f) for f in kpis.alarm_figures(user=user, region=region, start=start, end=end, at=as_of)]
+    domains = kpis.domain_figures(user=user, start=start, end=end, region=region, at=as_of)
     levels = [{**lv, "share_text": pct(lv["share"]), "local_rate_text": pct(lv["local_rate"])}
               for lv in cases["levels"] or []]
     return {
@@ -268,8 +267,8 @@ def gather(*, kind: str, start: date, end: date, place: Place, now: datetime | N
         "period_figures": cases["period"], "levels": levels, "trend": trend,
         "rates": {"on_time": pct(cases["period"]["on_time_rate"]), "satisfaction": pct(cases["period"]["satisfaction"])},
         "alarms": alarms, "domains": domains,
-        "warnings": _warnings(region, start, end),
-        "notable": _notable(region, start, end, now, still_open=still_open, as_of=as_of),
+        "warnings": _warnings(region, start, end, as_of),
+        "notable": _notable(region, start, end, still_open=still_open, as_of=as_of),
     }
 
 
@@ -285,15 +284,24 @@ def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
             timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min)))
 
 
-def _warnings(region: str, start: date, end: date) -> dict:
+def _warnings(region: str, start: date, end: date, as_of: datetime) -> dict:
+    """The early warnings raised in the period, each in the state it was in at the end of the period."""
+    from django.db.models import Subquery, Value
+    from django.db.models.functions import Coalesce
+
+    from cityops.core.models import state_label_for
+    from cityops.core.timeline import timeline_before
     from cityops.dashboard.models import EarlyWarning
 
     lo, hi = _bounds(start, end)
-    qs = (EarlyWarning.objects.filter(detected_at__gte=lo, detected_at__lt=hi, region_code__startswith=region)
-          .select_related("category").order_by("-score"))
+    qs = EarlyWarning.objects.filter(detected_at__gte=lo, detected_at__lt=hi, region_code__startswith=region)
+    then = qs.annotate(state_then=Coalesce(Subquery(timeline_before(EarlyWarning, as_of).values("to_state")[:1]),
+                                           Value(EarlyWarning.workflow.initial)))
+    then = then.select_related("category").order_by("-score")[:NOTABLE_MAX]
     rows = [{"category": w.category.name_zh, "region": w.region_name, "observed": w.observed,
              "expected": round(w.expected, 1), "detected_at": timezone.localtime(w.detected_at).strftime("%m-%d %H:%M"),
-             "state": w.state_label(), "url": f"/dashboard/warnings/{w.pk}/"} for w in qs[:NOTABLE_MAX]]
+             "state": state_label_for(EarlyWarning.workflow, w.state_then), "url": f"/dashboard/warnings/{w.pk}/"}
+            for w in then]
     return {"count": qs.count(), "rows": rows}
 
 
@@ -301,58 +309,98 @@ def _place(case) -> str:
     return " ".join(p for p in (case.district_name, case.street_name, case.community_name) if p) or case.address
 
 
-def _case_row(case, now: datetime, **extra) -> dict:
-    row = {"code": case.code, "category": case.category.name_zh, "place": _place(case), "state": case.state_label(),
+def cases_then(pks, at: datetime) -> dict[int, tuple[str, datetime | None]]:
+    """{pk: (state, running deadline)} of these cases at the instant `at`, from the last timeline entry before it
+    (as open_at reads them); a case without any entry before `at` is in its workflow's first state, at its own
+    deadline."""
+    from django.db.models import Subquery
+    from django.db.models.fields.json import KT
+
+    from cityops.cases.models import Case
+    from cityops.core.timeline import timeline_before
+
+    last = timeline_before(Case, at)
+    rows = Case.objects.filter(pk__in=list(pks)).annotate(
+        state_then=Subquery(last.values("to_state")[:1]),
+        deadline_then=Subquery(last.values(d=KT("params__deadline_at"))[:1]),
+    ).values_list("pk", "state_then", "deadline_then", "deadline_at")
+    return {pk: (state, _moment(deadline)) if state is not None else (Case.workflow.initial, deadline_now)
+            for pk, state, deadline, deadline_now in rows}
+
+
+def _case_row(case, then: tuple[str, datetime | None], **extra) -> dict:
+    """A notable case as it stood at the end of the period: `then` is its (state, deadline) at that instant."""
+    from cityops.core.models import state_label_for
+
+    state, deadline = then
+    row = {"code": case.code, "category": case.category.name_zh, "place": _place(case),
+           "state": state_label_for(case.workflow, state),
            "reported": timezone.localtime(case.created_at).strftime("%Y-%m-%d %H:%M"),
-           "deadline": timezone.localtime(case.deadline_at).strftime("%Y-%m-%d %H:%M") if case.deadline_at else "",
-           "department": case.lead_department.name if case.lead_department_id else "",
+           "deadline": timezone.localtime(deadline).strftime("%Y-%m-%d %H:%M") if deadline else "",
            "url": f"/cases/{case.code}/"}
     row.update(extra)
     return row
 
 
-def _notable(region: str, start: date, end: date, now: datetime, *, still_open: list[OpenCase],
-             as_of: datetime) -> dict:
+def _notable(region: str, start: date, end: date, *, still_open: list[OpenCase], as_of: datetime) -> dict:
+    """The notable cases and disputes as they stood at the end of the period (`as_of`): the most overdue then, the
+    supervision orders open then (at their level then), the urgent cases reported in the period, the disputes open
+    and of high risk then — each case in its state then."""
+    from django.db.models import CharField, Subquery
+    from django.db.models.fields.json import KT
+    from django.db.models.functions import Coalesce
+
     from cityops.cases.models import Case, SupervisionOrder
     from cityops.cases.supervision import OPEN_ORDER_STATES
-    from cityops.core.models import state_label_for
+    from cityops.core.timeline import in_states_at, timeline_before
 
-    in_region = Case.objects.filter(region_code__startswith=region).select_related("category", "lead_department")
+    in_region = Case.objects.filter(region_code__startswith=region).select_related("category")
     # The most overdue at the end of the period (a running deadline passed then), as the counts.
     late = sorted((c for c in still_open if c.late and c.deadline is not None and c.deadline < as_of),
                   key=lambda c: (c.deadline, c.pk))[:NOTABLE_MAX]
     found = in_region.in_bulk([c.pk for c in late])
-    overdue = [_case_row(found[c.pk], now, state=state_label_for(Case.workflow, c.state),
-                         deadline=timezone.localtime(c.deadline).strftime("%Y-%m-%d %H:%M"),
-                         late_hours=int((as_of - c.deadline).total_seconds() // 3600))
+    overdue = [_case_row(found[c.pk], (c.state, c.deadline), late_hours=int((as_of - c.deadline).total_seconds() // 3600))
                for c in late if c.pk in found]
-    orders = (SupervisionOrder.objects.filter(state__in=OPEN_ORDER_STATES, case__region_code__startswith=region)
-              .select_related("case__category", "case__lead_department", "unit").order_by("-issued_at", "-id"))
-    supervised = [_case_row(o.case, now, level=o.get_level_display(), unit=o.unit.name if o.unit_id else "",
-                            issued=timezone.localtime(o.issued_at).strftime("%Y-%m-%d %H:%M") if o.issued_at else "")
-                  for o in orders[:NOTABLE_MAX]]
+    before = timeline_before(SupervisionOrder, as_of)
+    level_then = Coalesce(Subquery(before.filter(action="escalate").values(v=KT("params__to_level"))[:1]),
+                          Subquery(before.filter(action="issue").values(v=KT("params__level"))[:1]), "level",
+                          output_field=CharField())
+    orders = list(in_states_at(SupervisionOrder.objects.filter(case__region_code__startswith=region), at=as_of,
+                               states=OPEN_ORDER_STATES, born="issued_at")
+                  .annotate(level_then=level_then).select_related("case__category", "unit")
+                  .order_by("-issued_at", "-id")[:NOTABLE_MAX])
     lo, hi = _bounds(start, end)
-    urgent = [_case_row(c, now) for c in in_region.filter(urgency="urgent", created_at__gte=lo, created_at__lt=hi)
-              .order_by("-created_at", "-id")[:NOTABLE_MAX]]
-    return {"overdue": overdue, "supervised": supervised, "urgent": urgent, "disputes": _disputes(region)}
+    urgent = list(in_region.filter(urgency="urgent", created_at__gte=lo, created_at__lt=hi)
+                  .order_by("-created_at", "-id")[:NOTABLE_MAX])
+    then = cases_then([o.case_id for o in orders] + [c.pk for c in urgent], as_of)
+    levels = dict(SupervisionOrder.Level.choices)
+    supervised = [_case_row(o.case, then[o.case_id], level=str(levels.get(o.level_then, o.level_then)),
+                            unit=o.unit.name if o.unit_id else "",
+                            issued=timezone.localtime(o.issued_at).strftime("%Y-%m-%d %H:%M") if o.issued_at else "")
+                  for o in orders]
+    return {"overdue": overdue, "supervised": supervised, "urgent": [_case_row(c, then[c.pk]) for c in urgent],
+            "disputes": _disputes(region, as_of)}
 
 
-def _disputes(region: str) -> list[dict]:
+def _disputes(region: str, as_of: datetime) -> list[dict]:
+    """The disputes open and of high risk at the end of the period, in their state then."""
     from django.apps import apps
 
     if not apps.is_installed("cityops.disputes"):
         return []
+    from cityops.core.models import state_label_for
+    from cityops.core.timeline import in_states_at
     from cityops.disputes.models import Dispute
+    from cityops.disputes.selectors import high_risk_at
     from cityops.disputes.workflow import DISPUTE_WORKFLOW
 
-    done = [s for s, st in DISPUTE_WORKFLOW.states.items() if st.terminal]
-    qs = (Dispute.objects.filter(risk_level="high", region_code__startswith=region).exclude(state__in=done)
-          .order_by("created_at", "id")[:NOTABLE_MAX])
-    return [{"code": d.code, "title": d.title, "kind": d.get_kind_display(), "state": d.state_label(),
+    undone = [s for s, st in DISPUTE_WORKFLOW.states.items() if not st.terminal]
+    qs = (in_states_at(Dispute.objects.filter(region_code__startswith=region), at=as_of, states=undone)
+          .filter(high_risk_at(as_of)).order_by("created_at", "id")[:NOTABLE_MAX])
+    return [{"code": d.code, "title": d.title, "kind": d.get_kind_display(),
+             "state": state_label_for(DISPUTE_WORKFLOW, d.state_then),
              "reported": timezone.localtime(d.created_at).strftime("%Y-%m-%d %H:%M"),
              "url": f"/disputes/{d.pk}/"} for d in qs]
-
-
 
 
 # --- making and sending -----------------------------------------------------------------------------------------

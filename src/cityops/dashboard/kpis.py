@@ -4,8 +4,10 @@ Cases (the same definitions as the home page's figures, cases/home.py, and the e
 timeline): intake by channel (Case.source), open and overdue now, the on-time rate of what was handled
 (`handle` entries with on_time), satisfaction (follow-ups against reopenings), the top categories, 属地解决率 (the
 four levels' shares, cases/levels.py) and the trend per day. Open IoT alarms. The other domains' headline figures
-come through each AppConfig's `dashboard_figures(user, start, end, region)` hook (a list of core.home.Figure);
-disputes and stability have theirs here until their apps declare one (an app's own hook replaces these).
+come through each AppConfig's `dashboard_figures(user, start, end, region[, at=])` hook (a list of
+core.home.Figure); disputes and stability have theirs here until their apps declare one (an app's own hook replaces
+these). With `at` (a briefing's end of period) a hook counts the states as they were at that instant, from the
+timeline (core.timeline.in_states_at); the dashboard asks for now.
 
 Scope: the cases are the user's (cases.selectors.case_list); the timeline's entries are counted inside the region
 (their `region` stamp) and, for a department's staff, their units' entries only (the `dept` stamp).
@@ -13,6 +15,7 @@ Scope: the cases are the user's (cases.selectors.case_list); the timeline's entr
 
 from __future__ import annotations
 
+import inspect
 from collections import Counter
 from datetime import date, datetime, time, timedelta
 
@@ -155,38 +158,46 @@ def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def alarm_figures(*, user, region: str, start: date, end: date) -> list[Figure]:
+def alarm_figures(*, user, region: str, start: date, end: date, at: datetime | None = None) -> list[Figure]:
+    """Open alarms (now, or at the instant `at`: from each alarm's timeline) and the alarms raised in the period."""
     if not apps.is_installed("cityops.iot"):
         return []
+    from cityops.core.timeline import in_states_at
     from cityops.iot.selectors import alarm_list
+    from cityops.iot.workflow import OPEN_STATES as ALARM_OPEN
 
     qs = alarm_list(user=user).order_by()
     if region:
         qs = qs.filter(device__region_code__startswith=region)
     lo, hi = _bounds(start, end)
-    from cityops.iot.workflow import OPEN_STATES as ALARM_OPEN
-
     got = qs.aggregate(open=Count("pk", filter=Q(state__in=ALARM_OPEN)),
                        period=Count("pk", filter=Q(opened_at__gte=lo, opened_at__lt=hi)))
+    if at is not None:
+        got["open"] = in_states_at(qs, at=at, states=ALARM_OPEN, born="opened_at").count()
     return [Figure(_("未处理告警"), str(got["open"]), url="/iot/alarms/", alert=got["open"] > 0),
             Figure(_("期间告警"), str(got["period"]), url="/iot/alarms/")]
 
 
 # --- the other domains: built-in until their apps declare dashboard_figures ----------------------------------
-def dispute_figures(user, start: date, end: date, region: str = "") -> list[Figure]:
-    """Open disputes (high risk among them) in the region; agreements and the success rate of the period
-    (disputes/evaluation.py, its centres' rows) for those who may read the evaluation, at the user's top only —
-    the evaluation is per centre, not per region."""
+def dispute_figures(user, start: date, end: date, region: str = "", *, at: datetime | None = None) -> list[Figure]:
+    """Open disputes (high risk among them) in the region — now, or at the instant `at` (their state and risk
+    level then, from their timelines: disputes.selectors.high_risk_at); agreements and the success rate of the
+    period (disputes/evaluation.py, its centres' rows, counted from the period's timeline entries) for those who
+    may read the evaluation, at the user's top only — the evaluation is per centre, not per region."""
     from cityops.core.errors import Forbidden
+    from cityops.core.timeline import in_states_at
     from cityops.disputes import evaluation
-    from cityops.disputes.selectors import dispute_list
+    from cityops.disputes.selectors import dispute_list, high_risk_at
     from cityops.disputes.workflow import DISPUTE_WORKFLOW
 
-    done = [s for s, st in DISPUTE_WORKFLOW.states.items() if st.terminal]
+    undone = [s for s, st in DISPUTE_WORKFLOW.states.items() if not st.terminal]
     qs = dispute_list(user=user).order_by()
     if region:
         qs = qs.filter(region_code__startswith=region)
-    got = qs.exclude(state__in=done).aggregate(open=Count("pk"), high=Count("pk", filter=Q(risk_level="high")))
+    if at is None:
+        got = qs.filter(state__in=undone).aggregate(open=Count("pk"), high=Count("pk", filter=Q(risk_level="high")))
+    else:
+        got = in_states_at(qs, at=at, states=undone).aggregate(open=Count("pk"), high=Count("pk", filter=high_risk_at(at)))
     out = [Figure(_("在调纠纷"), str(got["open"]), url="/disputes/", hint=_("其中高风险 %(n)d 件") % {"n": got["high"]},
                   alert=got["high"] > 0)]
     if not region:
@@ -203,14 +214,20 @@ def dispute_figures(user, start: date, end: date, region: str = "") -> list[Figu
     return out
 
 
-def decision_figures(user, start: date, end: date, region: str = "") -> list[Figure]:
+def decision_figures(user, start: date, end: date, region: str = "", *, at: datetime | None = None) -> list[Figure]:
+    """Decisions in consultation and in monitoring — now, or at the instant `at` (from their timelines)."""
+    from cityops.core.timeline import in_states_at
     from cityops.stability.selectors import decision_list
 
     qs = decision_list(user=user).order_by()
     if region:
         qs = qs.filter(region_code__startswith=region)
-    got = qs.aggregate(consultation=Count("pk", filter=Q(state="consultation")),
-                       monitoring=Count("pk", filter=Q(state="monitoring")))
+    watched = ("consultation", "monitoring")
+    state = "state"
+    if at is not None:
+        qs, state = in_states_at(qs, at=at, states=watched), "state_then"
+    got = qs.aggregate(consultation=Count("pk", filter=Q(**{state: "consultation"})),
+                       monitoring=Count("pk", filter=Q(**{state: "monitoring"})))
     return [Figure(_("稳评征求意见中"), str(got["consultation"]), url="/stability/"),
             Figure(_("稳评跟踪监测中"), str(got["monitoring"]), url="/stability/")]
 
@@ -218,8 +235,11 @@ def decision_figures(user, start: date, end: date, region: str = "") -> list[Fig
 BUILT_IN = {"disputes": dispute_figures, "stability": decision_figures}
 
 
-def domain_figures(*, user, start: date, end: date, region: str = "") -> list[dict]:
-    """Every domain's headline figures: {"app", "label", "figures": [...]}."""
+def domain_figures(*, user, start: date, end: date, region: str = "", at: datetime | None = None) -> list[dict]:
+    """Every domain's headline figures: {"app", "label", "figures": [...], "as_of": bool}. With `at` (a briefing:
+    the end of its period) the states are those at that instant, from the domain's timeline, for every hook that
+    takes `at`; a hook that does not (an app's own, declared without it) gives its figures as they are now, and
+    its entry says so (`as_of` False) — a briefing must not pass a figure of now off as one of its period."""
     out = []
     for config in apps.get_app_configs():
         hook = getattr(config, "dashboard_figures", None) or BUILT_IN.get(config.label)
@@ -227,10 +247,11 @@ def domain_figures(*, user, start: date, end: date, region: str = "") -> list[di
             continue
         if config.label in BUILT_IN and getattr(config, "dashboard_figures", None) is None and not _reads(user, config.label):
             continue
-        figures = hook(user, start, end, region)
+        as_of = at is not None and "at" in inspect.signature(hook).parameters
+        figures = hook(user, start, end, region, at=at) if as_of else hook(user, start, end, region)
         if figures:
             out.append({"app": config.label, "label": str(config.verbose_name),
-                        "figures": [_figure(f) for f in figures]})
+                        "figures": [_figure(f) for f in figures], "as_of": as_of or at is None})
     return out
 
 

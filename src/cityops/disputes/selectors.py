@@ -99,3 +99,15 @@ def own_disputes(*, user) -> QuerySet[Dispute]:
 def case_disputes(*, case, user) -> QuerySet[Dispute]:
     """The disputes made from a city case that `user` may read (the case page lists them)."""
     return dispute_list(user=user).filter(case=case).order_by("created_at")
+
+
+def high_risk_at(at) -> Q:
+    """Whether a dispute's risk level was high at the instant `at`, from its timeline: the level only rises (§25,
+    services.raise_risk), recorded by the registration (`risk_level`), an escalation (`risk_level` "high") or a raise
+    (`to`) — so it was high then if an entry before `at` made it so. A dispute without any entry before `at`
+    (written without its timeline) is taken at its own field."""
+    from cityops.core.timeline import timeline_before
+
+    before = timeline_before(Dispute, at)
+    made_high = before.filter(Q(params__risk_level="high") | Q(action="raise_risk", params__to="high"))
+    return Q(Exists(made_high)) | (Q(risk_level="high") & ~Q(Exists(before)))

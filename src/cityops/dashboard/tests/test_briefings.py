@@ -93,8 +93,9 @@ def cases(reference, day):
         step(old, "overdue", at(yesterday_but_one, 18) + timedelta(minutes=5), "accepted", at(yesterday_but_one, 18),
              level=1)
         step(old, "handle", at(day, 15), "handled", at(day, 16), on_time=False)
-    SupervisionOrder.objects.create(case=made["W1"], unit=OrgUnit.objects.get(code="HW"), level="escalate",
-                                    state="issued", issued_at=at(day, 13), reason="催促")
+        order = SupervisionOrder.objects.create(case=made["W1"], unit=OrgUnit.objects.get(code="HW"), level="escalate",
+                                                state="issued", issued_at=at(day, 13), reason="催促")
+        timeline_append(subject=order, action="issue", at=at(day, 13), to_state="issued", params={"level": "escalate"})
     return made
 
 
@@ -210,9 +211,11 @@ def test_warnings_and_high_risk_disputes_in_their_district(cases, day):
     EarlyWarning.objects.create(category=category, region_code="420106", region_level="district", region_name="武昌区",
                                 started_at=at(day, 8) - timedelta(days=3), detected_at=at(day, 9) - timedelta(days=3),
                                 window_minutes=60, observed=9, expected=2.0, score=6.0, state="closed")  # not this day
-    for code, region, risk in (("D1", "420106001001", "high"), ("D2", "420106001001", "low"), ("D3", "420102001001", "high")):
-        Dispute.objects.create(code=code, title=f"纠纷{code}", description="测试", kind="neighbour", source="walk_in",
-                               risk_level=risk, region_code=region, state="registered")
+    with transaction.atomic():
+        for code, region, risk in (("D1", "420106001001", "high"), ("D2", "420106001001", "low"),
+                                   ("D3", "420102001001", "high")):
+            born(Dispute, "register", at(day, 10), created_at=at(day, 10), code=code, title=f"纠纷{code}", description="测试", kind="neighbour",
+                 source="walk_in", risk_level=risk, region_code=region, params={"risk_level": risk})
     f = briefings.make(kind="daily", day=day, region="420106", send=False)[0].figures
     assert f["warnings"]["count"] == 1 and f["warnings"]["rows"][0]["observed"] == 12
     assert [d["code"] for d in f["notable"]["disputes"]] == ["D1"]
@@ -222,6 +225,147 @@ def test_warnings_and_high_risk_disputes_in_their_district(cases, day):
     assert disputes[0]["value"] == "3" and "2" in disputes[0]["hint"]  # open, of which high risk 2
     stability = next(d for d in city_figures["domains"] if d["app"] == "stability")["figures"]
     assert stability[0]["value"] == "0"
+
+
+def born(model, action, when, *, params=None, **fields):
+    """A workflow row created at `when` in its first state, its birth on its timeline as the engine writes it."""
+    from cityops.core.timeline import timeline_append
+
+    row = model.objects.create(state=model.workflow.initial, state_changed_at=when, **fields)
+    timeline_append(subject=row, action=action, at=when, to_state=row.state, params=params or {}, new_subject=True)
+    return row
+
+
+def move(row, action, when, state, **params):
+    """A step of a workflow row at `when`, recorded as the engine records it (the state it left on the entry)."""
+    from cityops.core.timeline import timeline_append
+
+    changed = state != row.state
+    row.state = state
+    if changed:
+        row.state_changed_at = when
+    row.version += 1
+    type(row).objects.filter(pk=row.pk).update(state=state, state_changed_at=row.state_changed_at,
+                                               version=row.version, **params.pop("_fields", {}))
+    timeline_append(subject=row, action=action, at=when, to_state=state, params=params)
+    return row
+
+
+def test_every_figure_is_of_the_period_and_a_remake_after_the_period_says_the_same(cases, day):
+    """IoT alarms, disputes, stability decisions, early warnings and the notable lists are counted as of the end
+    of DAY: what was raised, opened or moved during DAY counts; alarms, disputes and warnings raised after it,
+    and every state changed after it (an alarm closed, a dispute closed or raised to high risk, a decision moved
+    on, a warning closed, a supervision order escalated, an urgent case reopened), change nothing when the
+    briefing is made again."""
+    from cityops.accounts.models import OrgUnit
+    from cityops.cases.models import Case, Category, SupervisionOrder
+    from cityops.dashboard.models import EarlyWarning
+    from cityops.disputes.models import Dispute
+    from cityops.iot.models import Alarm, Device, Rule
+    from cityops.stability.models import Decision
+
+    hw = OrgUnit.objects.get(code="HW")
+    category = Category.objects.get(code="E0101")
+    before_day = day - timedelta(days=2)
+    with transaction.atomic():
+        rule = Rule.objects.create(name="积水", kind="threshold", device_type="water_level", metric="water_level",
+                                   threshold=0.15, severity="yellow")
+
+        def alarm(when):  # a device of its own each (one open alarm per device and rule)
+            device = Device.objects.create(code=f"WL-{Device.objects.count()}", type="water_level",
+                                           region_code="42010600100101", district_code="420106")
+            return born(Alarm, "raise", when, device=device, rule=rule, severity="yellow", opened_at=when)
+
+        a_old = alarm(at(before_day, 10))  # raised before DAY, open through it
+        a_day = alarm(at(day, 10))  # raised on DAY, acknowledged on DAY
+        move(a_day, "acknowledge", at(day, 11), "acknowledged")
+        a_done = alarm(at(day, 12))  # raised on DAY and cleared and closed on DAY
+        move(a_done, "clear", at(day, 13), "cleared")
+        move(a_done, "close", at(day, 14), "closed")
+
+        def dispute(code, risk, when=at(day, 9)):
+            return born(Dispute, "register", when, created_at=when, code=code, title=f"纠纷{code}", description="测试",
+                        kind="neighbour", source="walk_in", risk_level=risk, region_code="420106001001",
+                        params={"risk_level": risk})
+
+        d_high, d_low, d_open = dispute("DH", "high"), dispute("DL", "low"), dispute("DO", "medium")
+        move(dispute("DC", "low"), "refuse", at(day, 15), "refused")  # finished on DAY
+
+        def decision(title, when=at(before_day, 9)):
+            return born(Decision, "propose", when, created_at=when, title=title, description="测试", proposing_unit=hw,
+                        assessing_unit=hw, region_code="420106")
+
+        consulting = move(decision("征求意见中"), "consult", at(day, 9), "consultation")
+        monitored = move(decision("跟踪监测中"), "monitor", at(before_day, 12), "monitoring")
+        warning = born(EarlyWarning, "raise", at(day, 9), category=category, region_code="420106",
+                       region_level="district", region_name="武昌区", started_at=at(day, 8), detected_at=at(day, 9),
+                       window_minutes=60, observed=12, expected=2.0, score=7.5)
+    first = briefings.make(kind="daily", day=day, region="420106", send=False)[0].figures
+
+    def figures(f):
+        alarms = {a["label"]: a["value"] for a in f["alarms"]}
+        domains = {(d["app"], x["label"]): (x["value"], x["hint"]) for d in f["domains"] for x in d["figures"]}
+        notable = {k: [(r["code"], r["state"], r.get("level")) for r in rows] for k, rows in f["notable"].items()}
+        return alarms, domains, notable, f["warnings"], f["open"], f["overdue"]
+
+    alarms, domains, notable, warnings, _open, _late = figures(first)
+    assert alarms == {"未处理告警": "2", "期间告警": "2"}  # open at the end: a_old, a_day; raised on DAY: a_day, a_done
+    assert domains[("disputes", "在调纠纷")] == ("3", "其中高风险 1 件")  # DH, DL, DO; DC refused on DAY
+    assert domains[("stability", "稳评征求意见中")][0] == "1" and domains[("stability", "稳评跟踪监测中")][0] == "1"
+    assert [(w["observed"], w["state"]) for w in warnings["rows"]] == [(12, "待确认")] and warnings["count"] == 1
+    assert notable["disputes"] == [("DH", "已登记", None)]
+    assert notable["supervised"] == [("W1", "待签收", "督办")] and notable["urgent"] == [("W2", "已归档", None)]
+
+    now = timezone.now()
+    with transaction.atomic():  # after DAY: new things, and every state moves on
+        alarm(now - timedelta(hours=2))
+        alarm(now - timedelta(hours=1))
+        move(a_old, "clear", now, "cleared")
+        move(a_day, "dispatch", now, "dispatched")
+        move(d_high, "close", now, "closed")
+        move(d_low, "raise_risk", now, "registered", to="high", _fields={"risk_level": "high"})
+        move(d_open, "escalate", now, "escalated", risk_level="high", _fields={"risk_level": "high"})
+        dispute("DN", "high", when=now - timedelta(hours=1))
+        move(consulting, "assess", now, "assessed")
+        move(monitored, "close", now, "closed")
+        move(decision("之后提出", when=now - timedelta(hours=1)), "consult", now, "consultation")
+        move(warning, "close", now, "closed")
+        born(EarlyWarning, "raise", now - timedelta(hours=1), category=category, region_code="420106",
+             region_level="district", region_name="武昌区", started_at=now - timedelta(hours=2),
+             detected_at=now - timedelta(hours=1), window_minutes=60, observed=30, expected=2.0, score=9.0)
+        order = SupervisionOrder.objects.get(case__code="W1")
+        move(order, "escalate", now, "issued", to_level="listed", _fields={"level": "listed"})
+        w2 = Case.objects.get(code="W2")
+        move(w2, "reopen", now, "dispatched")
+    assert Alarm.objects.filter(state__in=("active", "acknowledged", "dispatched")).count() == 3  # now: a_day, 2 new
+    again = briefings.make(kind="daily", day=day, region="420106", force=True, send=False,
+                           now=now + timedelta(days=2))[0].figures
+    assert figures(again) == figures(first)
+    assert again["generated_text"] != first["generated_text"] and again["as_of"] == first["as_of"]
+
+
+def test_a_domain_without_history_is_marked_as_a_figure_of_now(cases, day, monkeypatch):
+    """An app's own dashboard_figures hook that cannot count at an instant (no `at`) gives figures of now: the
+    briefing says so next to them and in its note, in the PDF and the workbook."""
+    from django.apps import apps
+    from openpyxl import load_workbook
+    from pypdf import PdfReader
+
+    from cityops.core.home import Figure
+
+    config = apps.get_app_config("stability")
+    monkeypatch.setattr(config, "dashboard_figures", lambda user, start, end, region: [Figure("在册事项", "7")],
+                        raising=False)
+    b = briefings.make(kind="daily", day=day, send=False)[0]
+    stability = next(d for d in b.figures["domains"] if d["app"] == "stability")
+    assert stability["as_of"] is False and stability["figures"][0]["value"] == "7"
+    assert all(d["as_of"] for d in b.figures["domains"] if d["app"] != "stability")
+    text = "".join(p.extract_text() for p in PdfReader(BytesIO(briefings.file_of(b, "pdf")[0])).pages).replace(" ", "")
+    assert "在册事项（生成时数字）" in text and "没有可还原期末状态的记录" in text
+    wb = load_workbook(BytesIO(briefings.file_of(b, "xlsx")[0]))
+    cells = [row[0] for row in wb["概要"].iter_rows(values_only=True)]
+    assert any(str(c).endswith("在册事项（生成时数字）") for c in cells)
+    assert any("没有可还原期末状态的记录" in str(c) for c in cells)
 
 
 def test_weekly_and_monthly_periods():
