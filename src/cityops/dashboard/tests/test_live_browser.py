@@ -54,18 +54,22 @@ def test_a_new_case_appears_on_the_open_screen_within_two_seconds(page, live_ser
     assert page.evaluate("performance.getEntriesByType('navigation').length") == 1  # no reload happened
 
 
-def test_the_replay_slider_plays_a_day(page, live_server, login, redis_live, new_case, leader, monkeypatch):
+@pytest.fixture
+def day_of_cases(new_case, monkeypatch):
+    """Three cases on DAY (00:10 at 武昌, 00:25 at 江岸, 20:00 at 武昌) and one the evening before (not replayed),
+    created through the intake service at those times: (first, second, evening)."""
     real_now = timezone.now
-    monkeypatch.setattr(timezone, "now", lambda: DAY.replace(minute=10))
-    first = new_case(point=POINT_WUCHANG_A)
-    monkeypatch.setattr(timezone, "now", lambda: DAY.replace(minute=25))
-    second = new_case(point=POINT_JIANGAN)
-    monkeypatch.setattr(timezone, "now", lambda: DAY.replace(hour=20))
-    evening = new_case(point=POINT_WUCHANG_A)
-    monkeypatch.setattr(timezone, "now", lambda: DAY - timedelta(minutes=5))
-    new_case(point=POINT_WUCHANG_A)  # the day before: not replayed
+    made = []
+    for moment, point in ((DAY.replace(minute=10), POINT_WUCHANG_A), (DAY.replace(minute=25), POINT_JIANGAN),
+                          (DAY.replace(hour=20), POINT_WUCHANG_A), (DAY - timedelta(minutes=5), POINT_WUCHANG_A)):
+        monkeypatch.setattr(timezone, "now", lambda moment=moment: moment)
+        made.append(new_case(point=point))
     monkeypatch.setattr(timezone, "now", real_now)
+    return made[:3]
 
+
+def test_the_replay_slider_plays_a_day(page, live_server, login, redis_live, day_of_cases, leader):
+    first, second, evening = day_of_cases
     login(page, leader)
     page.goto(f"{live_server.url}/dashboard/live/")
     page.evaluate(RECORD_EVENTS)
@@ -131,17 +135,10 @@ def test_a_new_case_and_an_alarm_appear_on_the_map(page, live_server, login, red
     assert page.evaluate("performance.getEntriesByType('navigation').length") == 1  # no reload happened
 
 
-def test_the_replay_plays_on_the_map(page, live_server, login, redis_live, new_case, leader, monkeypatch):
+def test_the_replay_plays_on_the_map(page, live_server, login, redis_live, day_of_cases, leader):
     """The replay slider on the map page: the day's cases are drawn in the replay layer in order, a seek shows the
     day as it stood, and 回到实时 brings the live layer back."""
-    real_now = timezone.now
-    monkeypatch.setattr(timezone, "now", lambda: DAY.replace(minute=10))
-    first = new_case(point=POINT_WUCHANG_A)
-    monkeypatch.setattr(timezone, "now", lambda: DAY.replace(minute=25))
-    second = new_case(point=POINT_JIANGAN)
-    monkeypatch.setattr(timezone, "now", lambda: DAY.replace(hour=20))
-    evening = new_case(point=POINT_WUCHANG_A)
-    monkeypatch.setattr(timezone, "now", real_now)
+    first, second, evening = day_of_cases
 
     login(page, leader)
     page.goto(f"{live_server.url}/dashboard/")

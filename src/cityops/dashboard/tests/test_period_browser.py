@@ -4,25 +4,20 @@ period is refused with the server's message (kpis.parse_period) in the page's la
 phone's 390 px the picker fits. The small city of test_map_api: seven cases reported in the last hours."""
 
 from datetime import timedelta
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 from django.utils import timezone
 
 from cityops.core import roles
 from cityops.dashboard.tests import test_map_api as small_city
-from cityops.dashboard.tests import test_map_browser as page_tests
+from cityops.dashboard.tests.conftest import PHONE, SHOTS, fits
+from cityops.dashboard.tests.conftest import address_query as _query
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 geography, reference, cases = small_city.geography, small_city.reference, small_city.cases
 district_dispatcher, district_units = small_city.district_dispatcher, small_city.district_units
 _no_cache = small_city._no_cache
-_open, _fits = page_tests._open, page_tests._fits
-
-
-def _query(page) -> dict:
-    return {k: v[0] for k, v in parse_qs(urlparse(page.url).query).items()}
 
 
 def _intake(page) -> str:
@@ -36,102 +31,74 @@ def _pick(page, start, end):
     page.fill("#dmap-to", end)
 
 
-def test_a_custom_period_drives_figures_trend_and_map_and_stays_in_the_address(cases, make_user, browser, login,
-                                                                              live_server):
-    leader = make_user("t_period_leader", roles.LEADER)
+def test_a_custom_period_drives_figures_trend_and_map_and_stays_in_the_address(cases, make_user, dashboard):
     today = timezone.localdate()
     long_ago = (today - timedelta(days=400), today - timedelta(days=380))
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-    try:
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        login(page, leader)
-        _open(page, live_server)
-        assert page.locator("#dmap-custom").is_hidden()
-        assert _intake(page) == "7"
-        # The map shows the cases reported in the period: all seven (one closed) today.
-        page.select_option("#dmap-status", "period")
-        page.wait_for_selector("#dmap-map[data-layer_cases='7']")
+    page = dashboard(make_user("t_period_leader", roles.LEADER))
+    assert page.locator("#dmap-custom").is_hidden()
+    assert _intake(page) == "7"
+    # The map shows the cases reported in the period: all seven (one closed) today.
+    page.select_option("#dmap-status", "period")
+    page.wait_for_selector("#dmap-map[data-layer_cases='7']")
 
-        # A custom period of 21 days long ago: no intake, a 21-day trend, no case on the map; in the address.
-        _pick(page, long_ago[0].isoformat(), long_ago[1].isoformat())
-        page.wait_for_selector(f"#dmap-figures[data-period='{long_ago[0]}/{long_ago[1]}']")
-        assert _intake(page) == "0"
-        page.wait_for_selector("#dmap-map[data-layer_cases='0']")
-        assert _query(page)["from"] == long_ago[0].isoformat() and _query(page)["to"] == long_ago[1].isoformat()
+    # A custom period of 21 days long ago: no intake, a 21-day trend, no case on the map; in the address.
+    _pick(page, long_ago[0].isoformat(), long_ago[1].isoformat())
+    page.wait_for_selector(f"#dmap-figures[data-period='{long_ago[0]}/{long_ago[1]}']")
+    assert _intake(page) == "0"
+    page.wait_for_selector("#dmap-map[data-layer_cases='0']")
+    assert _query(page)["from"] == long_ago[0].isoformat() and _query(page)["to"] == long_ago[1].isoformat()
 
-        # A reload (or the link sent to someone) shows the same period.
-        page.reload()
-        page.wait_for_selector(f"#dmap-figures[data-period='{long_ago[0]}/{long_ago[1]}']")
-        assert page.input_value("#dmap-days") == "custom" and page.locator("#dmap-custom").is_visible()
-        assert page.input_value("#dmap-from") == long_ago[0].isoformat() and _intake(page) == "0"
+    # A reload (or the link sent to someone) shows the same period.
+    page.reload()
+    page.wait_for_selector(f"#dmap-figures[data-period='{long_ago[0]}/{long_ago[1]}']")
+    assert page.input_value("#dmap-days") == "custom" and page.locator("#dmap-custom").is_visible()
+    assert page.input_value("#dmap-from") == long_ago[0].isoformat() and _intake(page) == "0"
 
-        # Back to a custom period that holds today: the seven again.
-        _pick(page, (today - timedelta(days=2)).isoformat(), today.isoformat())
-        page.wait_for_selector(f"#dmap-figures[data-period='{today - timedelta(days=2)}/{today}']")
-        assert _intake(page) == "7"
+    # Back to a custom period that holds today: the seven again.
+    _pick(page, (today - timedelta(days=2)).isoformat(), today.isoformat())
+    page.wait_for_selector(f"#dmap-figures[data-period='{today - timedelta(days=2)}/{today}']")
+    assert _intake(page) == "7"
 
-        # A preset goes to the address too (days=30), and the dates leave it.
-        page.select_option("#dmap-days", "30")
-        page.wait_for_selector(f"#dmap-figures[data-period='{today - timedelta(days=29)}/{today}']")
-        assert _query(page).get("days") == "30" and "from" not in _query(page)
-        assert page.locator("#dmap-custom").is_hidden()
-    finally:
-        context.close()
+    # A preset goes to the address too (days=30), and the dates leave it.
+    page.select_option("#dmap-days", "30")
+    page.wait_for_selector(f"#dmap-figures[data-period='{today - timedelta(days=29)}/{today}']")
+    assert _query(page).get("days") == "30" and "from" not in _query(page)
+    assert page.locator("#dmap-custom").is_hidden()
 
 
-def test_a_bad_period_is_refused_with_the_servers_message_and_changes_nothing(cases, make_user, browser, login,
+def test_a_bad_period_is_refused_with_the_servers_message_and_changes_nothing(cases, make_user, dashboard, signed_in,
                                                                            live_server):
     leader = make_user("t_period_bad", roles.LEADER)
     today = timezone.localdate()
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-    try:
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        login(page, leader)
-        _open(page, live_server)
-        before = page.get_attribute("#dmap-figures", "data-period")
-        _pick(page, today.isoformat(), (today - timedelta(days=3)).isoformat())  # to before from
-        page.wait_for_selector("#dmap[data-period-error='invalid_range']")
-        assert page.inner_text("#dmap-period-error") == "结束日期早于开始日期"
-        assert page.get_attribute("#dmap-to", "aria-invalid") == "true"
-        assert page.get_attribute("#dmap-figures", "data-period") == before and "from" not in _query(page)
-        _pick(page, (today - timedelta(days=366)).isoformat(), today.isoformat())  # 367 days
-        page.wait_for_selector("#dmap[data-period-error='period_too_long']")
-        assert "366" in page.inner_text("#dmap-period-error")
-        _pick(page, (today - timedelta(days=365)).isoformat(), today.isoformat())  # 366 days: the most
-        page.wait_for_selector(f"#dmap-figures[data-period='{today - timedelta(days=365)}/{today}']")
-        assert page.locator("#dmap-period-error").is_hidden() and _intake(page) == "7"
-    finally:
-        context.close()
-    english = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
-    try:
-        page = english.new_page()
-        page.set_default_timeout(15000)
-        login(page, leader)
-        page.goto(f"{live_server.url}/dashboard/?from={today}&to={today - timedelta(days=1)}")
-        page.wait_for_selector("#dmap[data-period-error='invalid_range']")
-        assert page.get_attribute("html", "lang").startswith("en")
-        assert page.inner_text("#dmap-period-error") == "'to' is before 'from'"  # the English page: the English message
-    finally:
-        english.close()
+    page = dashboard(leader)
+    before = page.get_attribute("#dmap-figures", "data-period")
+    _pick(page, today.isoformat(), (today - timedelta(days=3)).isoformat())  # to before from
+    page.wait_for_selector("#dmap[data-period-error='invalid_range']")
+    assert page.inner_text("#dmap-period-error") == "结束日期早于开始日期"
+    assert page.get_attribute("#dmap-to", "aria-invalid") == "true"
+    assert page.get_attribute("#dmap-figures", "data-period") == before and "from" not in _query(page)
+    _pick(page, (today - timedelta(days=366)).isoformat(), today.isoformat())  # 367 days
+    page.wait_for_selector("#dmap[data-period-error='period_too_long']")
+    assert "366" in page.inner_text("#dmap-period-error")
+    _pick(page, (today - timedelta(days=365)).isoformat(), today.isoformat())  # 366 days: the most
+    page.wait_for_selector(f"#dmap-figures[data-period='{today - timedelta(days=365)}/{today}']")
+    assert page.locator("#dmap-period-error").is_hidden() and _intake(page) == "7"
+    page = signed_in(leader, locale="en-US")
+    page.goto(f"{live_server.url}/dashboard/?from={today}&to={today - timedelta(days=1)}")
+    page.wait_for_selector("#dmap[data-period-error='invalid_range']")
+    assert page.get_attribute("html", "lang").startswith("en")
+    assert page.inner_text("#dmap-period-error") == "'to' is before 'from'"  # the English page: the English message
 
 
-def test_the_period_picker_fits_a_phone(cases, district_dispatcher, browser, login, live_server):
+def test_the_period_picker_fits_a_phone(cases, district_dispatcher, signed_in, live_server):
     today = timezone.localdate()
-    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-    try:
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        login(page, district_dispatcher)
-        start = (today - timedelta(days=10)).isoformat()
-        page.goto(f"{live_server.url}/dashboard/?from={start}&to={today}")
-        page.wait_for_selector(f"#dmap-figures[data-period='{start}/{today}']")
-        assert page.locator("#dmap-from").is_visible() and page.locator("#dmap-to").is_visible()
-        _fits(page, 390)
-        for field in ("#dmap-days", "#dmap-from", "#dmap-to"):
-            box = page.locator(field).bounding_box()
-            assert box["x"] >= 0 and box["x"] + box["width"] <= 390 and box["height"] >= 30  # a thumb can use it
-        page.screenshot(path=str(page_tests.SHOTS / "phone-390-period.png"), full_page=True)
-    finally:
-        context.close()
+    page = signed_in(district_dispatcher, **PHONE)
+    start = (today - timedelta(days=10)).isoformat()
+    page.goto(f"{live_server.url}/dashboard/?from={start}&to={today}")
+    page.wait_for_selector(f"#dmap-figures[data-period='{start}/{today}']")
+    assert page.locator("#dmap-from").is_visible() and page.locator("#dmap-to").is_visible()
+    fits(page, 390)
+    for field in ("#dmap-days", "#dmap-from", "#dmap-to"):
+        box = page.locator(field).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390 and box["height"] >= 30  # a thumb can use it
+    page.screenshot(path=str(SHOTS / "phone-390-period.png"), full_page=True)
