@@ -17,7 +17,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, gettext_noop
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -26,7 +26,7 @@ from cityops.cases import workflow as case_workflow
 from cityops.cases.evaluation_export import evaluation_table, export_response
 from cityops.cases.models import Case, CasePhoto, CaseTask
 from cityops.cases.templatetags.cases_tags import action_name, state_name
-from cityops.core import actions, roles
+from cityops.core import actions, edge, roles
 from cityops.core.errors import CityopsError, NotFound
 
 PAGE_SIZE = 30
@@ -204,7 +204,8 @@ def address_search(request):
     text = (request.GET.get("q") or "").strip()
     location = locate_address(text=text) if text else None
     if location is None:
-        return JsonResponse({"found": False, "message": _("未找到该地址，请在地图上点选位置")}, status=404)
+        return edge.coded_json("address_not_found", gettext_noop("未找到该地址，请在地图上点选位置"), status=404,
+                               extra={"found": False})
     names = [ref.name for ref in (location.district, location.street, location.community, location.grid) if ref]
     return JsonResponse({"found": True, "lon": location.lon, "lat": location.lat, "label": " / ".join(names)})
 

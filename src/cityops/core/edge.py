@@ -15,6 +15,7 @@ from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooMa
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.html import escape
 from django.utils.translation import get_language
 
@@ -87,6 +88,18 @@ def error_response(request: HttpRequest, error: CityopsError) -> HttpResponse:
     return error_page(request, error)
 
 
+def coded_json(code: str, msgid: str, *, status: int = 400, extra: dict | None = None, **params) -> JsonResponse:
+    """A page's JSON endpoint (an address search for a map, say) refuses as the API does: `code`, `message`
+    (中文) and `message_en`, both from one gettext message (its Chinese msgid, mark it with gettext_noop) —
+    the page's script shows the one of its language. `extra` keys go first (e.g. `found: false`)."""
+    texts = {}
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            texts[language] = translation.gettext(msgid) % params if params else translation.gettext(msgid)
+    error = CityopsError(texts["zh-hans"], texts["en"], code=code, status=status)
+    return JsonResponse({**(extra or {}), **error.as_dict()}, status=status, json_dumps_params={"ensure_ascii": False})
+
+
 def error_page(request: HttpRequest, error: CityopsError) -> HttpResponse:
     english = (get_language() or "").startswith("en")
     context = {
@@ -143,7 +156,8 @@ def _declared_length(request: HttpRequest) -> int | None:
 class EdgeMiddleware:
     """Refuses, before any view runs, what no view should see: NUL characters, bodies over the size limit,
     multipart bodies that cannot be parsed. And gives every error answer under /api/ and registered protocol
-    prefixes its coded shape (a 405 of the API framework, for instance, comes with an empty HTML body)."""
+    prefixes its coded shape (a 405 of the API framework, for instance, comes with an empty HTML body), and a
+    page's empty error answer our error page."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -188,7 +202,8 @@ class EdgeMiddleware:
     def _needs_shape(request: HttpRequest, response: HttpResponse) -> bool:
         path = request.path_info
         if not (path.startswith(API_PREFIX) or any(path.startswith(p) for p in ERROR_RENDERERS)):
-            return False
+            # A page's error that says nothing (Django's 405 for a method the view does not take is empty) gets ours.
+            return not response.streaming and not response.content
         content_type = response.get("Content-Type", "")
         if path.startswith(API_PREFIX):
             if not content_type.startswith("application/json"):

@@ -5,8 +5,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET
 
+from cityops.core.edge import coded_json
 from cityops.geo import basemap, pmtiles_file
 from cityops.geo.models import Region
 from cityops.geo.names import short_name
@@ -90,10 +92,11 @@ def address_point(request):
     if parsed.text and parsed.ambiguous:
         places = "、".join(" ".join(ref.name for ref in (c.district, c.street, c.community) if ref)
                           for c in parsed.candidates)
-        return JsonResponse({"found": False, "message": _("这个地名有好几处（%(places)s），请写明所在的区或街道，或在地图上点选位置")
-                             % {"places": places}}, status=404)
+        return coded_json("address_ambiguous", gettext_noop("这个地名有好几处（%(places)s），请写明所在的区或街道，或在地图上点选位置"),
+                          status=404, extra={"found": False}, places=places)
     if location is None:
-        return JsonResponse({"found": False, "message": _("没有找到该地址，请换个说法或在地图上点选位置")}, status=404)
+        return coded_json("address_not_found", gettext_noop("没有找到该地址，请换个说法或在地图上点选位置"),
+                          status=404, extra={"found": False})
     names = [short_name(ref.name) for ref in (location.district, location.street, location.community) if ref]
     zoom = 17 if parsed.method == "landmark" else 16 if location.community else 15 if location.street else 13
     return JsonResponse({"found": True, "lon": round(location.lon, 6), "lat": round(location.lat, 6),

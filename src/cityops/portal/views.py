@@ -111,7 +111,7 @@ def nearby(request):
             category=request.GET.get("category", ""), lon=request.GET.get("lon"), lat=request.GET.get("lat")
         )
     except CityopsError as exc:
-        return JsonResponse({"error": _error(exc)}, status=400)
+        return JsonResponse(exc.as_dict(), status=exc.status, json_dumps_params={"ensure_ascii": False})
     return JsonResponse({"cases": rows})
 
 

@@ -206,6 +206,7 @@ def test_address_search(reference, operator):
     client = client_for(operator)
     missing = client.get("/cases/locate/", {"q": "火星基地"})
     assert missing.status_code == 404 and missing.json()["found"] is False
+    assert missing.json()["code"] == "address_not_found" and missing.json()["message_en"].startswith("Address not")
     body = client.get("/cases/locate/", {"q": "武昌区东社区"}).json()
     assert body["found"] and (body["lon"], body["lat"]) == (114.315, 30.55) and "东社区" in body["label"]
 

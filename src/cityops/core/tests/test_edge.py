@@ -107,6 +107,14 @@ def test_unknown_route_and_method_under_api(token_client):
     assert r.status_code == 404 and r.json()[0]["code"] == 404
 
 
+def test_a_method_a_page_does_not_take_gets_our_page():
+    """Django answers a view's refused method (require_POST, LogoutView's GET) with an empty 405: ours instead."""
+    r = Client().get("/accounts/logout/")
+    assert "method_not_allowed" in branded_page(r, 405) and "POST" in r["Allow"]
+    r = Client().put("/portal/")
+    assert "method_not_allowed" in branded_page(r, 405) and "GET" in r["Allow"]
+
+
 def test_csrf_failure_is_coded_and_bilingual(make_user):
     from cityops.core import roles
 

@@ -103,6 +103,8 @@ def test_nearby_and_add_your_voice(client, city, point):
     nearby = client.get("/portal/nearby.json", {"category": "C0101", **point}).json()["cases"]
     assert [c["code"] for c in nearby] == [kept.code] and nearby[0]["distance_m"] == 0
     assert client.get("/portal/nearby.json", {"category": "E0101", **point}).json()["cases"] == []
+    refused = client.get("/portal/nearby.json", {"category": "C0101", "lon": "NaN", "lat": point["lat"]})
+    assert refused.status_code == 400 and refused.json()["code"] and refused.json()["message_en"]  # coded, as the API
     response = report(client, point, supports=kept.code, description="我也看到了")
     assert response.status_code == 302
     voice = Case.objects.exclude(pk=kept.pk).get()

@@ -32,7 +32,8 @@
     fetch(cfg.locate + "?q=" + encodeURIComponent(text), { credentials: "same-origin" })
       .then(function (r) { return r.json(); })
       .then(function (data) {
-        if (!data.found) { info.textContent = data.message || cfg.text.not_found; return; }
+        var english = (document.documentElement.lang || "").indexOf("en") === 0;
+        if (!data.found) { info.textContent = (english ? data.message_en : data.message) || cfg.text.not_found; return; }
         window.cityopsCaseMap.set(data.lat, data.lon, 15, data.label);
       })
       .catch(function () { info.textContent = cfg.text.not_found; });

@@ -63,7 +63,8 @@
         if (address.value.trim() !== q) return;  // typed on meanwhile: that search answers
         if (!data.found) {
           if (pinnedBy === "address") unpin();
-          say(data.message + (pinnedBy === "resident" ? " · " + maps.text.kept : ""), true);
+          var english = (document.documentElement.lang || "").indexOf("en") === 0;
+          say((english ? data.message_en : data.message) + (pinnedBy === "resident" ? " · " + maps.text.kept : ""), true);
           return;
         }
         if (pinnedBy === "resident" && !window.confirm(maps.text.override.replace("%(address)s", q))) {
