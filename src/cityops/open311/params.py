@@ -106,6 +106,9 @@ def statuses(params) -> set[str]:
     return wanted
 
 
+MAX_PAGE = 1_000_000  # a million pages of at most MAX_ROWS: far past any city's requests
+
+
 def page(params) -> tuple[int, int]:
     """The widely implemented pagination extension (page, page_size), capped at MAX_ROWS."""
     max_rows = int(conf.get("MAX_ROWS"))
@@ -116,6 +119,8 @@ def page(params) -> tuple[int, int]:
         raise InvalidInput("page 和 page_size 应为正整数", "page and page_size must be positive integers", code="invalid_page") from None
     if size < 1 or number < 1:
         raise InvalidInput("page 和 page_size 应为正整数", "page and page_size must be positive integers", code="invalid_page")
+    if number > MAX_PAGE:  # its offset would not fit the database's integer (a 500 before)
+        raise InvalidInput(f"page 不能大于 {MAX_PAGE}", f"page may not be over {MAX_PAGE}", code="invalid_page")
     return number, min(size, max_rows)
 
 
