@@ -1,7 +1,7 @@
 """Indicators any workflow domain gets without code of its own (DESIGN.md "The workflow engine"): from the
 entries the engine stamped (a model's `evaluation_fields` and `on_time`) and the objects' own clocks —
 per responsible unit or per region: steps taken, steps on time, on-time rate, and open items overdue now.
-Cases keep their fuller evaluation (cases/evaluation.py, RULES.md §1); a new domain starts here."""
+Cases keep their fuller evaluation (cases/evaluation/, RULES.md §1); a new domain starts here."""
 
 from collections import defaultdict
 from datetime import datetime

@@ -81,7 +81,7 @@ def get_area(request, q: Query[AreaQuery]):
 @router.get("/scores", summary="区域评分 / the scores of a region's children (the cases evaluation) for a period",
             description="For the areas layer coloured by score: each child of `region` (the drill-down's children) "
                         "with its score, grade and rank among its siblings from the cases evaluation of regions "
-                        "(cases/evaluation.py) for the period [from, to]; `legend` gives the colour classes. "
+                        "(cases/evaluation/regions.py) for the period [from, to]; `legend` gives the colour classes. "
                         "403 for those who may not read the regions' evaluation.")
 def get_scores(request, q: Query[KpiQuery]):
     region = aggregation.clean_region(request.auth, q.region)

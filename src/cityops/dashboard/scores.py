@@ -1,7 +1,7 @@
 """The drill-down's areas coloured by score (issue 15: "grids coloured by load or by score").
 
-A region's score for a period is the cases evaluation's (cases/evaluation.py: `evaluate_regions` counts a level's
-indicators from the timeline, `score_regions` scores, grades and ranks them) — not computed again here. The
+A region's score for a period is the cases evaluation's (cases/evaluation/regions.py: `evaluate_regions` counts a
+level's indicators from the timeline, `score_regions` scores, grades and ranks them) — not computed again here. The
 evaluation of a whole level for a period is one set of grouped queries over the period's timeline entries; it is
 the same for everyone, so it is kept once per level and period for CITYOPS_DASHBOARD_CACHE_S seconds (as
 aggregation.cached keeps the map's counts) and each user gets the rows of the children they are shown, ranked

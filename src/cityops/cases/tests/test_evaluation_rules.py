@@ -8,7 +8,6 @@ from django.test import Client
 
 from cityops.cases import services as s
 from cityops.cases.evaluation import (
-    _count_by_user_param,
     evaluate_departments,
     evaluate_dispatchers,
     evaluate_field_workers,
@@ -16,6 +15,7 @@ from cityops.cases.evaluation import (
     evaluate_regions,
     evaluate_shift_leads,
 )
+from cityops.cases.evaluation.common import _count_by_user_param
 from cityops.cases.models import CaseTask
 from cityops.cases.tests.conftest import POINT_WUCHANG_A, POINT_WUCHANG_B, TZ
 from cityops.core import roles
