@@ -1,5 +1,5 @@
 """The statutory lifecycle of a dispute (RULES.md §2; 人民调解法, 特邀调解规定 2016). This module is data only: the
-model imports it; the writes are the services the hooks name (services.py), the reads are in selectors.py.
+model imports it; the writes are the services the hooks name (services/hooks.py), the reads are in selectors.py.
 
     registered ─accept→ accepted ─assign→ assigned ─start→ mediating ─agree→ agreed
        │  (the centre routes it     (a mediator   (30 days; 15 / 7    │  └─request_confirmation→ confirmation_requested
