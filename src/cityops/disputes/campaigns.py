@@ -26,6 +26,7 @@ from django.utils import timezone
 from cityops.core import roles
 from cityops.core.errors import Forbidden, InvalidInput, NotFound, Unprocessable
 from cityops.core.scope import is_city_wide
+from cityops.core.text import clean_text
 from cityops.core.timeline import timeline_append
 from cityops.disputes.models import Campaign, Dispute, Visit
 
@@ -46,25 +47,6 @@ MAX_REGIONS = 200
 FUTURE_SLACK = timedelta(minutes=10)
 # How long after a campaign's end a visit typed during it may still arrive (a phone offline for days).
 LATE_ARRIVAL = timedelta(days=7)
-
-
-# --- text ---------------------------------------------------------------------------------------------------
-def _text(value, *, field: str, label: str, max_length: int, required: bool = False) -> str:
-    """A trimmed text: NUL and other control characters (except line breaks and tabs) refused, length bounded."""
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise InvalidInput(f"{label}须为文本", f"{field} must be text", code="invalid_text")
-    value = value.strip()
-    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\r\t" for ch in value):
-        raise InvalidInput(f"{label}含有不允许的控制字符（如 NUL）", f"{field} contains a control character (e.g. NUL)",
-                           code="control_character")
-    if required and not value:
-        raise InvalidInput(f"请填写{label}", f"{field} is required", code=f"{field}_required")
-    if len(value) > max_length:
-        raise InvalidInput(f"{label}过长（最多 {max_length} 字）", f"{field} is too long (max {max_length} characters)",
-                           code=f"{field}_too_long")
-    return value
 
 
 def normalise_place(text: str) -> str:
@@ -158,7 +140,8 @@ def _region_codes(value, *, actor) -> list[str]:
                            code="too_many_regions")
     codes = []
     for raw in value:
-        code = _text(raw, field="region_codes", label="区域编码", max_length=20) if isinstance(raw, str) else None
+        code = (clean_text(raw, field="region_codes", label="区域编码", max_length=20, required=False)
+                if isinstance(raw, str) else None)
         if not code or not code.isdigit():
             raise InvalidInput(f"区域编码格式不正确：{str(raw)[:30]!r}", f"Not a region code: {str(raw)[:30]!r}",
                                code="invalid_region_code")
@@ -209,9 +192,9 @@ def campaign_create(*, actor, name: str, starts_on: date, ends_on: date, region_
     if actor is None or not actor.role_codes & ORGANISERS:
         raise Forbidden("您的角色不能组织排查行动", "Your role may not organise screening campaigns",
                         code="role_not_allowed")
-    name = _text(name, field="name", label="行动名称", max_length=200, required=True)
-    goal = _text(goal, field="goal", label="目标", max_length=300)
-    description = _text(description, field="description", label="说明", max_length=4000)
+    name = clean_text(name, field="name", label="行动名称", max_length=200)
+    goal = clean_text(goal, field="goal", label="目标", max_length=300, required=False)
+    description = clean_text(description, field="description", label="说明", max_length=4000, required=False)
     if not isinstance(starts_on, date) or not isinstance(ends_on, date):
         raise InvalidInput("请填写开始和结束日期", "Give the start and end dates", code="dates_required")
     starts_on = starts_on.date() if isinstance(starts_on, datetime) else starts_on
@@ -298,7 +281,7 @@ def _where(*, actor, region_code, lon, lat, crs):
         if location.deepest is None or location.district is None:
             raise Unprocessable("该位置不在本市任何区内", "The point lies in no district of the city", code="outside_city")
         return location.deepest.code, location.lon, location.lat
-    code = _text(region_code, field="region_code", label="区域编码", max_length=20)
+    code = clean_text(region_code, field="region_code", label="区域编码", max_length=20, required=False)
     if not code:
         mine = [c for c in (actor.region_codes or []) if isinstance(c, str)]
         if len(mine) != 1:
@@ -328,9 +311,9 @@ def visit_log(*, actor, client_id, place: str, place_kind: str = Visit.Place.HOU
         return Logged(existing, False)
     if not actor.role_codes & VISITORS:
         raise Forbidden("您的角色不能登记走访", "Your role may not log visits", code="role_not_allowed")
-    place = normalise_place(_text(place, field="place", label="户或场所", max_length=200, required=True))
-    people_met = _text(people_met, field="people_met", label="见到的人", max_length=200)
-    findings = _text(findings, field="findings", label="发现情况", max_length=4000)
+    place = normalise_place(clean_text(place, field="place", label="户或场所", max_length=200))
+    people_met = clean_text(people_met, field="people_met", label="见到的人", max_length=200, required=False)
+    findings = clean_text(findings, field="findings", label="发现情况", max_length=4000, required=False)
     if place_kind not in Visit.Place.values:
         raise InvalidInput("走访对象须为住户或场所", "place_kind must be household or place", code="invalid_place_kind")
     if outcome not in Visit.Outcome.values:
@@ -415,8 +398,8 @@ def _register_dispute(*, visit: Visit, actor, data: dict) -> Dispute:
     # A campaign's dispute types are what it looks for, not a filter: a dispute of another type found at a door
     # is registered all the same (with the campaign), never turned away.
     kind = data.get("kind") or ""
-    title = _text(data.get("title") or visit.findings.splitlines()[0][:60], field="title", label="纠纷事由",
-                  max_length=200, required=True)
+    title = clean_text(data.get("title") or visit.findings.splitlines()[0][:60], field="title", label="纠纷事由",
+                       max_length=200)
     return services.register_dispute(
         actor=actor, source=Dispute.Source.SCREENING, title=title, description=visit.findings, kind=kind,
         parties=parties, amount=data.get("amount"), address=visit.place, campaign=visit.campaign,

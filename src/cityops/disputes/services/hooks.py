@@ -14,12 +14,13 @@ from django.utils import timezone
 from cityops.accounts.models import OrgUnit
 from cityops.core import roles
 from cityops.core.errors import Conflict, Forbidden, InvalidInput
+from cityops.core.text import clean_text
 from cityops.core.timeline import timeline_append
 from cityops.core.workflow import actor_roles, transition
 from cityops.disputes import schemas as s
 from cityops.disputes import workflow as dwf
 from cityops.disputes.models import Agreement, Dispute, Party, Signature
-from cityops.disputes.services.intake import clean_choice, clean_text
+from cityops.disputes.services.intake import clean_choice
 from cityops.disputes.services.notifications import (
     dispute_body,
     escalation_recipients,

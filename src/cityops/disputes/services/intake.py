@@ -15,6 +15,7 @@ from django.utils import timezone
 from cityops.accounts.models import OrgUnit
 from cityops.core import roles
 from cityops.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unprocessable
+from cityops.core.text import clean_text
 from cityops.core.timeline import timeline_append
 from cityops.core.workflow import create_with_timeline
 from cityops.disputes import privacy
@@ -40,24 +41,6 @@ CASE_LINK_ROLES = frozenset({roles.OPERATOR, roles.SHIFT_LEAD, roles.CENTRE_STAF
 
 
 # --- small checks -------------------------------------------------------------------------------------------
-def clean_text(value, *, field: str, label: str, max_length: int, required: bool = True) -> str:
-    """A text as typed, trimmed; NUL bytes (which no database column stores) and overlong texts are refused."""
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise InvalidInput(f"「{label}」须为文本", f"'{field}' must be text", code=f"invalid_{field}")
-    value = value.strip()
-    if "\x00" in value:
-        raise InvalidInput(f"「{label}」含有不允许的控制字符（NUL）", f"'{field}' contains a NUL character",
-                           code="invalid_text", details={"field": field})
-    if required and not value:
-        raise InvalidInput(f"请填写「{label}」", f"'{field}' is required", code=f"{field}_required")
-    if len(value) > max_length:
-        raise InvalidInput(f"「{label}」过长（最多 {max_length} 字）", f"'{field}' is too long (max {max_length})",
-                           code=f"{field}_too_long")
-    return value
-
-
 def clean_choice(value, choices, *, field: str, label: str) -> str:
     value = value or ""
     if value not in choices:

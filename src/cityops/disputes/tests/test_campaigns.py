@@ -307,7 +307,7 @@ def test_nul_bytes_are_refused_and_nothing_written(centre_staff, hy_worker, camp
     # Called directly (not through the web's edge), the service refuses them too.
     with pytest.raises(InvalidInput) as refused:
         campaigns.visit_log(actor=hy_worker, client_id=uuid.uuid4(), place="青和居\x00501", campaign_id=campaign.pk)
-    assert refused.value.code == "control_character"
+    assert refused.value.code == "invalid_text"
     assert Campaign.objects.count() == 1 and not Visit.objects.exists()
 
 

@@ -165,6 +165,7 @@ def test_field_key_setting_encrypts_with_that_key(world, walk_in, settings):
     ({"parties": parties()[:1]}, "parties_incomplete"),
     ({"parties": []}, "parties_required"),
     ({"title": "漏水\x00"}, "invalid_text"),
+    ({"description": "楼上漏水\x1b[2J"}, "invalid_text"),  # any control character but line breaks and tabs (core.text)
     ({"description": ""}, "description_required"),
     ({"amount": "1e30"}, "invalid_amount"),
     ({"amount": "-1"}, "invalid_amount"),
