@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -45,6 +46,11 @@ class Table:
     title: str
     headers: list[str]
     rows: list[list[Cell]]
+    sheet: str = ""  # the worksheet's name when a file holds several tables
+
+
+def _tables(tables: Table | Sequence[Table]) -> list[Table]:
+    return [tables] if isinstance(tables, Table) else list(tables)
 
 
 def title(kind: str, *, start: date, end: date, generated: datetime) -> str:
@@ -83,27 +89,41 @@ def evaluation_table(kind: str, rows: list[dict], *, start: date, end: date, gen
     return Table(title(kind, start=start, end=end, generated=generated or timezone.now()), headers, body)
 
 
-def to_csv(table: Table) -> str:
-    """UTF-8 with a BOM, so that Excel opens the Chinese text correctly: the title row, the headings, the rows."""
+def to_csv(tables: Table | Sequence[Table]) -> str:
+    """UTF-8 with a BOM, so that Excel opens the Chinese text correctly: the title row, the headings, the rows;
+    several tables one after another, an empty row between them."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([table.title])
-    writer.writerow(table.headers)
-    for row in table.rows:
-        writer.writerow([cell.text for cell in row])
+    for n, table in enumerate(_tables(tables)):
+        if n:
+            writer.writerow([])
+        writer.writerow([table.title])
+        writer.writerow(table.headers)
+        for row in table.rows:
+            writer.writerow([cell.text for cell in row])
     return "\ufeff" + buffer.getvalue()
 
 
-def to_xlsx(table: Table, *, sheet: str = "evaluation") -> bytes:
-    """One sheet: the title row (merged over the columns), the headings, the rows — numbers as numbers, rates as
-    fractions shown in percent format, scores with two decimals."""
+def to_xlsx(tables: Table | Sequence[Table], *, sheet: str = "evaluation") -> bytes:
+    """One sheet per table (named `sheet`, or the table's own sheet name): the title row (merged over the columns),
+    the headings, the rows — numbers as numbers, rates as fractions shown in percent format, scores with two
+    decimals."""
     from openpyxl import Workbook
+
+    wb = Workbook()
+    for n, table in enumerate(_tables(tables)):
+        ws = wb.active if n == 0 else wb.create_sheet()
+        ws.title = (table.sheet or (sheet if n == 0 else f"{sheet}{n + 1}"))[:31]
+        _fill(ws, table)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _fill(ws, table: Table) -> None:
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = sheet[:31]
     ws.append([table.title])
     ws.cell(row=1, column=1).font = Font(bold=True, size=13)
     if len(table.headers) > 1:
@@ -121,16 +141,13 @@ def to_xlsx(table: Table, *, sheet: str = "evaluation") -> bytes:
     for n, heading in enumerate(table.headers, start=1):
         ws.column_dimensions[get_column_letter(n)].width = max(8, 2 * len(heading) + 2)
     ws.freeze_panes = "A3"
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
 
 
-def export_response(table: Table, fmt: str, *, filename: str) -> HttpResponse:
-    """The table as a download: fmt "csv" or "xlsx"."""
+def export_response(tables: Table | Sequence[Table], fmt: str, *, filename: str) -> HttpResponse:
+    """The table (or tables) as a download: fmt "csv" or "xlsx"."""
     if fmt == "csv":
-        response = HttpResponse(to_csv(table), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(to_csv(tables), content_type="text/csv; charset=utf-8")
     else:
-        response = HttpResponse(to_xlsx(table), content_type=XLSX_TYPE)
+        response = HttpResponse(to_xlsx(tables), content_type=XLSX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
     return response

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from ninja import Query, Router
 
+from cityops.cases.evaluation_export import export_response
+from cityops.core import roles
 from cityops.core.schemas import Day, Schema
 from cityops.disputes import evaluation
+from cityops.disputes.evaluation_export import evaluation_tables
 
 router = Router(tags=["disputes"])
 
@@ -57,8 +61,15 @@ class EvaluationOut(Schema):
 
 
 @router.get("", response=EvaluationOut, summary="调解评价 / mediation evaluation")
-def get_evaluation(request, from_date: Day = Query(..., alias="from"), to_date: Day = Query(..., alias="to")):  # noqa: B008
+def get_evaluation(request, from_date: Day = Query(..., alias="from"), to_date: Day = Query(..., alias="to"),  # noqa: B008
+                   format: Literal["json", "csv", "xlsx"] = "json"):
     """Per centre, committee and mediator (调解成功率, 按期调解率, 司法确认率, 履行率, escalations, 属地化解率) and per
-    screening campaign (coverage, yield), for the days from `from` to `to` inclusive, in the caller's scope."""
+    screening campaign (coverage, yield), for the days from `from` to `to` inclusive, in the caller's scope.
+    `format=csv` or `xlsx`: the page's tables as a file (rates as percentages, names, a title row per table)."""
     rows = evaluation.evaluate(user=request.auth, start=from_date, end=to_date)
+    if format in ("csv", "xlsx"):
+        campaigns = request.auth.has_role(roles.LEADER, roles.ADMIN, roles.CENTRE_STAFF)
+        tables = evaluation_tables(rows, start=from_date, end=to_date, campaigns=campaigns)
+        return export_response([table for _key, table in tables], format,
+                               filename=f"dispute-evaluation-{from_date}-{to_date}")
     return {"start": from_date, "end": to_date, **rows}

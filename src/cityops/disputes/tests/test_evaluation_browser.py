@@ -27,5 +27,9 @@ def test_the_evaluation_page_fits_a_phone(world, browser, login, live_server):
         assert "翠微街团结社区人民调解委员会" in text and "T-K1" not in text
         assert page.locator("#evaluation-committees td[data-label='按期调解率']").count() == 2  # labelled cards
         assert "该时段没有排查化解行动" in page.inner_text("#evaluation-campaigns")
+        for fmt in ("xlsx", "csv"):  # the exports are reachable on the phone, inside its width
+            link = page.locator(f"#evaluation-period a[href^='/disputes/evaluation/export.{fmt}']")
+            box = link.bounding_box()
+            assert link.is_visible() and box["x"] >= 0 and box["x"] + box["width"] <= 390
     finally:
         context.close()
