@@ -161,7 +161,12 @@ def page(browser):
 
 @pytest.fixture
 def login(live_server):
-    """login(page, user, password="pw-cityops-test"): log a browser page in through the real login form."""
+    """login(page, user, password="pw-cityops-test"): log a browser page in through the real login form.
+
+    After the test, the live feed's streams it opened end before its database is emptied: the live server's threads
+    outlive the test (the server is the session's), and a stream whose page was closed would go on reading the
+    timeline until its next heartbeat fails to write — past the end of the session, where the database is
+    blocked ("Database access not allowed", printed after the summary)."""
 
     def do_login(page, user, password="pw-cityops-test"):
         page.goto(f"{live_server.url}/accounts/login/")
@@ -171,7 +176,52 @@ def login(live_server):
         page.wait_for_url(f"{live_server.url}/")
         return page
 
-    return do_login
+    yield do_login
+    from cityops.dashboard import live
+
+    left = live.hub.stop(timeout=5)
+    assert not left, f"live streams still running after the test: {left}"
+
+
+def _cityops_threads() -> list[str]:
+    """The threads other than this one that are running cityops code now, each with its innermost cityops frame."""
+    import sys
+    import threading
+    import traceback
+
+    frames = sys._current_frames()
+    found = []
+    for thread in threading.enumerate():
+        frame = frames.get(thread.ident)
+        if thread is threading.current_thread() or frame is None:
+            continue
+        ours = [f for f in traceback.extract_stack(frame) if "/cityops/" in f.filename and "/tests/" not in f.filename]
+        if ours:
+            found.append(f"{thread.name} (daemon={thread.daemon}) at {ours[-1].filename}:{ours[-1].lineno} {ours[-1].name}")
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_cityops_thread_outlives_the_session():
+    """Every thread that runs cityops code has stopped when the session ends (the live feed's streams and its Redis
+    listener are stopped and waited for first): a thread left running would touch the database after pytest-django
+    blocked it, and the web server and the worker would meet the same thread at their shutdown."""
+    yield
+    import threading
+    import time
+
+    from cityops.dashboard import live
+
+    # Every live server's stream was ended after its test (login): a thread still serving one is a leak. (Streams
+    # read through django.test.Client run in this thread and end with their response.)
+    streaming = [s.thread for s in live.hub.close_all() if s.thread is not threading.current_thread()]
+    streaming = [t.name for t in streaming if t.is_alive()]
+    live.hub.stop(timeout=5, listener=True)
+    deadline = time.monotonic() + 5  # a request the live server is still finishing may take a moment
+    while (left := _cityops_threads()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not streaming, f"live streams still served at the end of the session: {streaming}"
+    assert not left, f"threads running cityops code at the end of the session: {left}"
 
 
 # --- The Wuhan demo city, loaded once per test session --------------------------------------------------

@@ -300,6 +300,18 @@ class Screen:
         self.events: queue.Queue = queue.Queue(maxsize=QUEUE_SIZE)
         self.overflowed = False
         self.seen = time.monotonic()
+        # Set when the process forgets the screen (closed, lapsed, stopped): its stream's waits end at once and it
+        # reads the database no more. The thread serving it, for Hub.stop to wait for.
+        self.closed = threading.Event()
+        self.thread = threading.current_thread()
+
+    def end(self) -> None:
+        """Wake the stream from any wait: it returns at its next turn."""
+        self.closed.set()
+        try:
+            self.events.put_nowait(RESYNC)  # a stream waiting on its queue (Redis) wakes and sees `closed`
+        except queue.Full:
+            self.overflowed = True
 
     def touch(self) -> None:
         """The stream is running: called at every turn of its loop (at least every heartbeat)."""
@@ -335,6 +347,7 @@ class Hub:
         for screen in [s for s in self._screens if s.stale(now)]:
             log.info("live feed: screen of user %s lapsed (its stream stopped running)", screen.user_id)
             self._screens.discard(screen)
+            screen.end()
             if screen.url:
                 release(screen.url, screen)
 
@@ -379,6 +392,7 @@ class Hub:
     def close(self, screen: Screen) -> None:
         with self._lock:
             self._screens.discard(screen)
+        screen.end()
         if screen.url:
             release(screen.url, screen)
 
@@ -391,13 +405,33 @@ class Hub:
             self._drop_stale()
             return len(self._screens)
 
-    def close_all(self) -> None:
-        """Forget every screen of this process and release its claims (tests: a live server's streams)."""
+    def close_all(self) -> list[Screen]:
+        """Forget every screen of this process and release its claims; each stream returns at once from its wait
+        and reads nothing more (tests: a live server's streams). Returns the screens it closed."""
         with self._lock:
             screens, self._screens = list(self._screens), set()
         for screen in screens:
+            screen.end()
             if screen.url:
                 release(screen.url, screen)
+        return screens
+
+    def stop(self, timeout: float = 5.0, *, listener: bool = False) -> list[threading.Thread]:
+        """Shut the feed of this process down: close every screen and wait until the threads serving their streams
+        have returned (a stream whose client left would otherwise go on reading the timeline until its next
+        heartbeat fails to write, and one of a server shutting down until MAX_AGE_SECONDS); with `listener`, stop
+        the Redis subscription's thread too. Returns the threads still running after `timeout` seconds."""
+        threads = [s.thread for s in self.close_all() if s.thread is not threading.current_thread()]
+        if listener:
+            with self._lock:
+                self._url, self._channel = "", ""  # _listen's loops end within their 1 s read
+                if self._listener is not None:
+                    threads.append(self._listener)
+                self._listener = None
+        deadline = time.monotonic() + timeout
+        for thread in threads:
+            thread.join(max(deadline - time.monotonic(), 0))
+        return [t for t in threads if t.is_alive()]
 
     def deliver(self, event: dict) -> None:
         with self._lock:

@@ -124,7 +124,8 @@ def _events(screen, allowed, english: bool, last_id: int | None):
                 # its Last-Event-ID and catches up.
                 return
             if polling:
-                time.sleep(live.POLL_SECONDS)
+                if screen.closed.wait(live.POLL_SECONDS):
+                    return  # forgotten while it waited (closed, lapsed, the process stopping): no more reads
                 entries = live.entries_after(position, limit=500)
                 if entries:
                     position = entries[-1][0]
@@ -146,6 +147,8 @@ def _events(screen, allowed, english: bool, last_id: int | None):
             except live.queue.Empty:
                 yield ": heartbeat\n\n"
                 continue
+            if screen.closed.is_set():
+                return
             if event is live.RESYNC:
                 close_old_connections()
                 for missed in live.events_for(live.entries_after(position)):

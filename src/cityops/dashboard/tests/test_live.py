@@ -424,3 +424,39 @@ def test_another_installations_events_and_claims_are_not_ours(redis_live, settin
         stream.close()
         settings.CITYOPS_LIVE_NAMESPACE = "elsewhere"
         live.release(REDIS_URL, theirs)
+
+
+@pytest.mark.parametrize("with_redis", [False, True])
+def test_stopping_ends_every_stream_at_once_and_it_reads_no_more(with_redis, request, monkeypatch, reference, leader):
+    """A stream served by a thread of the web server (or of a test's live server) ends as soon as the process forgets
+    its screen — closed, lapsed or the process stopping (hub.stop) — waiting on its queue (Redis) or between two
+    reads of the timeline (polling): it reads the database no more. Such a thread reading on after its test,
+    into the end of the session, is what printed "Database access not allowed" after a passing run."""
+    import threading
+
+    from cityops.dashboard import live_views
+
+    request.getfixturevalue("redis_live" if with_redis else "no_redis")
+    reads = []
+    monkeypatch.setattr(live, "entries_after", lambda *args, **kwargs: reads.append(1) or [])
+    monkeypatch.setattr(live, "last_entry_id", lambda: 0)
+    opened, frames = threading.Event(), []
+
+    def serve():  # as the server's thread does: open the screen, then send the stream's frames
+        screen = live.hub.open(leader.pk)
+        opened.set()
+        for frame in live_views._events(screen, lambda event: True, False, None):
+            frames.append(frame)
+
+    thread = threading.Thread(target=serve, name="test-stream", daemon=True)
+    thread.start()
+    assert opened.wait(10)
+    while "event: ready\ndata: {}\n\n" not in frames and thread.is_alive():
+        time.sleep(0.01)
+    if not with_redis:  # polling: it has read the timeline at least once and waits for the next read
+        while not reads:
+            time.sleep(0.01)
+    before = len(reads)
+    assert live.hub.stop(timeout=10) == [] and not thread.is_alive()
+    assert len(reads) == before  # nothing read after it was stopped
+    assert live.hub.count() == 0
