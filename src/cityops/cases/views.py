@@ -191,7 +191,7 @@ def case_new(request):
         form = forms.IntakeForm(field_worker=reporter, may_be_anonymous=anonymous)
     return render(request, "cases/new.html", {
         "form": form, "groups": _grouped_categories(), "can_self_handle": can_self_handle,
-        "map_config": _map_config(), "reporter_mode": reporter,
+        "map_config": map_picker_config(), "reporter_mode": reporter,
     })
 
 
@@ -210,12 +210,17 @@ def address_search(request):
     return JsonResponse({"found": True, "lon": location.lon, "lat": location.lat, "label": " / ".join(names)})
 
 
-def _map_config(**extra) -> dict:
+def map_picker_config(**extra) -> dict:
+    """The page config of cases/map.js: a case's map, or the intake forms' picker (cases/_map_picker.html, also the
+    dispute desk's; `locate_point` and `area` there make it locate the picked point and refuse one outside)."""
     return {
         "regions": "/api/v1/geo/regions.geojson?level=district&simplify=0.0003",
         "locate": "/cases/locate/",
         "text": {"not_found": _("未找到该地址，请在地图上点选位置"), "no_geo": _("无法获取当前位置"),
-                 "picked": _("已选位置"), "searching": _("查找中…")},
+                 "picked": _("已选位置"), "searching": _("查找中…"), "region": _("所在区域："),
+                 "outside_city": _("该位置不在本市范围内，请重新点选"),
+                 "outside_area": _("该位置不在您负责的区域内，请重新点选或填写地址："), "your_area": _("您负责的区域："),
+                 "locate_failed": _("暂时无法确定所在区域，提交时再核对")},
         **extra,
     }
 
@@ -360,7 +365,7 @@ def case_detail(request, code: str):
         "can_consult": _may_consult(case, user, lead),
         "consult_form": forms.ConsultationForm(choices=units, auto_id="consult-%s",
                                                initial={"meeting_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")}),
-        "map_config": _map_config(point=[case.lon, case.lat]),
+        "map_config": map_picker_config(point=[case.lon, case.lat]),
         "new": request.GET.get("new") == "1",
         "next": request.get_full_path(),
     }

@@ -50,11 +50,20 @@ class _PartyFields:
 
 
 class _Groups:
-    """The form's fields in three groups for the page: the dispute, the applicant (a_…), the respondent (r_…)."""
+    """The form's fields in groups for the page: the dispute, its place when given on the map (address, lon, lat:
+    the map picker, cases/_map_picker.html), the applicant (a_…), the respondent (r_…)."""
+
+    PICKED = ("address", "lon", "lat")
+
+    @property
+    def picked(self) -> bool:
+        """The place is picked on a map: the form has the point's fields."""
+        return "lon" in self.fields and "lat" in self.fields
 
     @property
     def main(self):
-        return [self[n] for n in self.fields if not n.startswith(("a_", "r_"))]
+        skip = self.PICKED if self.picked else ()
+        return [self[n] for n in self.fields if not n.startswith(("a_", "r_")) and n not in skip]
 
     @property
     def applicant(self):

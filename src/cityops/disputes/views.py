@@ -17,9 +17,11 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from cityops.cases.views import page_window
+from cityops.accounts.models import OrgUnit
+from cityops.cases.views import map_picker_config, page_window
 from cityops.core import actions, roles
 from cityops.core.errors import CityopsError
+from cityops.core.scope import is_city_wide
 from cityops.core.timeline import timeline_shown
 from cityops.core.workflow import actor_roles
 from cityops.disputes import forms, selectors, services
@@ -183,7 +185,25 @@ def desk(request):
             messages.success(request, _("已登记纠纷 %(code)s，请确认分流") % {"code": d.code})
             return redirect(f"/disputes/{d.pk}/#actions")
     waiting = list(selectors.dispute_list(user=request.user).filter(state="registered").order_by("deadline_at")[:30])
-    return render(request, "disputes/desk.html", {"form": form, "error": error, "rows": waiting, "page": None})
+    return render(request, "disputes/desk.html", {"form": form, "error": error, "rows": waiting, "page": None,
+                                                  "map_config": _picker_config(request.user)})
+
+
+def _picker_config(user) -> dict:
+    """The case intake's map picker for the desk: a picked point is located and shown by its regions' names; one
+    outside the city, or outside the regions of the user's centre (and their own regions), is refused on the page.
+    A city-wide user, or a centre without a region, may pick anywhere in the city."""
+    from cityops.geo.models import Region
+
+    codes: list[str] = []
+    if not is_city_wide(user):
+        centres = OrgUnit.objects.filter(pk__in=user.org_unit_ids, kind=OrgUnit.Kind.CENTRE, active=True)
+        centre_codes = [c.region_code or "" for c in centres]
+        if "" not in centre_codes:
+            codes = sorted({*centre_codes, *(c for c in user.region_codes or [] if c)})
+    names = dict(Region.objects.filter(code__in=codes).values_list("code", "name"))
+    area = [{"code": code, "name": names.get(code, code)} for code in codes]
+    return map_picker_config(locate_point="/api/v1/geo/locate", area=area)
 
 
 @login_required

@@ -1,5 +1,6 @@
-/* Intake form: filter the grouped category list as one types; address search and "use my location"
-   move the map pin (map.js). The form works without JavaScript too (address only). */
+/* Intake forms with the map picker (cases/_map_picker.html): the case intake's grouped category list filtered as
+   one types (when the form has one); address search and "use my location" move the map pin (map.js). The form
+   works without JavaScript too (address only). */
 (function () {
   "use strict";
   var cfg = JSON.parse(document.getElementById("case-map-config").textContent);
@@ -7,7 +8,7 @@
   var select = document.getElementById("id_category");
   var info = document.getElementById("pin-info");
 
-  search.addEventListener("input", function () {
+  if (search && select) search.addEventListener("input", function () {
     var q = search.value.trim().toLowerCase();
     var first = null;
     Array.prototype.forEach.call(select.querySelectorAll("optgroup"), function (group) {
@@ -21,7 +22,7 @@
     });
     if (q && first && (select.selectedIndex < 0 || select.options[select.selectedIndex].hidden)) first.selected = true;
   });
-  search.addEventListener("keydown", function (ev) {
+  if (search) search.addEventListener("keydown", function (ev) {
     if (ev.key === "Enter") ev.preventDefault();
   });
 

@@ -1,6 +1,9 @@
 /* Case maps with Leaflet served locally: the local base map (district, street, community and grid outlines with
    their names; geo/basemap.js) under a marker for the case. On the intake page a click sets the pin and
-   fills the lon/lat inputs (typed coordinates move the pin too); window.cityopsCaseMap lets intake.js move the pin. */
+   fills the lon/lat inputs (typed coordinates move the pin too); window.cityopsCaseMap lets intake.js move the pin.
+   With cfg.locate_point (the geo API's /locate) a picked point is located: its regions are shown by name, and a point
+   outside the city, or outside cfg.area (the user's regions, [{code, name}]; empty: anywhere), is not kept — the
+   inputs are cleared and #pin-region says why (the dispute desk). */
 (function () {
   "use strict";
   var cfgEl = document.getElementById("case-map-config");
@@ -41,6 +44,49 @@
     map.on("click", function (ev) {
       window.cityopsCaseMap.set(ev.latlng.lat, ev.latlng.lng, map.getZoom());
     });
+    var region = document.getElementById("pin-region");
+    var english = (document.documentElement.lang || "").indexOf("en") === 0;
+    var asked = 0;  // only the latest pick's answer counts
+    function tell(text, outside) {
+      region.textContent = text;
+      region.hidden = !text;
+      region.classList.toggle("outside", !!outside);
+      el.dataset.located = outside ? "refused" : "ok";
+    }
+    function refuse(text) {
+      lon.value = "";
+      lat.value = "";
+      tell(text, true);
+    }
+    function locate(la, lo) {
+      var mine = ++asked;
+      el.dataset.located = "asking";
+      var q = "?lon=" + encodeURIComponent(lo.toFixed(6)) + "&lat=" + encodeURIComponent(la.toFixed(6));
+      fetch(cfg.locate_point + q, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { return r.json().then(function (body) { return { status: r.status, body: body }; }); })
+        .then(function (answer) {
+          if (mine !== asked) return;
+          var body = answer.body || {};
+          if (answer.status !== 200) {
+            refuse((english ? body.message_en : body.message) || cfg.text.outside_city);
+            return;
+          }
+          var refs = ["district", "street", "community", "grid"].map(function (k) { return body[k]; })
+            .filter(Boolean);
+          if (!refs.length) { refuse(cfg.text.outside_city); return; }
+          var deepest = refs[refs.length - 1].code;
+          var area = cfg.area || [];
+          var inside = !area.length || area.some(function (a) { return deepest.indexOf(a.code) === 0; });
+          var names = refs.map(function (r) { return r.name; }).join(" · ");
+          if (!inside) {
+            refuse(cfg.text.outside_area + " " + names + " · " + cfg.text.your_area + " " +
+              area.map(function (a) { return a.name; }).join("、"));
+            return;
+          }
+          tell(cfg.text.region + " " + names, false);
+        })
+        .catch(function () { if (mine === asked) tell(cfg.text.locate_failed, false); });
+    }
     window.cityopsCaseMap = {
       set: function (la, lo, zoom, label) {
         lon.value = lo.toFixed(6);
@@ -48,6 +94,7 @@
         place(la, lo, zoom);
         var info = document.getElementById("pin-info");
         if (info) info.textContent = cfg.text.picked + ": " + lo.toFixed(6) + ", " + la.toFixed(6) + (label ? " · " + label : "");
+        if (cfg.locate_point && region) locate(la, lo);
       },
     };
   }
