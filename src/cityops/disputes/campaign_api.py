@@ -37,6 +37,19 @@ class CampaignIn(Schema):
     description: Text = ""
 
 
+class CampaignPatchIn(Schema):
+    """The fields to change; those not sent keep their values."""
+
+    name: Line | None = None
+    starts_on: Day | None = None
+    ends_on: Day | None = None
+    region_codes: Annotated[list[Code], Field(min_length=1, max_length=campaigns.MAX_REGIONS)] | None = None
+    kinds: Annotated[list[Annotated[str, Field(max_length=20)]], Field(max_length=20)] | None = None
+    goal: Annotated[str, Field(max_length=300)] | None = None
+    goal_households: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
+    description: Text | None = None
+
+
 class Named(Schema):
     code: str
     name: str
@@ -236,4 +249,14 @@ def create_campaign(request, payload: CampaignIn):
 @router.get("/{campaign_id}", response=CampaignDetailOut, summary="排查行动详情与覆盖率 / a campaign and its coverage")
 def get_campaign(request, campaign_id: Id):
     campaign = campaigns.campaign_get(user=request.auth, pk=campaign_id)
+    return {**campaign_out(campaign), "figures": figures_out(campaigns.campaign_figures(campaign))}
+
+
+@router.patch("/{campaign_id}", response=CampaignDetailOut, summary="修改排查化解行动 / edit a screening campaign")
+def update_campaign(request, campaign_id: Id, payload: CampaignPatchIn):
+    """By an organiser whose regions hold the campaign's. A period that no longer holds the days of the visits
+    recorded, or regions that no longer hold their places, are refused (409 `visits_outside_period`,
+    `findings_outside_regions`); every change is on the campaign's timeline."""
+    campaign = campaigns.campaign_get(user=request.auth, pk=campaign_id)
+    campaign = campaigns.campaign_update(actor=request.auth, campaign=campaign, **payload.dict(exclude_unset=True))
     return {**campaign_out(campaign), "figures": figures_out(campaigns.campaign_figures(campaign))}

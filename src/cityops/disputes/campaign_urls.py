@@ -9,4 +9,5 @@ urlpatterns = [
     path("new/", views.campaign_new, name="disputes_campaign_new"),
     path("visit/", views.visit_page, name="disputes_campaign_visit"),
     path("<int:pk>/", views.campaign_detail, name="disputes_campaign_detail"),
+    path("<int:pk>/edit/", views.campaign_edit, name="disputes_campaign_edit"),
 ]

@@ -81,8 +81,11 @@ def region_choices(user) -> list[tuple[str, str]]:
 
 class CampaignForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("行动名称"), max_length=200)
-    starts_on = forms.DateField(label=gettext_lazy("开始日期"), widget=forms.DateInput(attrs={"type": "date"}))
-    ends_on = forms.DateField(label=gettext_lazy("结束日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    # ISO dates: what <input type="date"> takes as its value (the locale's own format shows it empty).
+    starts_on = forms.DateField(label=gettext_lazy("开始日期"),
+                                widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
+    ends_on = forms.DateField(label=gettext_lazy("结束日期"),
+                              widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
     region_codes = forms.MultipleChoiceField(label=gettext_lazy("排查区域"), widget=forms.SelectMultiple(attrs={"size": 8}))
     kinds = forms.MultipleChoiceField(label=gettext_lazy("纠纷类型（不选即全部）"), required=False,
                                       choices=Dispute.Kind.choices, widget=forms.CheckboxSelectMultiple)
@@ -92,9 +95,25 @@ class CampaignForm(forms.Form):
     description = forms.CharField(label=gettext_lazy("说明"), required=False, max_length=4000,
                                   widget=forms.Textarea(attrs={"rows": 3}))
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, campaign=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["region_codes"].choices = region_choices(user)
+        choices = region_choices(user)
+        if campaign is not None:  # its own regions stay choosable (a community chosen through the API, say)
+            listed = {code for code, _label in choices}
+            names = _region_names(campaign.region_codes)
+            choices += [(code, names.get(code, code)) for code in campaign.region_codes if code not in listed]
+        self.fields["region_codes"].choices = choices
+
+    def refused(self, exc: CityopsError) -> None:
+        """The service's refusal beside the field it is about (the whole form's otherwise)."""
+        self.add_error(FIELD_OF_ERROR.get(exc.code), _error_text(exc))
+
+
+# The field a refusal of campaigns.campaign_create / campaign_update is about.
+FIELD_OF_ERROR = {"ends_before_start": "ends_on", "campaign_too_long": "ends_on", "dates_required": "starts_on",
+                  "visits_outside_period": "starts_on", "region_out_of_scope": "region_codes",
+                  "unknown_region": "region_codes", "findings_outside_regions": "region_codes",
+                  "regions_required": "region_codes", "name_required": "name"}
 
 
 @login_required
@@ -107,11 +126,37 @@ def campaign_new(request):
         try:
             campaign = campaigns.campaign_create(actor=user, **form.cleaned_data)
         except CityopsError as exc:
-            form.add_error(None, _error_text(exc))
+            form.refused(exc)
         else:
             messages.success(request, _("已发起排查行动 %(code)s") % {"code": campaign.code})
             return redirect(reverse("disputes_campaign_detail", args=[campaign.pk]))
     return render(request, "disputes/campaign_new.html", {"form": form})
+
+
+@login_required
+def campaign_edit(request, pk: int):
+    """修改排查行动: the opening form with the campaign's values, for an organiser whose regions hold it."""
+    from django.http import Http404
+
+    user = request.user
+    _reader(user)
+    try:
+        campaign = campaigns.campaign_get(user=user, pk=pk)
+    except CityopsError as exc:
+        raise Http404(_error_text(exc)) from exc
+    if not campaigns.may_edit(user, campaign):
+        raise PermissionDenied(_("您不能修改该排查行动：只有区域包含它的组织者可以修改"))
+    initial = {name: getattr(campaign, name) for name in campaigns.EDITABLE}
+    form = CampaignForm(request.POST or None, user=user, campaign=campaign, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            campaigns.campaign_update(actor=user, campaign=campaign, **form.cleaned_data)
+        except CityopsError as exc:
+            form.refused(exc)
+        else:
+            messages.success(request, _("已保存排查行动 %(code)s") % {"code": campaign.code})
+            return redirect(reverse("disputes_campaign_detail", args=[campaign.pk]))
+    return render(request, "disputes/campaign_new.html", {"form": form, "campaign": campaign})
 
 
 # --- a campaign's page --------------------------------------------------------------------------------------
@@ -174,7 +219,38 @@ def campaign_detail(request, pk: int):
                                   for k, v in Visit.Outcome.choices]},
         "approximate": sum(1 for p in points if p["approx"]),
         "can_visit": bool(user.role_codes & campaigns.VISITORS),
+        "can_edit": campaigns.may_edit(user, campaign), "timeline": campaign_timeline(campaign),
     })
+
+
+FIELD_LABELS = {"name": gettext_lazy("行动名称"), "description": gettext_lazy("说明"),
+                "starts_on": gettext_lazy("开始日期"), "ends_on": gettext_lazy("结束日期"),
+                "region_codes": gettext_lazy("排查区域"), "kinds": gettext_lazy("纠纷类型"),
+                "goal": gettext_lazy("目标"), "goal_households": gettext_lazy("目标走访户数")}
+
+
+def campaign_timeline(campaign) -> list[dict]:
+    """The campaign's timeline as its page shows it: who opened it and each edit, a change per line with region
+    and dispute-type names (never codes)."""
+    from cityops.core.timeline import timeline_shown
+
+    entries = timeline_shown(campaign, extra_actions={"campaign_create": gettext_lazy("发起排查行动"),
+                                                      "campaign_update": gettext_lazy("修改排查行动")})
+    changes = [e["params"].get("changes") or {} for e in entries]
+    names = _region_names({code for c in changes for side in c.get("region_codes", {}).values() for code in side})
+    kinds = dict(Dispute.Kind.choices)
+
+    def shown(name, value):
+        if name == "region_codes":
+            return "、".join(names.get(code, code) for code in value)
+        if name == "kinds":
+            return "、".join(str(kinds.get(k, k)) for k in value) or _("全部类型")
+        return "—" if value in (None, "") else str(value)
+
+    for entry, changed in zip(entries, changes, strict=True):
+        entry["changes"] = [{"field": FIELD_LABELS.get(name, name), "from": shown(name, c["from"]),
+                             "to": shown(name, c["to"])} for name, c in changed.items()]
+    return entries
 
 
 # --- the phone page: log a visit ----------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from cityops.core import roles
-from cityops.core.errors import Forbidden, InvalidInput, NotFound, Unprocessable
+from cityops.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unprocessable
 from cityops.core.scope import is_city_wide
 from cityops.core.text import clean_text
 from cityops.core.timeline import timeline_append
@@ -184,14 +184,10 @@ def _next_code(year: int) -> str:
     return f"{prefix}{serial:04d}"
 
 
-def campaign_create(*, actor, name: str, starts_on: date, ends_on: date, region_codes: list[str],
-                    kinds: list[str] | None = None, goal: str = "", goal_households: int | None = None,
-                    description: str = "") -> Campaign:
-    """Open a screening campaign (排查化解行动): a period, regions inside the organiser's own, dispute types (none =
-    every type) and a goal. Coded PC<year><serial>; on the campaign's timeline."""
-    if actor is None or not actor.role_codes & ORGANISERS:
-        raise Forbidden("您的角色不能组织排查行动", "Your role may not organise screening campaigns",
-                        code="role_not_allowed")
+def _campaign_fields(*, actor, name, starts_on, ends_on, region_codes, kinds, goal, goal_households,
+                     description) -> dict:
+    """A campaign's fields checked, for opening one and for editing it: the period's end not before its start and at
+    most a year on, the regions known and inside the actor's own, the dispute types known."""
     name = clean_text(name, field="name", label="行动名称", max_length=200)
     goal = clean_text(goal, field="goal", label="目标", max_length=300, required=False)
     description = clean_text(description, field="description", label="说明", max_length=4000, required=False)
@@ -208,23 +204,110 @@ def campaign_create(*, actor, name: str, starts_on: date, ends_on: date, region_
                                         or not 0 < goal_households <= 10_000_000):
         raise InvalidInput("目标走访户数须为 1 至 10000000 的整数", "goal_households must be an integer from 1 to 10,000,000",
                            code="invalid_goal_households")
-    kinds = _kinds(kinds)
-    codes = _region_codes(region_codes, actor=actor)
+    return {"name": name, "description": description, "starts_on": starts_on, "ends_on": ends_on,
+            "region_codes": _region_codes(region_codes, actor=actor), "kinds": _kinds(kinds), "goal": goal,
+            "goal_households": goal_households}
+
+
+def campaign_create(*, actor, name: str, starts_on: date, ends_on: date, region_codes: list[str],
+                    kinds: list[str] | None = None, goal: str = "", goal_households: int | None = None,
+                    description: str = "") -> Campaign:
+    """Open a screening campaign (排查化解行动): a period, regions inside the organiser's own, dispute types (none =
+    every type) and a goal. Coded PC<year><serial>; on the campaign's timeline."""
+    if actor is None or not actor.role_codes & ORGANISERS:
+        raise Forbidden("您的角色不能组织排查行动", "Your role may not organise screening campaigns",
+                        code="role_not_allowed")
+    fields = _campaign_fields(actor=actor, name=name, starts_on=starts_on, ends_on=ends_on, region_codes=region_codes,
+                              kinds=kinds, goal=goal, goal_households=goal_households, description=description)
     for attempt in range(3):
         try:
             with transaction.atomic():
-                campaign = Campaign.objects.create(
-                    code=_next_code(starts_on.year), name=name, description=description, starts_on=starts_on,
-                    ends_on=ends_on, region_codes=codes, kinds=kinds, goal=goal, goal_households=goal_households,
-                    created_by=actor, created_at=timezone.now())
+                campaign = Campaign.objects.create(code=_next_code(fields["starts_on"].year), **fields,
+                                                   created_by=actor, created_at=timezone.now())
                 timeline_append(subject=campaign, action="campaign_create", actor=actor, new_subject=True,
-                                params={"code": campaign.code, "regions": codes, "kinds": kinds,
-                                        "starts_on": starts_on.isoformat(), "ends_on": ends_on.isoformat()})
+                                params={"code": campaign.code, "regions": fields["region_codes"],
+                                        "kinds": fields["kinds"], "starts_on": fields["starts_on"].isoformat(),
+                                        "ends_on": fields["ends_on"].isoformat()})
             return campaign
         except IntegrityError:
             if attempt == 2:  # another organiser took the same serial three times in a row
                 raise
     raise AssertionError("unreachable")
+
+
+EDITABLE = ("name", "description", "starts_on", "ends_on", "region_codes", "kinds", "goal", "goal_households")
+
+
+def may_edit(user, campaign: Campaign) -> bool:
+    """Who may edit a campaign: an organiser (who may open one) whose regions hold every region of the campaign —
+    a street's staff do not edit the district's campaign that covers their street."""
+    if not getattr(user, "is_authenticated", False) or not user.role_codes & ORGANISERS:
+        return False
+    mine = user_regions(user)
+    return all(_inside(code, mine) for code in campaign.region_codes)
+
+
+def _keeps_its_findings(campaign: Campaign, fields: dict) -> None:
+    """What was recorded under the campaign stays inside it: every visit's day inside the period, every visit's and
+    every found dispute's place inside the regions (409 otherwise: coverage and yield count them)."""
+    from django.db.models import Max, Min
+
+    from cityops.geo.models import Region
+
+    span = Visit.objects.filter(campaign=campaign).aggregate(first=Min("visited_at"), last=Max("visited_at"))
+    if span["first"] is not None:
+        first, last = (timezone.localtime(span[k]).date() for k in ("first", "last"))
+        if first < fields["starts_on"] or last > fields["ends_on"]:
+            raise Conflict(f"已登记的走访在 {first} 至 {last} 之间，排查期间须包含这些日期",
+                           f"Visits were recorded from {first} to {last}; the period must include those days",
+                           code="visits_outside_period",
+                           details={"first_visit": first.isoformat(), "last_visit": last.isoformat()})
+    places = (set(Visit.objects.filter(campaign=campaign).values_list("region_code", flat=True).distinct())
+              | set(Dispute.objects.filter(campaign=campaign).values_list("region_code", flat=True).distinct()))
+    outside = sorted(code for code in places if not _inside(code, fields["region_codes"]))
+    if outside:
+        dropped = sorted({old for old in campaign.region_codes for code in outside if code.startswith(old)})
+        names = dict(Region.objects.filter(code__in=dropped).values_list("code", "name"))
+        shown = "、".join(names.get(code, code) for code in dropped[:5])
+        raise Conflict(f"{shown} 已有走访或发现的纠纷，不能移出排查区域",
+                       f"Visits or disputes were recorded in {shown}; it cannot leave the campaign's regions",
+                       code="findings_outside_regions", details={"regions": dropped})
+
+
+def _shown(value):
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def campaign_update(*, actor, campaign: Campaign, **changes) -> Campaign:
+    """Edit a campaign (its name, description, period, regions, dispute types, goal): an organiser whose regions
+    hold the campaign's (`may_edit`), the same checks as opening one (the new regions inside the actor's own), and
+    nothing recorded under it left outside (`_keeps_its_findings`). Fields not given keep their values; each change,
+    before and after, on the campaign's timeline (`campaign_update`); a change to nothing writes nothing. The code
+    stays (PC<year of the first start>…)."""
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise TypeError(f"campaign_update() got unexpected fields {sorted(unknown)}")
+    if actor is None or not actor.role_codes & ORGANISERS:
+        raise Forbidden("您的角色不能组织排查行动", "Your role may not organise screening campaigns",
+                        code="role_not_allowed")
+    with transaction.atomic():
+        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if not may_edit(actor, locked):
+            raise Forbidden("该排查行动的区域超出您负责的范围，不能修改",
+                            "The campaign's regions reach beyond yours; you may not edit it", code="campaign_not_yours")
+        fields = _campaign_fields(actor=actor, **{name: changes.get(name, getattr(locked, name)) for name in EDITABLE})
+        changed = {name: (getattr(locked, name), value) for name, value in fields.items()
+                   if getattr(locked, name) != value}
+        if not changed:
+            return locked
+        _keeps_its_findings(locked, fields)
+        for name, (_before, after) in changed.items():
+            setattr(locked, name, after)
+        locked.save(update_fields=list(changed))
+        timeline_append(subject=locked, action="campaign_update", actor=actor,
+                        params={"changes": {name: {"from": _shown(before), "to": _shown(after)}
+                                            for name, (before, after) in changed.items()}})
+    return locked
 
 
 # --- visits -------------------------------------------------------------------------------------------------
@@ -293,6 +376,16 @@ def _where(*, actor, region_code, lon, lat, crs):
     return code, None, None
 
 
+def _fits(campaign: Campaign, *, visited_at: datetime, code: str = "") -> None:
+    """A visit belongs to a campaign only on a day of its period and (once its place is known) in its regions."""
+    if not campaign.starts_on <= timezone.localtime(visited_at).date() <= campaign.ends_on:
+        raise Unprocessable("走访日期不在排查行动期间内", "The visit's date is outside the campaign's period",
+                            code="visit_outside_period")
+    if code and not _inside(code, campaign.region_codes):
+        raise Unprocessable("走访地点不在排查行动的区域内", "The visit's place is outside the campaign's regions",
+                            code="visit_outside_campaign")
+
+
 def visit_log(*, actor, client_id, place: str, place_kind: str = Visit.Place.HOUSEHOLD, campaign_id=None,
               region_code: str = "", lon=None, lat=None, crs: str = "wgs84", people_met: str = "",
               findings: str = "", outcome: str = Visit.Outcome.NOTHING, visited_at: datetime | None = None,
@@ -333,10 +426,7 @@ def visit_log(*, actor, client_id, place: str, place_kind: str = Visit.Place.HOU
     campaign = None
     if campaign_id not in (None, ""):
         campaign = campaign_get(user=actor, pk=campaign_id)
-        day = timezone.localtime(visited_at).date()
-        if not campaign.starts_on <= day <= campaign.ends_on:
-            raise Unprocessable("走访日期不在排查行动期间内", "The visit's date is outside the campaign's period",
-                                code="visit_outside_period")
+        _fits(campaign, visited_at=visited_at)
         if now.date() > campaign.ends_on + LATE_ARRIVAL:
             raise Unprocessable("排查行动已结束，不再接收走访记录", "The campaign has ended; no more visits are taken",
                                 code="campaign_ended")
@@ -345,9 +435,8 @@ def visit_log(*, actor, client_id, place: str, place_kind: str = Visit.Place.HOU
     if not _inside(code, user_regions(actor)):
         raise Forbidden("走访地点不在您负责的区域内", "The visit's place is outside your regions",
                         code="region_out_of_scope")
-    if campaign is not None and not any(code.startswith(region) for region in campaign.region_codes):
-        raise Unprocessable("走访地点不在排查行动的区域内", "The visit's place is outside the campaign's regions",
-                            code="visit_outside_campaign")
+    if campaign is not None:
+        _fits(campaign, visited_at=visited_at, code=code)
     if outcome == Visit.Outcome.DISPUTE and not isinstance(dispute, dict):
         raise InvalidInput("发现矛盾纠纷时请填写纠纷类型和当事人", "A dispute found needs its type and parties",
                            code="dispute_required")
@@ -359,6 +448,9 @@ def visit_log(*, actor, client_id, place: str, place_kind: str = Visit.Place.HOU
 
     try:
         with transaction.atomic():
+            if campaign is not None:  # as it stands now: an edit may have moved its period or regions meanwhile
+                campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+                _fits(campaign, visited_at=visited_at, code=code)
             visit = Visit(campaign=campaign, visitor=actor, client_id=client_id, place_kind=place_kind, place=place,
                           region_code=code, lon=lon, lat=lat, people_met=people_met, findings=findings,
                           outcome=outcome, visited_at=visited_at, received_at=now)

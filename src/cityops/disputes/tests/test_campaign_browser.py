@@ -88,3 +88,33 @@ def test_a_visit_typed_offline_is_sent_once_back_online(campaign, hy_worker, bro
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
     finally:
         context.close()
+
+
+def test_the_organiser_edits_a_campaign_on_a_phone(campaign, centre_staff, browser, login, live_server):
+    """At 390 px: the campaign's page links to 修改, the form fits, a period ending before it starts is said beside
+    the end date, a good change is saved and shows on the campaign's timeline."""
+    from datetime import timedelta
+
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        login(page, centre_staff)
+        page.goto(f"{live_server.url}/disputes/campaigns/{campaign.pk}/")
+        page.click("#campaign-edit")
+        page.wait_for_selector("#campaign-form")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.fill("#id_ends_on", (campaign.starts_on - timedelta(days=1)).isoformat())
+        page.click("#campaign-submit")
+        page.wait_for_selector("#campaign-form .error")
+        assert "结束日期早于开始日期" in page.inner_text("#campaign-form")
+        page.fill("#id_ends_on", (campaign.ends_on + timedelta(days=14)).isoformat())
+        page.fill("#id_goal", "每户走访两遍")
+        page.click("#campaign-submit")
+        page.wait_for_selector("#campaign-timeline")
+        timeline = page.inner_text("#campaign-timeline")
+        assert "修改排查行动" in timeline and "每户走访两遍" in timeline
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        context.close()
