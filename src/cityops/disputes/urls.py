@@ -6,6 +6,7 @@ import importlib.util
 from django.urls import include, path
 
 PARTS = [
+    ("campaigns/visit/", "cityops.disputes.visit_offline"),  # the visit page's service worker (works offline)
     ("campaigns/", "cityops.disputes.campaign_urls"),  # 排查化解行动 and 天天敲门 visits
     ("evaluation/", "cityops.disputes.evaluation_urls"),  # 调解成功率, 按期调解率 … per centre, committee, mediator
     ("documents/", "cityops.disputes.document_urls"),  # agreement, judicial-confirmation application, termination notice

@@ -5,7 +5,8 @@
    Sending is tried at once, when the phone is back online (the `online` event), when the page is opened, and
    every 15 s while something waits. A visit the server refuses (4xx: bad input) stays in the outbox with the
    reason until the worker removes it; a network failure or 5xx is simply tried again later.
-   Without IndexedDB the form posts normally (campaign_views.visit_page). */
+   Without IndexedDB the form posts normally (campaign_views.visit_page). The page itself and its files are kept by
+   a service worker (visit_sw.js, registered at the end), so that it also opens and reloads without signal. */
 (function () {
   "use strict";
   var form = document.getElementById("visit-form");
@@ -246,4 +247,27 @@
   }, RETRY_MS);
   showNet();
   render().then(flush);  // what an earlier visit of this page left waiting
+
+  // --- the page kept for a stairwell without signal ----------------------------------------------------------
+  // The service worker (visit_sw.js, served at the form's data-sw, its scope the visit pages) keeps this page and
+  // the files it uses, so that it opens and reloads offline; it is told which files those are and answers when
+  // they are kept (#visit-form[data-offline=ready]; "none" where the browser has no service workers).
+  function keepForOffline() {
+    if (!navigator.serviceWorker || !form.dataset.sw || !window.MessageChannel) {
+      form.dataset.offline = "none";
+      return;
+    }
+    navigator.serviceWorker.register(form.dataset.sw, { scope: form.dataset.swScope }).then(function () {
+      return navigator.serviceWorker.ready;
+    }).then(function (reg) {
+      var urls = [location.pathname];
+      Array.prototype.forEach.call(document.querySelectorAll("script[src], link[rel=stylesheet][href]"),
+        function (el) { urls.push(el.src || el.href); });
+      var channel = new MessageChannel();
+      channel.port1.onmessage = function (ev) { form.dataset.offline = ev.data === "cached" ? "ready" : "failed"; };
+      reg.active.postMessage({ type: "cache", urls: urls }, [channel.port2]);
+    }).catch(function () { form.dataset.offline = "failed"; });
+  }
+  if (navigator.onLine !== false) keepForOffline();
+  else form.dataset.offline = "offline";  // opened from the kept copy: nothing to refresh now
 })();
