@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -250,8 +250,6 @@ def may_edit(user, campaign: Campaign) -> bool:
 def _keeps_its_findings(campaign: Campaign, fields: dict) -> None:
     """What was recorded under the campaign stays inside it: every visit's day inside the period, every visit's and
     every found dispute's place inside the regions (409 otherwise: coverage and yield count them)."""
-    from django.db.models import Max, Min
-
     from cityops.geo.models import Region
 
     span = Visit.objects.filter(campaign=campaign).aggregate(first=Min("visited_at"), last=Max("visited_at"))
@@ -264,7 +262,10 @@ def _keeps_its_findings(campaign: Campaign, fields: dict) -> None:
                            details={"first_visit": first.isoformat(), "last_visit": last.isoformat()})
     places = (set(Visit.objects.filter(campaign=campaign).values_list("region_code", flat=True).distinct())
               | set(Dispute.objects.filter(campaign=campaign).values_list("region_code", flat=True).distinct()))
-    outside = sorted(code for code in places if not _inside(code, fields["region_codes"]))
+    # Only what the edit would leave out: a dispute tagged with the campaign but registered elsewhere (through the
+    # API) was never inside it, and does not stop every edit of its regions.
+    outside = sorted(code for code in places
+                     if _inside(code, campaign.region_codes) and not _inside(code, fields["region_codes"]))
     if outside:
         dropped = sorted({old for old in campaign.region_codes for code in outside if code.startswith(old)})
         names = dict(Region.objects.filter(code__in=dropped).values_list("code", "name"))

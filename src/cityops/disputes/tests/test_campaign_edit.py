@@ -170,3 +170,17 @@ def test_the_edit_page(visited, centre_staff):
     visited.refresh_from_db()
     assert (visited.ends_on, visited.goal) == (TODAY + timedelta(days=45), "每户走访两遍")
     assert set(updates(visited)[0]) == {"ends_on", "goal"}  # kinds kept (the form sends them unchanged)
+
+
+def test_a_dispute_tagged_from_elsewhere_does_not_block_the_regions(campaign, centre_staff, api_client_for):
+    """A dispute registered through the API with the campaign but in 武昌 was never inside the campaign: the
+    regions may still change (only what an edit would leave out counts)."""
+    from cityops.core.workflow import create_with_timeline
+    from cityops.disputes.models import Dispute
+
+    create_with_timeline(Dispute(code="TJ-ELSEWHERE", title="外区纠纷", description="x", kind="neighbour",
+                                 source="screening", region_code="420106001001", campaign=campaign),
+                         actor=centre_staff)
+    answer = patch(api_client_for(centre_staff), campaign, {"region_codes": ["420105001001"]})
+    assert answer.status_code == 200, answer.content
+
