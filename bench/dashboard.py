@@ -115,12 +115,15 @@ def main() -> None:
     url = generator.ensure_database(args.pg, args.db)
     generator.setup_django(url)
     from cityops.cases.models import Case
+    from cityops.iot.models import Device
 
     try:
-        have = Case.objects.count()
+        # Devices are written last: a fill stopped midway (its cases complete, not yet spread over the districts,
+        # no devices) is filled again, not measured.
+        have, have_devices = Case.objects.count(), Device.objects.count()
     except Exception:
-        have = 0
-    if args.refill or have != args.cases:
+        have = have_devices = 0
+    if args.refill or have != args.cases or have_devices != args.devices:
         print(f"filling {args.db} with {args.cases:,} cases (have {have:,}) and {args.devices:,} devices …", flush=True)
         fill(args.cases, args.devices)
     from django.core.management import call_command
