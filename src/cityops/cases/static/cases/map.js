@@ -34,10 +34,11 @@
   if (picking) {
     var lon = document.getElementById("id_lon");
     var lat = document.getElementById("id_lat");
-    if (lon.value && lat.value) place(parseFloat(lat.value), parseFloat(lon.value));
-    function typed() {
+    function typed() {  // coordinates typed, or sent back with the form: the pin there (and located, if asked)
       var lo = parseFloat(lon.value), la = parseFloat(lat.value);
-      if (isFinite(lo) && isFinite(la) && Math.abs(lo) <= 180 && Math.abs(la) <= 90) place(la, lo);
+      if (!isFinite(lo) || !isFinite(la) || Math.abs(lo) > 180 || Math.abs(la) > 90) return;
+      place(la, lo);
+      if (cfg.locate_point && region) locate(la, lo);
     }
     lon.addEventListener("change", typed);
     lat.addEventListener("change", typed);
@@ -47,16 +48,16 @@
     var region = document.getElementById("pin-region");
     var english = (document.documentElement.lang || "").indexOf("en") === 0;
     var asked = 0;  // only the latest pick's answer counts
-    function tell(text, outside) {
+    function tell(text, state) {  // state: "ok", "refused" or "unknown" (the lookup failed; the server checks)
       region.textContent = text;
       region.hidden = !text;
-      region.classList.toggle("outside", !!outside);
-      el.dataset.located = outside ? "refused" : "ok";
+      region.classList.toggle("outside", state === "refused");
+      el.dataset.located = state;
     }
     function refuse(text) {
       lon.value = "";
       lat.value = "";
-      tell(text, true);
+      tell(text, "refused");
     }
     function locate(la, lo) {
       var mine = ++asked;
@@ -83,10 +84,11 @@
               area.map(function (a) { return a.name; }).join("、"));
             return;
           }
-          tell(cfg.text.region + " " + names, false);
+          tell(cfg.text.region + " " + names, "ok");
         })
-        .catch(function () { if (mine === asked) tell(cfg.text.locate_failed, false); });
+        .catch(function () { if (mine === asked) tell(cfg.text.locate_failed, "unknown"); });
     }
+    if (lon.value && lat.value) typed();
     window.cityopsCaseMap = {
       set: function (la, lo, zoom, label) {
         lon.value = lo.toFixed(6);
