@@ -1,14 +1,18 @@
 """Every demo role's pages in Chromium at desktop (1440×900) and phone (390×844) size (issue 13, "Proof").
 
 One live server and one demo city (the demo logins, their departments and regions, a few hours of simulated
-traffic, IoT devices with readings and alarms, the resident's reports with photos). Each role logs in once and
-visits its home, its case list, a case page, its queue and the pages of its work (hotline, approvals, evaluation,
-supervision, portal, map, IoT). Every page is saved at both sizes as a PNG into the screenshot folder —
+traffic, IoT devices with readings and alarms, the resident's reports with photos, an early warning and the day's
+briefings). Each role logs in once and visits its home, its case list, a case page, its queue and the pages of its
+work (hotline, approvals, evaluation, supervision, portal, map, IoT; for the leader and a district's dispatcher the
+dashboard: the map with its live bar and replay, coloured by score, with a chosen period; the early warnings and
+the briefings, one of each; the live feed). Every page is saved at both sizes as a PNG into the screenshot folder —
 `screenshots/` at the repository root, or $CITYOPS_SCREENSHOTS — named `<size>-<role>-<page>.png` (and
 `phone-operator-menu.png`: the header's menu opened on a phone), and checked:
 
 - at 390 px nothing is wider than the screen (the document does not scroll sideways), and the header is one line
   whose menu button opens the menu;
+- no panel (`.card`) is blank: each has text (a list with nothing in it says so), a picture, a map or a form, and
+  the dashboard's figures have loaded;
 - no Chinese text is broken one character per line (an element whose text has at least two CJK characters but
   which is rendered no wider than about 1.5 characters and at least two lines high);
 - every map shows the city's outlines: the local base layer (geo/static/geo/basemap.js) marks the map's container
@@ -78,6 +82,14 @@ CHECKS_JS = """() => {
     if (width <= em * 1.5 && r.height >= line * 1.9) {
       out.broken.push(el.tagName.toLowerCase() + ': ' + own.slice(0, 20) + ' (' + Math.round(width) + '×' + Math.round(r.height) + 'px)');
     }
+  }
+  // A panel with nothing in it: no text, no picture, no map, no form control (every list says "nothing here yet").
+  out.blank = [];
+  for (const el of document.querySelectorAll('.card')) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0 || el.closest('[hidden]')) continue;
+    if (el.innerText.trim() || el.querySelector('img, svg, canvas, .leaflet-container, input, select, textarea, button')) continue;
+    out.blank.push((el.id ? '#' + el.id : el.className) + ' (' + Math.round(r.width) + '×' + Math.round(r.height) + 'px)');
   }
   for (const m of document.querySelectorAll('.leaflet-container')) {
     const drawn = m.querySelectorAll('.leaflet-overlay-pane path, .leaflet-pane canvas, .leaflet-tile-loaded').length;
@@ -163,7 +175,34 @@ def demo_city(wuhan, settings, tmp_path):
         lon=114.3362, lat=30.5373, phone="13812345678", photos=[_File(_jpeg(), "cover.jpg"),
                                                                _File(_jpeg(), "near.jpg")],
     )
-    return {"users": users, "track": (submitted.case.code, submitted.key)}
+    _dashboard_items(day)
+    return {"users": users, "track": (submitted.case.code, submitted.key), "day": day}
+
+
+def _dashboard_items(day) -> None:
+    """An open early warning in 武昌区 made of the simulated day's cases of its most reported category there, and
+    the city's and 武昌区's daily briefings of that day (made as the worker makes them, not sent)."""
+    from django.db.models import Count
+
+    from cityops.cases.models import Case
+    from cityops.core.workflow import create_with_timeline
+    from cityops.dashboard import briefings
+    from cityops.dashboard.models import EarlyWarning
+
+    wuchang = Case.objects.filter(district_code="420106")
+    top = wuchang.values("category_id").annotate(n=Count("id")).order_by("-n", "category_id").first()
+    if top:
+        cases = list(wuchang.filter(category_id=top["category_id"]).order_by("created_at")[:6])
+        now = timezone.now()
+        warning = EarlyWarning(
+            category_id=top["category_id"], region_code="420106", region_level="district", region_name="武昌区",
+            started_at=now - timedelta(hours=1), detected_at=now, last_hot_at=now, window_minutes=60,
+            observed=len(cases), expected=1.2, score=6.5, peak_observed=len(cases),
+        )
+        create_with_timeline(warning, actor=None, action="raise", params={"cases": [c.pk for c in cases]})
+        warning.cases.add(*cases)
+    for region in ("", "420106"):
+        briefings.make(kind="daily", day=day, region=region, send=False)
 
 
 class _File:
@@ -194,6 +233,8 @@ ITEM_LINKS = [
     ("cases", "a[href^='/cases/20']", "case"),
     ("devices", "a[href^='/iot/devices/']", "device"),
     ("alarms", "td a[href^='/iot/alarms/']", "alarm"),
+    ("warnings", "h2 a[href^='/dashboard/warnings/']", "warning"),
+    ("briefings", ".what a[href^='/dashboard/briefings/']", "briefing"),
 ]
 
 
@@ -237,8 +278,16 @@ def _pages(role: str, city: dict) -> list[tuple[str, str]]:
         pages.append(("map", "/geo/"))
     if role in {"operator", "dept_hw"}:
         pages.append(("inbox", "/inbox/"))
+    if role in {"leader", "district_wc"}:
+        # The one map (live bar and replay below it), its areas coloured by score, a custom period in the picker;
+        # the early warnings and the briefings with one of each, the live feed's own page.
+        day = city["day"].isoformat()
+        pages += [("dashboard", "/dashboard/"), ("dashboard-scores", "/dashboard/?areas=score&days=30"),
+                  ("dashboard-period", f"/dashboard/?from={day}&to={day}"),
+                  ("warnings", "/dashboard/warnings/"), ("warning", None),
+                  ("briefings", "/dashboard/briefings/"), ("briefing", None), ("live", "/dashboard/live/")]
     if role == "leader":
-        pages += [("dashboard", "/dashboard/"), ("disputes", "/disputes/"), ("decisions", "/stability/")]
+        pages += [("disputes", "/disputes/"), ("decisions", "/stability/")]
     if role in {"operator", "dispatcher", "shiftlead", "leader", "admin", "dept_hw"}:
         pages += [("devices", "/iot/"), ("alarms", "/iot/alarms/")]
         if role in {"operator", "dispatcher", "leader"}:
@@ -254,6 +303,8 @@ def _check(page, where: str, size: str, strict_maps: bool, problems: list, notes
                         f"sticking out: {', '.join(o['wide'])}")
     for el in found["broken"]:
         problems.append(f"{where}: text one character per line: {el}")
+    for el in found["blank"]:
+        problems.append(f"{where}: a blank panel: {el}")
     for m in found["maps"]:
         if not (m["loaded"] and m["drawn"]):
             (problems if strict_maps else notes).append(f"{where}: map {m['id']} without outlines")
@@ -312,6 +363,11 @@ def test_every_role_at_desktop_and_phone_size(demo_city, browser, live_server):
             if response is None or response.status >= 400:
                 problems.append(f"{role} {name} ({path}): HTTP {response.status if response else '—'}")
                 continue
+            if page.locator("#dmap-figures").count():  # the dashboard: its figures come from its API
+                try:
+                    page.wait_for_selector("#dmap-figures[data-loaded='1']", timeout=30000)
+                except PlaywrightTimeout:
+                    problems.append(f"{role} {name} ({path}): the dashboard's figures did not load in 30 s")
             has_map = page.locator(".leaflet-container").count() > 0
             for size, viewport in SIZES.items():
                 page.set_viewport_size(viewport)
