@@ -5,11 +5,12 @@ and one POST per workflow action (core.actions)."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpResponse
 from ninja import Router
 from ninja.responses import Status
+from pydantic import Field
 
 from cityops.cases.api import TimelineOut, api_response
 from cityops.core import actions
@@ -27,8 +28,14 @@ class DecisionIn(Schema):
     description: str
     proposing_unit: str  # org unit code
     assessing_unit: str
-    region_code: str  # district, street or community
+    region_codes: Annotated[list[Annotated[str, Field(max_length=20)]], Field(max_length=50)] = []
+    region_code: Annotated[str, Field(max_length=20)] = ""  # one region only (the first form of this API)
     area: Any = None  # GeoJSON Polygon / MultiPolygon (or a Feature), optional
+
+
+class RegionOut(Schema):
+    code: str
+    name: str
 
 
 class DecisionOut(Schema):
@@ -39,7 +46,8 @@ class DecisionOut(Schema):
     proposing_unit_name: str
     assessing_unit: str
     assessing_unit_name: str
-    region_code: str
+    region_code: str  # the main region (the first of `regions`)
+    regions: list[RegionOut]  # every region the decision affects, by name
     area: dict | None
     state: str
     state_label: str
@@ -119,11 +127,14 @@ class HearingIn(Schema):
     minutes: str
 
 
-def decision_out(d: Decision) -> dict:
+def decision_out(d: Decision, names: dict[str, str] | None = None) -> dict:
+    codes = d.region_codes
+    names = names if names is not None else selectors.region_names(codes)
     return {
         "id": d.pk, "title": d.title, "description": d.description, "proposing_unit": d.proposing_unit.code,
         "proposing_unit_name": d.proposing_unit.name, "assessing_unit": d.assessing_unit.code,
-        "assessing_unit_name": d.assessing_unit.name, "region_code": d.region_code, "area": d.area, "state": d.state,
+        "assessing_unit_name": d.assessing_unit.name, "region_code": d.region_code,
+        "regions": [{"code": code, "name": names.get(code, code)} for code in codes], "area": d.area, "state": d.state,
         "state_label": d.state_label(), "scope": d.scope, "consultation_ends_on": d.consultation_ends_on,
         "level": d.level, "assessment": d.assessment, "outcome": d.outcome, "published_at": d.published_at,
         "deadline_at": d.deadline_at, "traffic_light": d.traffic_light(), "comments": selectors.stance_counts(decision=d),
@@ -159,7 +170,9 @@ def list_decisions(request, state: str = ""):
     qs = selectors.decision_list(user=request.auth)
     if state:
         qs = qs.filter(state__in=state.split(",")[:20])
-    return [decision_out(d) for d in qs[:200]]
+    page = list(qs[:200])
+    names = selectors.region_names(code for d in page for code in d.region_codes)
+    return [decision_out(d, names) for d in page]
 
 
 @router.post("/decisions", response={201: DecisionOut}, summary="登记重大决策 / register a decision")

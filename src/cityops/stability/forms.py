@@ -53,15 +53,16 @@ class DecisionForm(forms.Form):
     description = forms.CharField(label=_("决策内容"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
     proposing_unit = forms.ChoiceField(label=_("决策提出单位"))
     assessing_unit = forms.ChoiceField(label=_("评估主体"))
-    region_code = forms.CharField(label=_("所在区域编码"), max_length=20,
-                                  help_text=_("区、街道或社区的行政区划编码，如 420105"))
+    region_codes = forms.MultipleChoiceField(label=_("影响区域"), widget=forms.SelectMultiple(attrs={"size": 8}),
+                                             help_text=_("可多选，第一个为主要区域；只能选择您负责范围内的区、街道或社区"))
     area = forms.CharField(label=_("影响范围（GeoJSON，可选）"), required=False, max_length=200_000,
                            widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args, units=(), my_units=(), **kw):
+    def __init__(self, *args, units=(), my_units=(), regions=(), **kw):
         super().__init__(*args, **kw)
         self.fields["proposing_unit"].choices = [(u.code, u.name) for u in my_units]
         self.fields["assessing_unit"].choices = [(u.code, u.name) for u in units]
+        self.fields["region_codes"].choices = list(regions)
 
 
 class RiskForm(forms.Form):

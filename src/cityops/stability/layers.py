@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 
 import shapely
-from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -29,9 +28,8 @@ def decision_areas(user, view) -> dict:
     """One view of the map (its box and its drill-down region): the areas of the decisions in consultation or
     monitoring that the user may read and that reach into the box."""
     qs = selectors.decision_list(user=user).filter(state__in=STATES).order_by("-created_at", "-pk")
-    if view.region:  # decisions in the drilled-down region, and those whose region contains it
-        qs = qs.filter(Q(region_code__startswith=view.region)
-                       | Q(region_code__in=[view.region[:n] for n in (6, 9, 12) if n < len(view.region)]))
+    if view.region:  # decisions with a region in the drilled-down region, or containing it
+        qs = qs.filter(selectors.with_region_nesting(view.region))
     features = []
     for d in qs[:MAX_DECISIONS]:
         area = selectors.area_geojson(d)

@@ -34,7 +34,8 @@ class Decision(WorkflowModel):
                                        verbose_name=_("决策提出单位"))
     assessing_unit = models.ForeignKey("accounts.OrgUnit", on_delete=models.PROTECT, related_name="+",
                                        verbose_name=_("评估主体"))
-    # The area: a region of the geo tree (district, street or community) and optionally its own polygon.
+    # The area: the regions of the geo tree it affects (district, street or community: DecisionRegion, `regions`) and
+    # optionally its own polygon. `region_code` is the first of the regions (the main one).
     region_code = models.CharField(_("所在区域编码"), max_length=20, db_index=True)
     area = models.JSONField(_("影响范围"), null=True, blank=True, help_text=_("GeoJSON Polygon / MultiPolygon（WGS-84）"))
     scope = models.TextField(_("评估范围"), blank=True)
@@ -72,6 +73,11 @@ class Decision(WorkflowModel):
     def consultation_end(self):
         return flow.consultation_end(self.consultation_ends_on) if self.consultation_ends_on else None
 
+    @property
+    def region_codes(self) -> list[str]:
+        """The codes of the regions the decision affects, the main one first."""
+        return [region.code for region in self.regions.all()]
+
     def unmitigated_risks(self) -> list[Risk]:
         """Medium and high risks without a mitigation: a medium-risk decision is revised or implemented with
         measures only once this is empty."""
@@ -81,6 +87,25 @@ class Decision(WorkflowModel):
         """The highest level among the registered risks (the assessor decides; the page shows this beside it)."""
         levels = {risk.level for risk in self.risks.all()}
         return next((level for level in (flow.HIGH, flow.MEDIUM, flow.LOW) if level in levels), "")
+
+
+class DecisionRegion(models.Model):
+    """A region a decision affects: a district, street or community. A decision often reaches several streets or
+    districts; the first is also its `region_code`."""
+
+    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="regions")
+    code = models.CharField(_("区域编码"), max_length=20)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("影响区域")
+        verbose_name_plural = _("影响区域")
+        constraints = [models.UniqueConstraint(fields=["decision", "code"], name="stability_decision_region_once")]
+        # Scope and monitoring ask "a region under this code": a prefix test (LIKE 'code%') on PostgreSQL too.
+        indexes = [models.Index(fields=["code"], name="stability_dregion_prefix", opclasses=["varchar_pattern_ops"])]
+
+    def __str__(self) -> str:
+        return self.code
 
 
 def risk_level(score: int) -> str:

@@ -16,7 +16,7 @@ def report_context(*, decision: Decision) -> dict:
     return {
         "title": "社会稳定风险评估报告",
         "d": decision,
-        "region_name": selectors.region_names([decision.region_code]).get(decision.region_code, decision.region_code),
+        "region_name": selectors.regions_shown([decision])[decision.pk],
         "risks": risks,
         "by_dimension": [(label, [r for r in risks if r.dimension == code])
                          for code, label in decision.risks.model.Dimension.choices],

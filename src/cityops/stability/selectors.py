@@ -1,12 +1,12 @@
 """Every read of the stability assessment, scoped by the user once here for pages and API alike:
 - city-wide roles (leaders, the operations centre, admin) read every decision;
 - the staff of the proposing or the assessing unit read that unit's decisions;
-- street/community staff and grid workers read the decisions of their regions (an area containing theirs, or
-  inside it);
+- street/community staff and grid workers read the decisions of their regions (one of its regions contains
+  theirs, or lies inside it);
 - everyone else — residents, the public — reads the public ones (from the consultation on), with approved
   comments only.
 Monitoring reads the city cases and disputes in the decision's area after its publication: inside its polygon
-when it has one, else under its region code."""
+when it has one, else under one of its regions' codes."""
 
 from __future__ import annotations
 
@@ -15,17 +15,48 @@ from collections import Counter
 from datetime import timedelta
 
 from django.apps import apps
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from cityops.core import roles
 from cityops.core.scope import is_city_wide
 from cityops.stability import workflow as flow
-from cityops.stability.models import Comment, Decision
+from cityops.stability.models import Comment, Decision, DecisionRegion
+
+
+def _nesting(code: str) -> Q:
+    """Regions (DecisionRegion rows) inside the region `code`, or containing it."""
+    return Q(code__startswith=code) | Q(code__in=[code[:n] for n in (6, 9, 12) if n < len(code)])
+
+
+def with_region_nesting(code: str) -> Q:
+    """Decisions one of whose regions lies inside the region `code` or contains it."""
+    return Q(Exists(DecisionRegion.objects.filter(_nesting(code), decision=OuterRef("pk"))))
+
+
+def user_area(user) -> list[str] | None:
+    """The regions a user may name as a decision's (None: the whole city): city-wide roles and administrators
+    anywhere; street/community staff, grid workers and district command centres their own regions; the staff of a
+    unit the regions of their units (a unit without a region works for the whole city)."""
+    if is_city_wide(user) or getattr(user, "is_superuser", False):
+        return None
+    if not user.is_authenticated:
+        return []
+    codes: set[str] = set()
+    if user.role_codes & roles.REGION_BOUND_ROLES:
+        codes.update(code for code in user.region_codes or [] if isinstance(code, str) and code)
+    if user.role_codes & flow.UNIT_STAFF_ROLES and user.org_unit_ids:
+        from cityops.accounts.models import OrgUnit
+
+        unit_codes = list(OrgUnit.objects.filter(pk__in=list(user.org_unit_ids)).values_list("region_code", flat=True))
+        if any(not code for code in unit_codes):
+            return None
+        codes.update(unit_codes)
+    return sorted(codes)
 
 
 def _decisions() -> QuerySet[Decision]:
-    return Decision.objects.select_related("proposing_unit", "assessing_unit")
+    return Decision.objects.select_related("proposing_unit", "assessing_unit").prefetch_related("regions")
 
 
 def public_decisions() -> QuerySet[Decision]:
@@ -43,9 +74,10 @@ def decision_list(*, user) -> QuerySet[Decision]:
             units = list(user.org_unit_ids)
             q |= Q(proposing_unit_id__in=units) | Q(assessing_unit_id__in=units)
         if codes & roles.REGION_BOUND_ROLES:
+            nesting = Q(pk__in=[])
             for code in user.region_codes or []:
-                q |= Q(region_code__startswith=code)
-                q |= Q(region_code__in=[code[:n] for n in (6, 9, 12) if n < len(code)])
+                nesting |= _nesting(code)
+            q |= Q(Exists(DecisionRegion.objects.filter(nesting, decision=OuterRef("pk"))))
     return _decisions().filter(q)
 
 
@@ -102,28 +134,32 @@ def area_shape(decision: Decision):
 
 
 def area_geojson(decision: Decision) -> dict | None:
-    """What a map draws as the decision's area: its own polygon, else its region's outline (simplified)."""
+    """What a map draws as the decision's area: its own polygon, else its regions' outlines (simplified, merged)."""
     if decision.area:
         return decision.area
     import shapely
 
     from cityops.geo.models import Region
 
-    region = Region.objects.filter(code=decision.region_code).only("geometry").first()
-    if region is None or not region.geometry:
+    shapes = [shapely.from_geojson(json.dumps(geometry)) for geometry in Region.objects.filter(
+        code__in=decision.region_codes).values_list("geometry", flat=True) if geometry]
+    if not shapes:
         return None
-    outline = shapely.simplify(shapely.from_geojson(json.dumps(region.geometry)), 0.0002, preserve_topology=True)
+    outline = shapely.simplify(shapely.union_all(shapes), 0.0002, preserve_topology=True)
     return json.loads(shapely.to_geojson(outline))
 
 
 def _in_area(model, decision: Decision) -> QuerySet:
     """Rows of `model` (cases, disputes) created after publication inside the decision's area: with a polygon,
     those whose lon/lat fall inside it — the polygon's bounding box in SQL, then shapely's exact test on those
-    candidates only; without one, those whose region code lies under the decision's region."""
+    candidates only; without one, those whose region code lies under one of the decision's regions."""
     qs = model.objects.filter(created_at__gte=decision.published_at)
     geom = area_shape(decision)
     if geom is None:
-        return qs.filter(region_code__startswith=decision.region_code)
+        under = Q(pk__in=[])
+        for code in decision.region_codes:
+            under |= Q(region_code__startswith=code)
+        return qs.filter(under)
     import shapely
 
     west, south, east, north = geom.bounds
@@ -209,4 +245,34 @@ def region_names(codes) -> dict[str, str]:
     from cityops.geo.models import Region
 
     return dict(Region.objects.filter(code__in=set(codes)).values_list("code", "name"))
+
+
+AREA_CHOICES = 800
+
+
+def area_choices(user) -> list[tuple[str, str]]:
+    """The districts, streets and communities the user may name as a decision's regions (user_area), by name and
+    indented by level; for the whole city its districts and streets (a community through the API)."""
+    from cityops.geo.models import Region
+
+    area = user_area(user)
+    qs = Region.objects.filter(level__in=("district", "street", "community")).only("code", "name", "level")
+    if area is None:
+        qs = qs.exclude(level="community")
+    else:
+        inside = Q(pk__in=[])
+        for code in area:
+            inside |= Q(code__startswith=code)
+        qs = qs.filter(inside)
+    indent = {"district": "", "street": "\u3000", "community": "\u3000\u3000"}
+    return [(r.code, f"{indent[r.level]}{r.display_name}") for r in qs.order_by("code")[:AREA_CHOICES]]
+
+
+def regions_shown(decisions) -> dict[int, str]:
+    """Each decision's regions by name (顿号-separated, the main one first), for lists and pages (the regions are
+    prefetched by decision_list)."""
+    decisions = list(decisions)
+    codes = {d.pk: d.region_codes or [d.region_code] for d in decisions}
+    names = region_names(code for listed in codes.values() for code in listed)
+    return {pk: "、".join(names.get(code, code) for code in listed) for pk, listed in codes.items()}
 

@@ -17,12 +17,13 @@ from cityops.core.errors import Conflict, Forbidden, InvalidInput, RateLimited
 from cityops.core.ratelimit import window_hit
 from cityops.core.timeline import timeline_append
 from cityops.core.workflow import actor_roles, create_with_timeline, transition
-from cityops.stability import conf
+from cityops.stability import conf, selectors
 from cityops.stability import workflow as flow
-from cityops.stability.models import Comment, Decision, Hearing, Risk, Visit, risk_level
+from cityops.stability.models import Comment, Decision, DecisionRegion, Hearing, Risk, Visit, risk_level
 
 AREA_LEVELS = ("district", "street", "community")
 MAX_TITLE, MAX_TEXT = 200, 4000
+MAX_REGIONS = 50
 # The register is written while the risks are being assessed; once decided, only mitigation and status move.
 RISK_ADD_STATES = ("scoped", "risks_identified", "consultation", "assessed", "legality_review")
 RISK_UPDATE_STATES = (*RISK_ADD_STATES, "decided", "published", "monitoring")
@@ -47,15 +48,35 @@ def _unit(code: str, field: str) -> OrgUnit:
     return unit
 
 
-def _region(code: str) -> str:
+def _regions(codes, *, actor) -> list[str]:
+    """The regions a decision affects: known districts, streets or communities, each inside the actor's area
+    (selectors.user_area); without repeats and without a region inside another one of the list; the first stays
+    first (the main one)."""
     from cityops.geo.models import Region
 
-    code = str(code or "").strip()
-    if not Region.objects.filter(code=code, level__in=AREA_LEVELS).exists():
-        raise InvalidInput(f"区域编码 {code!r} 不存在（应为区、街道或社区编码）",
-                           f"Unknown region {code!r}: a district, street or community code is expected",
-                           code="unknown_region")
-    return code
+    if not isinstance(codes, list | tuple) or not codes:
+        raise InvalidInput("请选择决策影响的区域", "Choose the regions the decision affects", code="regions_required")
+    if len(codes) > MAX_REGIONS:
+        raise InvalidInput(f"影响区域最多 {MAX_REGIONS} 个", f"At most {MAX_REGIONS} regions", code="too_many_regions")
+    codes = [str(code or "").strip()[:20] for code in codes]
+    known = set(Region.objects.filter(code__in=codes, level__in=AREA_LEVELS).values_list("code", flat=True))
+    unknown = [code for code in codes if code not in known]
+    if unknown:
+        raise InvalidInput(f"区域编码 {unknown[0]!r} 不存在（应为区、街道或社区编码）",
+                           f"Unknown region {unknown[0]!r}: a district, street or community code is expected",
+                           code="unknown_region", details={"unknown": unknown[:10]})
+    area = selectors.user_area(actor)
+    outside = [code for code in codes if area is not None and not any(code.startswith(a) for a in area)]
+    if outside:
+        names = selectors.region_names(outside)
+        raise Forbidden(f"{'、'.join(names.get(c, c) for c in outside[:5])} 不在您负责的区域内",
+                        f"{', '.join(outside[:5])}: outside your area", code="region_out_of_scope",
+                        details={"regions": outside})
+    kept: list[str] = []
+    for code in sorted(dict.fromkeys(codes), key=len):  # the larger regions first, so that one inside them goes
+        if not any(code.startswith(k) for k in kept):
+            kept.append(code)
+    return [code for code in dict.fromkeys(codes) if code in kept]
 
 
 def _invalid_geojson(why: str, why_en: str) -> InvalidInput:
@@ -139,21 +160,27 @@ def _in_states(decision: Decision, states, what: str, what_en: str) -> None:
 
 # --- the decision ------------------------------------------------------------------------------------------
 def decision_create(*, actor, title: str, description: str, proposing_unit: str, assessing_unit: str,
-                    region_code: str, area=None) -> Decision:
-    """A major decision is registered by its proposing unit (or admin); its assessment starts at `proposed`."""
+                    region_codes: list[str] | None = None, region_code: str = "", area=None) -> Decision:
+    """A major decision is registered by its proposing unit (or admin); its assessment starts at `proposed`. It
+    affects one region or several (`region_codes`, the main one first; `region_code` alone is one region — the API's
+    first form), each inside the registering user's area."""
     proposer = _unit(proposing_unit, "proposing_unit")
     if not actor_roles(actor, Decision(proposing_unit=proposer)) & {flow.PROPOSER, *flow.ADMIN}:
         raise Forbidden("只有决策提出单位的工作人员可以登记重大决策", "Only the proposing unit's staff may register a decision",
                         code="not_proposer")
     assessor = _unit(assessing_unit, "assessing_unit")
+    codes = _regions(region_codes or ([region_code] if region_code else []), actor=actor)
     draft = Decision(
         title=_required(title, "title", "决策事项", limit=MAX_TITLE),
         description=_required(description, "description", "决策内容"),
-        proposing_unit=proposer, assessing_unit=assessor, region_code=_region(region_code),
-        area=area_checked(area), created_by=actor,
+        proposing_unit=proposer, assessing_unit=assessor, region_code=codes[0], area=area_checked(area),
+        created_by=actor,
     )
-    return create_with_timeline(draft, actor=actor, params={"proposing_unit": proposer.code,
-                                                           "assessing_unit": assessor.code, "region": draft.region_code})
+    with transaction.atomic():
+        decision = create_with_timeline(draft, actor=actor, params={
+            "proposing_unit": proposer.code, "assessing_unit": assessor.code, "region": codes[0], "regions": codes})
+        DecisionRegion.objects.bulk_create(DecisionRegion(decision=decision, code=code) for code in codes)
+    return decision
 
 
 def _step(decision: Decision, action: str, actor, *, note: str = "", fields: dict | None = None, **params) -> Decision:

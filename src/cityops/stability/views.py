@@ -57,8 +57,8 @@ def decision_list(request):
     if state in flow.DECISION_WORKFLOW.states:
         qs = qs.filter(state=state)
     page = Paginator(qs.order_by("-created_at", "-pk"), 50).get_page(request.GET.get("page"))
-    names = selectors.region_names(d.region_code for d in page)
-    rows = [(d, names.get(d.region_code, d.region_code)) for d in page]
+    shown = selectors.regions_shown(page)
+    rows = [(d, shown.get(d.pk, "")) for d in page]
     states = [(code, s.label) for code, s in flow.DECISION_WORKFLOW.states.items()]
     return render(request, "stability/list.html", {"page": page, "rows": rows, "states": states, "state": state,
                                                    "may_register": bool(_my_units(request.user)) or request.user.is_superuser})
@@ -74,7 +74,8 @@ def _decision_form(request, data=None):
     my_units = OrgUnit.objects.filter(active=True) if request.user.is_superuser or "admin" in request.user.role_codes \
         else _my_units(request.user)
     units = OrgUnit.objects.filter(active=True).exclude(kind__in=("company",)).order_by("kind", "code")
-    return forms.DecisionForm(data, units=units, my_units=my_units.order_by("code"))
+    return forms.DecisionForm(data, units=units, my_units=my_units.order_by("code"),
+                              regions=selectors.area_choices(request.user))
 
 
 @login_required
@@ -103,7 +104,7 @@ def decision_page(request, pk):
         "d": decision, "acts": acts, "staff": staff, "assessor": assessor, "risks": risks,
         "risk_rows": [(r, forms.RiskUpdateForm(initial={"mitigation": r.mitigation, "status": r.status},
                                                auto_id=f"risk{r.pk}-%s")) for r in risks],
-        "region_name": selectors.region_names([decision.region_code]).get(decision.region_code, decision.region_code),
+        "region_name": selectors.regions_shown([decision])[decision.pk],
         "counts": selectors.stance_counts(decision=decision),
         "pending": [c for c in comments if c.status == Comment.Status.PENDING] if assessor else [],
         "comments": [c for c in comments if c.status != Comment.Status.PENDING or not assessor][:200],
@@ -240,7 +241,7 @@ def public_page(request, pk):
     return render(request, "stability/public.html", {
         "d": decision, "form": form, "comments": comments[:200], "counts": selectors.stance_counts(decision=decision),
         "mine": selectors.my_comments(decision=decision, user=request.user),
-        "region_name": selectors.region_names([decision.region_code]).get(decision.region_code, decision.region_code),
+        "region_name": selectors.regions_shown([decision])[decision.pk],
         "map_config": _map_config(decision, points=False),  # the area only: never the cases and disputes
         "open": decision.in_consultation and timezone.now() < decision.consultation_end,
     })

@@ -74,3 +74,30 @@ def test_the_area_map_is_drawn_with_its_dots_for_staff_only(walk, browser, login
         assert refused == []
     finally:
         context.close()
+
+
+def test_the_new_decision_form_fits_a_phone(area_regions, proposer, browser, login, live_server):
+    """The proposing unit's staff register a decision on a phone: the regions of their area offered by name, several
+    chosen; the decision's page names them all."""
+    from cityops.stability.models import Decision
+    from cityops.stability.tests.conftest import ASSESSING, COMMUNITY, STREET
+
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        login(page, proposer)
+        page.goto(f"{live_server.url}/stability/new/")
+        page.wait_for_selector("#decision-new")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.fill("#id_title", "鹦鹉社区停车场改造")
+        page.fill("#id_description", "改造停车场，调整收费")
+        page.select_option("#id_assessing_unit", ASSESSING)
+        page.select_option("#id_region_codes", [STREET, COMMUNITY])
+        page.click("#decision-new button[type=submit]")
+        page.wait_for_selector("#risks, .facts, main h1")
+        d = Decision.objects.get(title="鹦鹉社区停车场改造")
+        assert d.region_codes == [STREET]  # 鹦鹉社区 lies in 鹦鹉街道: once
+        assert "鹦鹉街道" in page.inner_text("main") and page.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        context.close()

@@ -131,7 +131,7 @@ def test_list_and_new_pages(client, area_regions, proposer, leader):
     html = client.get("/stability/").content.decode()
     assert "暂无重大决策事项" in html and "/stability/new/" in html
     r = client.post("/stability/new/", {"title": "鹦鹉大道公交线路调整", "description": "撤并 2 条线路", "proposing_unit": "ST-ZSB",
-                                        "assessing_unit": "ST-WPB", "region_code": "420105001", "area": ""})
+                                        "assessing_unit": "ST-WPB", "region_codes": ["420105001"], "area": ""})
     d = Decision.objects.get(title="鹦鹉大道公交线路调整")
     assert r.status_code == 302 and r["Location"] == f"/stability/{d.pk}/"
     client.force_login(leader)
