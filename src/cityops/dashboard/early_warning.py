@@ -47,11 +47,10 @@ SLOTS = DAY_CLASSES * 24
 
 @dataclass(frozen=True)
 class Params:
-    """The detector's constants. threshold, min_count, local_threshold and local_min_count chosen together on bench
-    seed 1 (bench/early_warning.py tunes them and prints what held-out seeds give): with the sites' blocks watching
-    slow local spikes, the areas' threshold could rise from 5.5 to 8 (fewer false warnings) without losing them."""
+    """The detector's constants. threshold, min_count, local_threshold and the local min counts chosen together on
+    bench seeds 1–4 (bench/early_warning.py tunes them and prints what held-out seeds give)."""
 
-    threshold: float = 8.0  # -log10 Poisson tail a window must reach
+    threshold: float = 7.0  # -log10 Poisson tail a window must reach
     min_count: int = 2  # and at least this many cases in that window
     windows: tuple[int, ...] = (30, 60)  # minutes
     history_weeks: int = 6
@@ -62,9 +61,10 @@ class Params:
     street_min_history: int = 6  # a street is watched for a category with at least this many cases in the history
     # Around one site (`local_expected`): blocks of 2 × 2 cells of local_cell_m metres, at every cell's offset.
     local_cell_m: int = 250
-    local_prior: float = 5.0  # weight, in cases, of where all categories are reported against the category's own
-    local_threshold: float = 7.0  # a city has many thousands of blocks: chosen on the bench, like the areas'
-    local_min_count: int = 2
+    local_prior: float = 1.0  # weight, in cases of the category, of the block's share of all reports (`local_expected`)
+    local_threshold: float = 6.5  # a city has many thousands of blocks: chosen on the bench, like the areas'
+    local_min_count: int = 2  # in a block's windows of up to half an hour
+    local_long_min_count: int = 3  # in its longer windows: two reports an hour apart in a block are chance somewhere
 
 
 PARAMS = Params()
@@ -195,17 +195,26 @@ def score(observed, expected) -> np.ndarray:
     return -np.log10(np.maximum(tail, 1e-300))
 
 
+def min_count(window: int, params: Params = PARAMS, *, local: bool = False) -> int:
+    """The cases a window needs to raise a warning. A block around a site needs `local_min_count` in half an hour
+    but `local_long_min_count` in a longer window: among a city's thousands of blocks, two reports of a category an
+    hour apart in one of them happen by chance every day; a site's slow spike shows itself early by two within half
+    an hour, later by three in the hour."""
+    if not local:
+        return params.min_count
+    return params.local_min_count if window <= 30 else max(params.local_min_count, params.local_long_min_count)
+
+
 def hot_series(observed: dict[int, np.ndarray], expected: dict[int, np.ndarray], params: Params = PARAMS, *,
                local: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Which series spike now. observed/expected: window minutes → [series] counts / expected counts.
     Returns (hot [series] bool; the best score [series] over the windows with at least `min_count` cases, 0 where
     none has; the window of that score [series]). `local`: the series are blocks around a site (`local_expected`),
-    held to `local_threshold` and `local_min_count`."""
-    threshold, min_count = ((params.local_threshold, params.local_min_count) if local
-                            else (params.threshold, params.min_count))
+    held to `local_threshold` and their own min counts (`min_count`)."""
+    threshold = params.local_threshold if local else params.threshold
     windows = sorted(observed)
     scores = np.stack([score(observed[w], expected[w]) for w in windows])
-    enough = np.stack([observed[w] >= min_count for w in windows])
+    enough = np.stack([observed[w] >= min_count(w, params, local=local) for w in windows])
     eligible = np.where(enough, scores, 0.0)
     best = eligible.max(axis=0)
     return best >= threshold, best, np.asarray(windows)[eligible.argmax(axis=0)]
@@ -217,15 +226,23 @@ def hot_series(observed: dict[int, np.ndarray], expected: dict[int, np.ndarray],
 # reports are is the missing evidence: a site's reports fall within a few hundred metres, where that category is
 # seldom reported. So the city is cut into cells of `local_cell_m` metres; a block is 2 × 2 cells, and every cell
 # begins one (blocks overlap: a site's reports fall inside one block wherever the cell lines run). A block's
-# expected count is its district's (the baseline above) times the block's share of the district's reports:
+# expected count is its district's (the baseline above) times the block's share of the district's reports of the
+# category. That share is estimated from six weeks of history, where the category's count in the block is a Poisson
+# count around (its count in the district × share): before looking at it, the share is believed to be about the
+# block's share of all categories' reports (`everywhere`), with the weight of `local_prior` cases of the category
+# (a gamma prior of shape local_prior around `everywhere`); after it, the share is the posterior mean
 #
-#     share = (category's history in the block + local_prior × share of all categories' history in the block)
-#             ÷ (category's history in the district + local_prior)
+#     share = (category's history in the block + local_prior)
+#             ÷ (category's history in the district + local_prior ÷ everywhere)
 #
-# — a block where the category is often reported (a market, a bar street) expects its part of it; one where it
-# never was expects what the block's share of every kind of report says (people live and report there, or not).
-# Thousands of blocks are tested at once: they have a threshold and min count of their own, chosen on the bench
-# together with the areas' (the tuning raised the areas' threshold, as the blocks catch the slow local spikes).
+# — a block where the category is often reported (a market, a bar street) expects its part of it; one where people
+# report much else but never this category expects little (the history's zero is telling); one where the category
+# would have come once or twice in six weeks and happened not to expects about what its share of all reports says
+# (a zero of the history tells little there: the share is not taken for nothing, which made chance pairs of a busy
+# category's reports score like one-in-a-billion events); one where nothing at all was ever reported counts as
+# having had one report of any kind.
+# Thousands of blocks are tested at once: they have a threshold and min counts of their own (two cases in half an
+# hour, three in the hour: `min_count`), chosen on the bench together with the areas'.
 M_PER_DEGREE_LAT = 110_574.0
 M_PER_DEGREE_LON_EQUATOR = 111_320.0
 
@@ -256,11 +273,11 @@ def block_box(block: tuple[int, int], *, cell_m: float, lat0: float) -> tuple[fl
 def local_expected(area_expected, own, own_total, everything, everything_total, params: Params = PARAMS):
     """Expected cases of a category in blocks: `area_expected` the district's expected count of the category in the
     window; `own` / `own_total` the category's cases in the block / in the district over the history; `everything`
-    / `everything_total` the same for all categories. A block where nothing was ever reported still expects a
-    little (one case's worth of all categories)."""
+    / `everything_total` the same for all categories. The block's share of the category is the posterior mean of a
+    gamma prior of shape `local_prior` around the block's share of all reports (see above)."""
     own, everything = np.asarray(own, dtype=float), np.asarray(everything, dtype=float)
     everywhere = (everything + 1.0) / (np.asarray(everything_total, dtype=float) + 1.0)
-    share = (own + params.local_prior * everywhere) / (np.asarray(own_total, dtype=float) + params.local_prior)
+    share = (own + params.local_prior) / (np.asarray(own_total, dtype=float) + params.local_prior / everywhere)
     return np.asarray(area_expected, dtype=float) * np.minimum(share, 1.0)
 
 
@@ -457,7 +474,8 @@ def _local_findings(*, now: datetime, since: datetime, until: datetime, index: d
     findings: dict[tuple[int, str], Finding] = {}
     warm = set()
     for j, (category, _district, _block) in enumerate(keys):
-        w = int(window[j])
+        # The window of the best score; none has enough cases (two in the hour, none in the last half hour): the hour.
+        w = int(window[j]) if best[j] > 0 else max(params.windows)
         in_window = [cases[k] for k in members[keys[j]] if cases[k][7] >= now - timedelta(minutes=w)]
         places = Counter(c[3] or (c[4][:12] if len(c[4]) >= 12 else "") for c in in_window)
         community = max(places, key=lambda code: (bool(code), places[code]))

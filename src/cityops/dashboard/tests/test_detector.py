@@ -117,12 +117,37 @@ def test_a_block_expects_its_share_of_the_district():
     housing = expected(own=0, everything=600)  # people live and report here, never of noise yet
     empty = expected(own=0, everything=0)  # nothing ever reported here
     assert 0.45 < bar_street < 0.55
-    assert 0 < empty < housing < bar_street
-    assert empty < 1e-5  # so two or three complaints there are very unlikely by chance
+    assert 0 < empty < housing / 5 < bar_street / 5
+    assert empty < 1e-3  # so three complaints there are very unlikely by chance
     # Three complaints are nothing at the bar street and a spike where nobody ever reported anything.
     three = {30: np.array([3, 3])}
     hot, _best, _window = ew.hot_series(three, {30: np.array([bar_street, empty])}, local=True)
     assert list(hot) == [False, True]
+
+
+def test_a_zero_in_the_history_tells_little_where_the_category_would_have_come_once_or_twice():
+    # Rubbish, 1,000 reports in the district over six weeks; the block has 7 of the district's 4,600 reports of any
+    # kind: by that share it would have had 1.5 of rubbish, and had none (a one-in-four chance). Its share is not
+    # taken for nothing (it was 1/200 of the all-reports share: two chance reports there scored like a spike).
+    everywhere = 7 / 4600
+    quiet = float(ew.local_expected(1.0, 0, 1000, 7, 4600))
+    assert quiet > everywhere / 3
+    # A market with 300 of the 4,600 reports and never a noise complaint among 1,000: that zero is telling.
+    market = float(ew.local_expected(1.0, 0, 1000, 300, 4600))
+    assert market < 300 / 4600 / 20
+    # Where the category is reported, its own history decides.
+    assert 0.09 < float(ew.local_expected(1.0, 100, 1000, 300, 4600)) < 0.11
+
+
+def test_a_block_needs_two_cases_in_half_an_hour_or_three_in_the_hour():
+    # A quiet block (expects 1e-5 cases in half an hour, 2e-5 in the hour).
+    expected = {30: np.array([1e-5, 1e-5, 1e-5]), 60: np.array([2e-5, 2e-5, 2e-5])}
+    observed = {30: np.array([2, 1, 1]), 60: np.array([2, 2, 3])}  # 2 within minutes; 2 an hour apart; 3 in the hour
+    hot, _best, window = ew.hot_series(observed, expected, local=True)
+    assert list(hot) == [True, False, True]
+    assert window[0] == 30 and window[2] == 60
+    # An area's series needs min_count in any window.
+    assert ew.hot_series(observed, expected)[0].tolist() == [True, True, True]
 
 
 def test_a_site_is_held_to_its_own_threshold_and_min_count():

@@ -3,7 +3,9 @@ make it up and the region and category by name, and notifies the duty officer (å
 departments; a second run raises no second warning while it stays open; it closes itself once the counts are back
 to normal; a street's warning is taken into its district's. A slow spike around one site (three complaints within
 150 m where none are usually made) raises a warning of its community with the site's cases, drawn at the site; the
-same three where the category is always reported raise nothing; a site's warning is taken into its district's."""
+same three where the category is always reported raise nothing; a site's warning is taken into its district's. Two
+complaints minutes apart where nothing is ever reported raise one; the same two 45 minutes apart do not (a block
+needs three in the hour)."""
 
 from datetime import timedelta
 
@@ -239,3 +241,26 @@ def test_a_warning_stays_warm_while_the_hour_is_high_though_the_last_half_hour_i
     done = early_warning_run(now=NOW + timedelta(minutes=35))
     assert done.get("kept") == 1
     assert EarlyWarning.objects.get().last_hot_at == NOW + timedelta(minutes=35)
+
+
+def test_two_reports_minutes_apart_at_a_quiet_site_warn_and_two_an_hour_apart_do_not(quiet_history, add_cases,
+                                                                                       people):
+    # Each district reports rubbish (2,000 cases in six weeks) where its noise complaints are made, 2 km from the
+    # site: nothing at all was ever reported at the site.
+    busy = [NOW - timedelta(hours=6 * 168) + timedelta(minutes=30 * i + 11) for i in range(2000)]
+    add_cases("E0101", WUCHANG_STREET, busy)
+    add_cases("E0101", JIANGAN_STREET, busy)
+    # Two noise complaints five minutes apart at the site in Wuchang; two 45 minutes apart at the same spot in
+    # Jiang'an (all in this hour: the history is the whole hours before it).
+    now = NOW + timedelta(minutes=55)
+    burst = add_cases("E0106", WUCHANG_STREET, [now - timedelta(minutes=m) for m in (9, 4)], at=_near(SITE, 40, 20),
+                      community=SITE_COMMUNITY)
+    add_cases("E0106", JIANGAN_STREET, [now - timedelta(minutes=m) for m in (49, 4)], at=_near(SITE, 40, 20),
+              community=JIANGAN_STREET + "004")
+    # And two in Jiang'an 1 km away, both over half an hour ago (no window has enough for a block).
+    add_cases("E0106", JIANGAN_STREET, [now - timedelta(minutes=m) for m in (50, 40)], at=_near(SITE, 1000, 0),
+              community=JIANGAN_STREET + "005")
+    assert early_warning_run(now=now).get("raised") == 1
+    warning = EarlyWarning.objects.get()
+    assert (warning.region_level, warning.region_code, warning.window_minutes) == ("community", SITE_COMMUNITY, 30)
+    assert set(warning.cases.values_list("pk", flat=True)) == {c.pk for c in burst}
