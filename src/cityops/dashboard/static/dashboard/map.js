@@ -514,8 +514,12 @@
         var lv = section(T.levels);
         var closed = k.cases.levels.reduce(function (s, r) { return s + r.resolved; }, 0);
         lv.appendChild(closed ? dashChart.bars(k.cases.levels.map(function (r) {
-          return { label: (document.documentElement.lang || "").indexOf("en") === 0 ? r.name_en : r.name, n: r.resolved, value: pct(r.local_rate) };
+          // Each bar is the level's own share of the closings (the bars' lengths and the figures agree); the
+          // 属地解决率 proper — resolved at the community or the street — is the line under them.
+          return { label: (document.documentElement.lang || "").indexOf("en") === 0 ? r.name_en : r.name, n: r.resolved, value: pct(r.share) };
         })) : node("p", "muted", T.no_levels));
+        var local = k.cases.levels.filter(function (r) { return r.level === "street"; })[0];
+        if (closed && local) lv.appendChild(node("p", "muted", T.local_rate + " " + pct(local.local_rate)));
         box.appendChild(lv);
       }
       (k.domains || []).forEach(function (d) {
