@@ -217,11 +217,11 @@ def dispute_figures(user, start: date, end: date, region: str = "", *, at: datet
 def decision_figures(user, start: date, end: date, region: str = "", *, at: datetime | None = None) -> list[Figure]:
     """Decisions in consultation and in monitoring — now, or at the instant `at` (from their timelines)."""
     from cityops.core.timeline import in_states_at
-    from cityops.stability.selectors import decision_list
+    from cityops.stability.selectors import decision_list, with_region_nesting
 
     qs = decision_list(user=user).order_by()
     if region:
-        qs = qs.filter(region_code__startswith=region)
+        qs = qs.filter(with_region_nesting(region))  # any of its regions, not only the first
     watched = ("consultation", "monitoring")
     state = "state"
     if at is not None:

@@ -198,11 +198,11 @@ def campaigns_layer(user, view: View) -> dict:
 
 # --- stability: decisions' areas -------------------------------------------------------------------------------
 def decisions_layer(user, view: View) -> dict:
-    from cityops.stability.selectors import decision_list
+    from cityops.stability.selectors import decision_list, with_region_nesting
 
     qs = decision_list(user=user).exclude(state__in=("closed", "withdrawn")).filter(area__isnull=False)
     if view.region:
-        qs = qs.filter(region_code__startswith=view.region)
+        qs = qs.filter(with_region_nesting(view.region))  # any of its regions, not only the first
     features = [{"type": "Feature", "geometry": d.area, "properties": {
         "kind": "decision", "color": RISK_COLORS.get(d.level, "#6e7781"), "title": d.title,
         "lines": [str(d.state_label()), str(_("风险等级：%(l)s") % {"l": d.get_level_display() or "—"})],

@@ -122,3 +122,23 @@ def test_the_migration_gives_each_existing_decision_its_one_region(regions, prop
     migration.one_region_each(apps, None)
     assert {(r.decision.title, r.code) for r in DecisionRegion.objects.select_related("decision")} == {
         ("甲", STREET), ("乙", QINDUANKOU)}
+
+
+def test_the_dashboard_counts_it_in_each_of_its_regions(regions, proposer, leader):
+    """The dashboard's 稳评 figures and its decisions layer drilled down to the second region find the decision
+    (they filtered on its first region only)."""
+    from datetime import date
+
+    from cityops.dashboard import kpis, layers
+
+    d = services.decision_create(actor=proposer, title="公交线路调整", description="撤并线路", proposing_unit=PROPOSING,
+                                 assessing_unit=ASSESSING, region_codes=[STREET, QINDUANKOU])
+    Decision.objects.filter(pk=d.pk).update(state="consultation", area={"type": "Polygon", "coordinates": [
+        [[114.12, 30.5], [114.19, 30.5], [114.19, 30.57], [114.12, 30.57], [114.12, 30.5]]]})
+    today = date.today()
+    for code, n in ((QINDUANKOU, "1"), (STREET, "1"), (WUCHANG, "0")):
+        figures = kpis.decision_figures(leader, today, today, region=code)
+        assert figures[0].value == n, code
+    for code, n in ((QINDUANKOU, 1), (STREET, 1), (WUCHANG, 0)):
+        view = layers.View(box=None, zoom=10, filters={}, region=code)  # the layer reads the region, not the box
+        assert len(layers.decisions_layer(leader, view)["features"]) == n, code
