@@ -189,15 +189,22 @@ def _cityops_threads() -> list[str]:
     import threading
     import traceback
 
+    import cityops
+
+    # Our package's own files (by path: a checkout under a folder named cityops must not make every library's
+    # frame look like ours), its tests left out.
+    package = os.path.join(os.path.dirname(os.path.realpath(cityops.__file__)), "")
+    tests = f"{os.sep}tests{os.sep}"
     frames = sys._current_frames()
     found = []
     for thread in threading.enumerate():
         frame = frames.get(thread.ident)
         if thread is threading.current_thread() or frame is None:
             continue
-        ours = [f for f in traceback.extract_stack(frame) if "/cityops/" in f.filename and "/tests/" not in f.filename]
+        paths = (os.path.realpath(f.filename) for f in traceback.extract_stack(frame))
+        ours = [p for p in paths if p.startswith(package) and tests not in p[len(package) - 1:]]
         if ours:
-            found.append(f"{thread.name} (daemon={thread.daemon}) at {ours[-1].filename}:{ours[-1].lineno} {ours[-1].name}")
+            found.append(f"{thread.name} (daemon={thread.daemon}) in {ours[-1]}")
     return found
 
 
@@ -214,9 +221,12 @@ def _no_cityops_thread_outlives_the_session():
 
     # Every live server's stream was ended after its test (login): a thread still serving one is a leak. (Streams
     # read through django.test.Client run in this thread and end with their response.)
-    streaming = [s.thread for s in live.hub.close_all() if s.thread is not threading.current_thread()]
-    streaming = [t.name for t in streaming if t.is_alive()]
+    serving = [s.thread for s in live.hub.close_all() if s.thread not in (None, threading.current_thread())]
     live.hub.stop(timeout=5, listener=True)
+    deadline = time.monotonic() + 5  # woken by close_all, each returns at once; a leak is one that does not
+    for thread in serving:
+        thread.join(max(deadline - time.monotonic(), 0))
+    streaming = [t.name for t in serving if t.is_alive()]
     deadline = time.monotonic() + 5  # a request the live server is still finishing may take a moment
     while (left := _cityops_threads()) and time.monotonic() < deadline:
         time.sleep(0.1)
