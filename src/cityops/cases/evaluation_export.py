@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from cityops.accounts.models import OrgUnit
 from cityops.cases.evaluation import EVALUATIONS, INSUFFICIENT
+from cityops.core.spreadsheet import csv_text, defuse
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PERCENT_FORMAT = "0.0%"
@@ -100,7 +101,7 @@ def to_csv(tables: Table | Sequence[Table]) -> str:
         writer.writerow([table.title])
         writer.writerow(table.headers)
         for row in table.rows:
-            writer.writerow([cell.text for cell in row])
+            writer.writerow([csv_text(cell.text) if isinstance(cell.value, str) else cell.text for cell in row])
     return "\ufeff" + buffer.getvalue()
 
 
@@ -115,6 +116,7 @@ def to_xlsx(tables: Table | Sequence[Table], *, sheet: str = "evaluation") -> by
         ws = wb.active if n == 0 else wb.create_sheet()
         ws.title = (table.sheet or (sheet if n == 0 else f"{sheet}{n + 1}"))[:31]
         _fill(ws, table)
+    defuse(wb)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

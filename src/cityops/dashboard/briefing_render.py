@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from io import BytesIO
 
+from cityops.core.spreadsheet import defuse
+
 
 # --- charts (drawn as inline SVG by the PDF template) ---------------------------------------------------------------
 def column_chart(labels: list[str], series: list[list[int]], *, width: int = 480, height: int = 150) -> dict:
@@ -150,6 +152,7 @@ def xlsx_bytes(figures: dict) -> bytes:
     sheet("预警", ["类别", "区域", "窗口内案件数", "通常数量", "预警时间", "状态"],
           [[w["category"], w["region"], w["observed"], w["expected"], w["detected_at"], w["state"]]
            for w in figures["warnings"]["rows"]])
+    defuse(wb)
     out = BytesIO()
     wb.save(out)
     return out.getvalue()

