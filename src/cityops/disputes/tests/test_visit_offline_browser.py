@@ -71,3 +71,33 @@ def test_the_visit_page_opens_offline_and_its_visit_is_stored_once(campaign, hy_
     finally:
         context.close()
 
+
+
+def test_signing_out_forgets_the_kept_page(campaign, hy_worker, browser, login, live_server):
+    """A shared phone: the worker signs out; the next person, without signal, does not get the worker's kept visit
+    page (today's households, the outbox) — the login page dropped the copy — but the page that says to open it once
+    online."""
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        login(page, hy_worker)
+        visit_url = f"{live_server.url}/disputes/campaigns/visit/"
+        page.goto(visit_url)
+        page.wait_for_selector("#visit-form[data-offline=ready]", state="attached")
+        assert page.evaluate("caches.keys().then(k => k.filter(n => n.startsWith('cityops-visit-')).length)") == 1
+
+        page.goto(f"{live_server.url}/")
+        page.get_by_role("button", name="菜单").click()  # at phone size the links are in the menu
+        page.locator("form[action='/accounts/logout/'] button").first.click()
+        page.wait_for_url(f"{live_server.url}/accounts/login/**")
+        page.wait_for_selector("html[data-kept-pages=forgotten]", state="attached")
+        assert page.evaluate("caches.keys().then(k => k.filter(n => n.startsWith('cityops-visit-')).length)") == 0
+
+        context.set_offline(True)
+        page.goto(visit_url)
+        text = page.inner_text("body")
+        assert "请在有信号时打开一次本页" in text and "天天敲门" not in text
+    finally:
+        context.close()
