@@ -262,7 +262,7 @@ def test_every_figure_is_of_the_period_and_a_remake_after_the_period_says_the_sa
     from cityops.dashboard.models import EarlyWarning
     from cityops.disputes.models import Dispute
     from cityops.iot.models import Alarm, Device, Rule
-    from cityops.stability.models import Decision
+    from cityops.stability.models import Decision, DecisionRegion
 
     hw = OrgUnit.objects.get(code="HW")
     category = Category.objects.get(code="E0101")
@@ -292,8 +292,10 @@ def test_every_figure_is_of_the_period_and_a_remake_after_the_period_says_the_sa
         move(dispute("DC", "low"), "refuse", at(day, 15), "refused")  # finished on DAY
 
         def decision(title, when=at(before_day, 9)):
-            return born(Decision, "propose", when, created_at=when, title=title, description="测试", proposing_unit=hw,
-                        assessing_unit=hw, region_code="420106")
+            row = born(Decision, "propose", when, created_at=when, title=title, description="测试", proposing_unit=hw,
+                       assessing_unit=hw, region_code="420106")
+            DecisionRegion.objects.create(decision=row, code="420106")  # its regions, as decision_create writes them
+            return row
 
         consulting = move(decision("征求意见中"), "consult", at(day, 9), "consultation")
         monitored = move(decision("跟踪监测中"), "monitor", at(before_day, 12), "monitoring")
