@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -133,17 +134,20 @@ def campaign_new(request):
     return render(request, "disputes/campaign_new.html", {"form": form})
 
 
+def _readable_campaign(user, pk: int):
+    """The campaign for a user who may read campaigns and see this one (403 for the role, 404 outside their area)."""
+    _reader(user)
+    try:
+        return campaigns.campaign_get(user=user, pk=pk)
+    except CityopsError as exc:
+        raise Http404(_error_text(exc)) from exc
+
+
 @login_required
 def campaign_edit(request, pk: int):
     """修改排查行动: the opening form with the campaign's values, for an organiser whose regions hold it."""
-    from django.http import Http404
-
     user = request.user
-    _reader(user)
-    try:
-        campaign = campaigns.campaign_get(user=user, pk=pk)
-    except CityopsError as exc:
-        raise Http404(_error_text(exc)) from exc
+    campaign = _readable_campaign(user, pk)
     if not campaigns.may_edit(user, campaign):
         raise PermissionDenied(_("您不能修改该排查行动：只有区域包含它的组织者可以修改"))
     initial = {name: getattr(campaign, name) for name in campaigns.EDITABLE}
@@ -188,14 +192,8 @@ def map_points(visits) -> list[dict]:
 
 @login_required
 def campaign_detail(request, pk: int):
-    from django.http import Http404
-
     user = request.user
-    _reader(user)
-    try:
-        campaign = campaigns.campaign_get(user=user, pk=pk)
-    except CityopsError as exc:
-        raise Http404(_error_text(exc)) from exc
+    campaign = _readable_campaign(user, pk)
     figures = campaigns.campaign_figures(campaign)
     visits = campaigns.visit_list(user=user, campaign=campaign).select_related("visitor", "dispute", "case")
     recent = list(visits[:50])
